@@ -1,0 +1,1 @@
+"""Connectors turn platform updates into ``Incoming`` and ``Reply`` into platform calls."""

@@ -1,0 +1,65 @@
+"""The contract every connector implements, and the errors ``send`` may raise.
+
+The delivery worker and the router only know this module; they never import a platform library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.types import ChatRef, Incoming, Reply
+
+MessageCallback = Callable[[Incoming], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    """Base for failures of ``Connector.send``. Never shown to users."""
+
+
+class TransientError(DeliveryError):
+    """Try again later (5xx, timeouts, network). ``retry_after`` seconds if the platform said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """The platform answered 429. ``scope`` is what must pause: a chat ref string or 'global'."""
+
+    def __init__(self, message: str, retry_after: float, scope: str = "global") -> None:
+        super().__init__(message, retry_after)
+        self.scope = scope
+
+
+class PermanentError(DeliveryError):
+    """Will never succeed (bot blocked or kicked, chat gone, bad request). Do not retry."""
+
+    def __init__(self, message: str, chat_gone: bool = False) -> None:
+        super().__init__(message)
+        self.chat_gone = chat_gone
+
+
+class ChatMoved(DeliveryError):
+    """The chat has a new id (Telegram group became a supergroup). Resend to ``new_chat``."""
+
+    def __init__(self, message: str, new_chat: ChatRef) -> None:
+        super().__init__(message)
+        self.new_chat = new_chat
+
+
+class Connector(Protocol):
+    platform: str
+
+    async def start(self, on_message: MessageCallback) -> None:
+        """Connect and begin delivering ``Incoming`` messages to ``on_message``; return once running."""
+
+    async def stop(self) -> None:
+        """Disconnect cleanly; idempotent."""
+
+    async def send(self, chat: ChatRef, reply: Reply) -> None:
+        """Send one message (split as needed). Raises ``DeliveryError`` subclasses."""
+
+    async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
+        """Whether ``person`` administers ``chat`` on the platform (cached by the connector)."""

@@ -1,0 +1,112 @@
+"""Platform-neutral message types shared by connectors, router, handlers and jobs.
+
+A ``ChatRef`` is the one string form of a chat or person used in config, database and logs:
+``telegram:-1001234``, ``telegram:42``, ``signal:group.<base64>``, ``signal:+4915…``,
+``signal:<uuid>``, ``console:local``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+PLATFORMS = ("telegram", "signal", "console")
+
+
+@dataclass(frozen=True, order=True)
+class ChatRef:
+    """A chat (or a person's private chat) on one platform."""
+
+    platform: str
+    id: str
+
+    @classmethod
+    def parse(cls, value: str | ChatRef) -> ChatRef:
+        if isinstance(value, ChatRef):
+            return value
+        platform, sep, ident = str(value).partition(":")
+        if not sep or not ident or platform not in PLATFORMS:
+            raise ValueError(
+                f"not a chat reference: {value!r} (expected e.g. 'telegram:-1001234', "
+                "'signal:+4915123456789', 'signal:group.<id>' or 'console:local')"
+            )
+        return cls(platform, ident)
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.id}"
+
+
+CONSOLE_CHAT = ChatRef("console", "local")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote a message. ``ref`` is the person's own (private) chat reference.
+
+    ``is_admin`` is a hint the connector already knows for free (Signal group admin lists,
+    Telegram anonymous admins); ``None`` means "unknown, ask the connector if it matters".
+    """
+
+    ref: ChatRef
+    name: str
+    is_admin: bool | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    chat: ChatRef
+    sender: Sender
+    text: str
+    is_group: bool
+    language: str | None = None
+    platform: str = ""
+    message_id: str | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    """A native poll where the platform has one (Telegram); connectors without one render text."""
+
+    poll_id: int
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a handler returns and what the delivery worker hands to a connector.
+
+    ``text`` is neutral markup (see ``bot.markup``): escaped text with the tags
+    ``<b> <i> <u> <s> <code> <pre> <a href>`` only. Connectors render it for their platform.
+    """
+
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+    link_preview: bool = False
+    poll: PollSpec | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message that is not a direct reply: written to the outbox, sent by the delivery worker."""
+
+    chat: ChatRef
+    text: str
+    dedupe_key: str
+    attachments: tuple[Attachment, ...] = ()
+    kind: str = "message"
+
+
+class Permission(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"  # chat admins and owners
+    OWNER = "owner"  # configured owners only
