@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.calendar.errors import RecurrenceError
+from bot.calendar.recurrence import (
+    Override,
+    Series,
+    expand,
+    normalize_rrule,
+    original_starts,
+    parse_repeat,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("4w", "FREQ=WEEKLY;INTERVAL=4"),
+        ("2w", "FREQ=WEEKLY;INTERVAL=2"),
+        ("1w", "FREQ=WEEKLY"),
+        ("woechentlich", "FREQ=WEEKLY"),
+        ("wöchentlich", "FREQ=WEEKLY"),
+        ("weekly", "FREQ=WEEKLY"),
+        ("Weekly", "FREQ=WEEKLY"),
+        ("14-taegig", "FREQ=WEEKLY;INTERVAL=2"),
+        ("14-tägig", "FREQ=WEEKLY;INTERVAL=2"),
+        ("biweekly", "FREQ=WEEKLY;INTERVAL=2"),
+        ("monatlich", "FREQ=MONTHLY"),
+        ("monthly", "FREQ=MONTHLY"),
+        ("2m", "FREQ=MONTHLY;INTERVAL=2"),
+        ("4 wochen", "FREQ=WEEKLY;INTERVAL=4"),
+        ("täglich", "FREQ=DAILY"),
+        ("RRULE:FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY;BYDAY=1TH"),
+        ("rrule:freq=weekly;interval=4;byday=th", "FREQ=WEEKLY;INTERVAL=4;BYDAY=TH"),
+        ("FREQ=WEEKLY;COUNT=-1;INTERVAL=4", "FREQ=WEEKLY;INTERVAL=4"),
+        ("RRULE:FREQ=WEEKLY;BYDAY=MO, TU", "FREQ=WEEKLY;BYDAY=MO,TU"),
+    ],
+)
+def test_parse_repeat(text: str, rule: str) -> None:
+    assert parse_repeat(text) == rule
+
+
+@pytest.mark.parametrize("text", ["", "nein", "none", None])
+def test_no_repeat(text: str | None) -> None:
+    assert parse_repeat(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jedenmontag",
+        "0w",
+        "4x",
+        "RRULE:FREQ=HOURLY",
+        "RRULE:FREQ=WEEKLY;BYDAY=XX",
+        "RRULE:FOO=1;FREQ=WEEKLY",
+        "RRULE:INTERVAL=2",
+    ],
+)
+def test_bad_repeat_raises_with_example(text: str) -> None:
+    with pytest.raises(RecurrenceError) as info:
+        parse_repeat(text)
+    assert info.value.key == "meetings.error.repeat"
+    assert info.value.params["example"] == "4w"
+
+
+def test_normalize_keeps_until() -> None:
+    rule = normalize_rrule("FREQ=DAILY;UNTIL=20150722T080000Z;COUNT=3")
+    assert rule == "FREQ=DAILY;UNTIL=20150722T080000Z"
+
+
+def _weekly_thursday() -> Series:
+    # Thursday 1 October 2026, 19:00 Berlin; DST ends Sunday 25 October 2026.
+    return Series(datetime(2026, 10, 1, 19, 0, tzinfo=BERLIN), timedelta(hours=2), "FREQ=WEEKLY")
+
+
+def test_weekly_series_stays_at_19_local_across_october_dst_change() -> None:
+    occurrences = expand(
+        _weekly_thursday(),
+        datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2026, 11, 6, tzinfo=UTC),
+    )
+    local = [occ.start.astimezone(BERLIN) for occ in occurrences]
+    assert [d.day for d in local] == [1, 8, 15, 22, 29, 5]
+    assert all((d.hour, d.minute) == (19, 0) for d in local)
+    utc_hours = [occ.start.hour for occ in occurrences]
+    assert utc_hours == [17, 17, 17, 17, 18, 18]
+    assert all(occ.start.tzinfo is UTC for occ in occurrences)
+    assert all(occ.end - occ.start == timedelta(hours=2) for occ in occurrences)
+
+
+def test_weekly_series_stays_at_19_local_across_march_dst_change() -> None:
+    series = Series(datetime(2027, 3, 4, 19, 0, tzinfo=BERLIN), timedelta(hours=1), "FREQ=WEEKLY")
+    # DST starts Sunday 28 March 2027.
+    occurrences = expand(series, datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 4, 9, tzinfo=UTC))
+    assert [occ.start.astimezone(BERLIN).hour for occ in occurrences] == [19] * 6
+    assert [occ.start.hour for occ in occurrences] == [18, 18, 18, 18, 17, 17]
+
+
+def test_every_four_weeks() -> None:
+    series = Series(
+        datetime(2026, 12, 3, 18, 0, tzinfo=BERLIN), timedelta(minutes=90), parse_repeat("4w")
+    )
+    starts = list(
+        original_starts(series, datetime(2026, 11, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC))
+    )
+    assert [s.astimezone(BERLIN).date().isoformat() for s in starts] == [
+        "2026-12-03",
+        "2026-12-31",
+        "2027-01-28",
+        "2027-02-25",
+    ]
+
+
+def test_single_meeting_without_rule() -> None:
+    series = Series(datetime(2030, 12, 3, 18, 0, tzinfo=BERLIN), timedelta(hours=1))
+    window = (datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+    assert [o.start for o in expand(series, *window)] == [datetime(2030, 12, 3, 17, tzinfo=UTC)]
+    assert expand(series, datetime(2031, 1, 1, tzinfo=UTC), datetime(2032, 1, 1, tzinfo=UTC)) == []
+
+
+def test_until_in_utc_and_count() -> None:
+    series = Series(
+        datetime(2026, 10, 1, 19, 0, tzinfo=BERLIN),
+        timedelta(hours=1),
+        "FREQ=WEEKLY;UNTIL=20261015T170000Z",
+    )
+    window = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert len(expand(series, *window)) == 3
+    counted = Series(series.start, series.duration, "FREQ=WEEKLY;COUNT=2")
+    assert len(expand(counted, *window)) == 2
+
+
+def test_cancelled_and_moved_occurrences() -> None:
+    series = _weekly_thursday()
+    cancelled_id = datetime(2026, 10, 8, 17, 0, tzinfo=UTC)
+    moved_id = datetime(2026, 10, 15, 17, 0, tzinfo=UTC)
+    new_start = datetime(2026, 10, 16, 20, 0, tzinfo=BERLIN)
+    overrides = [Override(cancelled_id, cancelled=True), Override(moved_id, start=new_start)]
+    occurrences = expand(
+        series, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC), overrides
+    )
+    by_id = {occ.recurrence_id: occ for occ in occurrences}
+    assert by_id[cancelled_id].cancelled
+    assert not by_id[cancelled_id].moved
+    moved = by_id[moved_id]
+    assert moved.moved and not moved.cancelled
+    assert moved.start == datetime(2026, 10, 16, 18, 0, tzinfo=UTC)
+    assert moved.end - moved.start == timedelta(hours=2)
+    assert [occ.start for occ in occurrences] == sorted(occ.start for occ in occurrences)
+
+
+def test_occurrence_moved_out_of_and_into_the_window() -> None:
+    series = _weekly_thursday()
+    moved_id = datetime(2026, 10, 22, 17, 0, tzinfo=UTC)
+    override = Override(moved_id, start=datetime(2026, 11, 2, 19, 0, tzinfo=BERLIN))
+    first = expand(
+        series, datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 10, 27, tzinfo=UTC), [override]
+    )
+    assert first == []
+    second = expand(
+        series, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 4, tzinfo=UTC), [override]
+    )
+    assert [occ.recurrence_id for occ in second] == [moved_id]
+
+
+def test_exdates_are_left_out() -> None:
+    excluded = datetime(2026, 10, 29, 18, 0, tzinfo=UTC)
+    series = Series(
+        datetime(2026, 10, 1, 19, 0, tzinfo=BERLIN),
+        timedelta(hours=1),
+        "FREQ=WEEKLY",
+        exdates=frozenset({excluded}),
+    )
+    starts = list(
+        original_starts(
+            series, datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC)
+        )
+    )
+    assert excluded not in starts
+    assert len(starts) == 5
+
+
+def test_series_needs_zoneinfo() -> None:
+    with pytest.raises(ValueError, match="ZoneInfo"):
+        Series(datetime(2026, 10, 1, 19, 0, tzinfo=UTC).replace(tzinfo=None), timedelta(hours=1))
