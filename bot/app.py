@@ -18,7 +18,7 @@ from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
 from bot.context import Context
 from bot.delivery import DeliveryWorker
-from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply
+from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender
 from jobs import schedule
 from storage import chats, migrate, outbox
 from storage.db import Store
@@ -202,6 +202,16 @@ class App:
                     session, Outgoing(ref, text, f"owner:{owner}:{dedupe_key}", kind="notice"), now
                 )
         self.delivery.wake()
+
+    async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
+        handler = getattr(self.services, "on_poll_sent", None)
+        if handler is not None:
+            await handler(chat, poll_id, platform_poll_id)
+
+    async def poll_answer(self, platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+        handler = getattr(self.services, "on_poll_answer", None)
+        if handler is not None:
+            await handler(platform_poll_id, voter, option_ids)
 
     def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
         return [

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.types import ChatRef, Incoming, Reply
+from bot.types import ChatRef, Incoming, Reply, Sender
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
 
@@ -82,3 +82,9 @@ class ConnectorHooks(Protocol):
 
     def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
         """(command name for ``lang``, one-line description, admin-only) for menus."""
+
+    async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
+        """A native poll (Reply.poll) was posted; remember the platform's id for its answers."""
+
+    async def poll_answer(self, platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+        """Someone voted in a native poll (empty ``option_ids``: vote retracted)."""
