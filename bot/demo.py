@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from storage import meetings
 from storage.db import Store
 from storage.models.documents import Document
 from storage.models.meetings import MeetingSeries
@@ -55,21 +56,19 @@ def seed_demo(store: Store, now: datetime, tz: ZoneInfo) -> bool:
         if session.exec(select(MeetingSeries).where(MeetingSeries.source == DEMO_SOURCE)).first():
             return False
         start = next_weekday(now, 3, time(18, 0), tz)  # Thursday, 18:00
-        session.add(
-            MeetingSeries(
-                uid="demo-netzwerktreffen@netzbot",
-                source=DEMO_SOURCE,
-                title="Netzwerktreffen Bürgerräte",
-                description="Austausch über laufende Bürgerräte, neue Vorlagen und Fragen aus den Kommunen.",
-                link="https://meet.example.org/netzwerk-buergerraete",
-                location="online",
-                dtstart=start,
-                duration_minutes=90,
-                timezone=str(tz),
-                rrule="FREQ=WEEKLY;INTERVAL=4",
-                created_at=now,
-                updated_at=now,
-            )
+        meetings.create_series(
+            session,
+            uid="demo-netzwerktreffen@netzbot",
+            source=DEMO_SOURCE,
+            title="Netzwerktreffen Bürgerräte",
+            description="Austausch über laufende Bürgerräte, neue Vorlagen und Fragen aus den Kommunen.",
+            link="https://meet.example.org/netzwerk-buergerraete",
+            location="online",
+            start=start,
+            duration=timedelta(minutes=90),
+            timezone=str(tz),
+            rrule="FREQ=WEEKLY;INTERVAL=4",
+            now=now,
         )
         for i, (title, url, doc_type, tags) in enumerate(DOCUMENTS):
             session.add(

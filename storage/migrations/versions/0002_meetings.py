@@ -1,4 +1,4 @@
-"""Meetings: series and one-off meetings (owned by the meetings capability).
+"""Meetings: series and their materialised occurrences (owned by the meetings capability).
 
 Revision ID: 0002_meetings
 Revises: 0001_core
@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("uid", sa.String(300), nullable=False, unique=True),
         sa.Column("source", sa.String(500), nullable=False),
+        sa.Column("chat_ref", sa.String(200), nullable=True),
         sa.Column("title", sa.String(300), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("link", sa.String(1000), nullable=True),
@@ -31,10 +32,41 @@ def upgrade() -> None:
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("timezone", sa.String(64), nullable=False),
         sa.Column("rrule", sa.String(500), nullable=True),
+        sa.Column("all_day", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("materialized_until", TS, nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
     )
+    op.create_index("ix_meeting_series_source", "meeting_series", ["source"])
+    op.create_table(
+        "meeting_occurrence",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "series_id",
+            sa.Integer(),
+            sa.ForeignKey("meeting_series.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("recurrence_id", TS, nullable=False),
+        sa.Column("start", TS, nullable=False),
+        sa.Column("end", TS, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("title", sa.String(300), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("link", sa.String(1000), nullable=True),
+        sa.Column("location", sa.String(500), nullable=True),
+        sa.Column("notice", sa.String(20), nullable=True),
+        sa.Column("notice_version", sa.Integer(), nullable=False),
+        sa.Column("notice_old_start", TS, nullable=True),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("series_id", "recurrence_id", name="uq_meeting_occurrence_series_rid"),
+    )
+    op.create_index("ix_meeting_occurrence_start", "meeting_occurrence", ["start"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_meeting_occurrence_start", table_name="meeting_occurrence")
+    op.drop_table("meeting_occurrence")
+    op.drop_index("ix_meeting_series_source", table_name="meeting_series")
     op.drop_table("meeting_series")

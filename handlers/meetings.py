@@ -1,0 +1,124 @@
+"""Meetings for everyone: /termine, /naechster, /termin N, /kalender.
+
+The number N people see and type is the occurrence's row id: it stays the same while a date
+is moved, edited or the list around it changes (see ``storage.models.meetings``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot import i18n
+from bot.args import Args
+from bot.calendar import render
+from bot.calendar.export import to_ics
+from bot.commands import command
+from bot.config import Config
+from bot.context import Context
+from bot.errors import NotFound, UsageError
+from bot.markup import Markup, join, link
+from bot.types import Attachment, Reply
+from storage import meetings
+
+DEFAULT_COUNT = 5
+MAX_COUNT = 30
+CALENDAR_DAYS = 400
+
+
+def occurrence_number(ctx: Context, args: Args) -> int:
+    """The meeting number from the first argument ('12' or '#12')."""
+    if not args.positional:
+        raise UsageError("meetings.error.number", value="")
+    word = args.positional[0].lstrip("#")
+    if not word.isdigit():
+        raise UsageError("meetings.error.number", value=args.positional[0])
+    return int(word)
+
+
+def load(ctx: Context, number: int) -> meetings.Meeting:
+    with ctx.store.session() as session:
+        found = meetings.get(session, number)
+    if found is None:
+        raise NotFound("meetings.error.not_found", n=number)
+    return found
+
+
+def subscription_url(config: Config) -> str | None:
+    """Where calendar programs can subscribe, when the HTTP endpoint is configured."""
+    if config.http.public_url:
+        return config.http.public_url.rstrip("/") + "/kalender.ics"
+    if config.http.listen:
+        host = config.http.listen
+        if host.startswith(("0.0.0.0", ":")):
+            return None  # a wildcard address is not a URL anyone can use
+        return f"http://{host}/kalender.ics"
+    return None
+
+
+def calendar_feed(store, config: Config, now: datetime, lang: str | None = None) -> bytes:
+    """The .ics of upcoming meetings: for /kalender and for the HTTP subscription endpoint."""
+    lang = lang or config.bot.language
+    with store.session() as session:
+        upcoming = meetings.upcoming(session, now, until=now + timedelta(days=CALENDAR_DAYS))
+    name = f"{config.bot.name} – {i18n.t(lang, 'meetings.calendar.name')}"
+    return to_ics(upcoming, tz=config.tz, now=now, name=name)
+
+
+@command(
+    "termine",
+    "meetings",
+    help="meetings.help.termine",
+    usage="meetings.usage.termine",
+    section="meetings",
+)
+async def termine(ctx: Context, args: Args) -> Markup:
+    count = DEFAULT_COUNT
+    if args.positional:
+        if not args.positional[0].isdigit() or int(args.positional[0]) < 1:
+            raise UsageError()
+        count = min(int(args.positional[0]), MAX_COUNT)
+    with ctx.store.session() as session:
+        upcoming = meetings.upcoming(session, ctx.now, count)
+    if not upcoming:
+        return ctx.t("meetings.list.empty")
+    lines: list[Markup | str] = [ctx.t("meetings.list.header")]
+    lines += [render.list_line(m, ctx.lang, ctx.tz, ctx.now) for m in upcoming]
+    lines += ["", ctx.t("meetings.list.footer")]
+    return join(lines)
+
+
+def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
+    with ctx.store.session() as session:
+        questions = meetings.agenda_questions(session, meeting.id)
+    return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
+
+
+@command("naechster", "next", help="meetings.help.naechster", section="meetings")
+async def naechster(ctx: Context, args: Args) -> Markup:
+    with ctx.store.session() as session:
+        upcoming = meetings.upcoming(session, ctx.now, 1, include_cancelled=False)
+    if not upcoming:
+        return ctx.t("meetings.next.none")
+    return _detail(ctx, upcoming[0])
+
+
+@command(
+    "termin",
+    "meeting",
+    help="meetings.help.termin",
+    usage="meetings.usage.termin",
+    section="meetings",
+)
+async def termin(ctx: Context, args: Args) -> Markup:
+    return _detail(ctx, load(ctx, occurrence_number(ctx, args)))
+
+
+@command("kalender", "calendar", help="meetings.help.kalender", section="meetings")
+async def kalender(ctx: Context, args: Args) -> Reply:
+    data = calendar_feed(ctx.store, ctx.config, ctx.now, ctx.lang)
+    lines: list[Markup | str] = [ctx.t("meetings.calendar.caption")]
+    if url := subscription_url(ctx.config):
+        lines.append(ctx.t("meetings.calendar.subscribe", url=link(url, url)))
+    filename = "termine.ics" if ctx.lang == "de" else "meetings.ics"
+    attachment = Attachment(filename, data, "text/calendar")
+    return Reply(str(join(lines)), attachments=(attachment,))

@@ -1,0 +1,274 @@
+"""Admin commands for meetings: /termin_neu, /termin_aendern, /termin_absagen.
+
+Dates are parsed by :mod:`bot.calendar.dates` in the bot's zone; bad input comes back as a
+message with an example of the right form. Cancelling or moving a date queues a notice for
+everyone who subscribed to reminders, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.args import Args
+from bot.calendar import dates, recurrence
+from bot.calendar.errors import CalendarError
+from bot.commands import command
+from bot.context import Context
+from bot.durations import parse_duration
+from bot.errors import InvalidInput, UsageError
+from bot.i18n.dates import format_datetime_long
+from bot.markup import Markup, join
+from bot.types import Permission
+from handlers.meetings import _detail, load, occurrence_number
+from jobs.reminders import emit_notices
+from storage import meetings
+
+SERIES_WORDS = {"serie", "series", "reihe"}
+NEW_OPTIONS = (
+    "link",
+    "dauer",
+    "duration",
+    "wiederholen",
+    "repeat",
+    "ort",
+    "location",
+    "beschreibung",
+    "description",
+)
+FIELDS = {
+    "titel": "title",
+    "title": "title",
+    "datum": "date",
+    "date": "date",
+    "zeit": "time",
+    "uhrzeit": "time",
+    "time": "time",
+    "dauer": "duration",
+    "duration": "duration",
+    "link": "link",
+    "ort": "location",
+    "location": "location",
+    "beschreibung": "description",
+    "description": "description",
+    "wiederholen": "repeat",
+    "repeat": "repeat",
+}
+MAX_DURATION = timedelta(days=7)
+
+
+def _calendar_error(exc: CalendarError) -> InvalidInput:
+    return InvalidInput(exc.key, **exc.params)
+
+
+def _option(args: Args, *names: str) -> str | None:
+    for name in names:
+        if name in args.options:
+            return args.options[name]
+    return None
+
+
+def _duration(value: str) -> timedelta:
+    text = value.strip().lower()
+    try:
+        duration = timedelta(minutes=int(text)) if text.isdigit() else parse_duration(text)
+    except ValueError:
+        raise InvalidInput("meetings.error.duration", value=value) from None
+    if not timedelta(0) < duration <= MAX_DURATION:
+        raise InvalidInput("meetings.error.duration", value=value)
+    return duration
+
+
+def _link(value: str) -> str | None:
+    text = value.strip()
+    if text in ("", "-"):
+        return None
+    if not text.lower().startswith(("https://", "http://")) or " " in text:
+        raise InvalidInput("meetings.error.link", value=value)
+    return text
+
+
+def _repeat(value: str) -> str | None:
+    try:
+        return recurrence.parse_repeat(value)
+    except CalendarError as exc:
+        raise _calendar_error(exc) from exc
+
+
+def _not_past(ctx: Context, start: datetime) -> None:
+    if start <= ctx.now:
+        when = format_datetime_long(start, ctx.lang, start.tzinfo or ctx.tz)  # type: ignore[arg-type]
+        raise InvalidInput("meetings.error.past", when=when)
+
+
+def _editable(meeting: meetings.Meeting) -> None:
+    if meeting.source.startswith("calendar:"):
+        source = meeting.source.removeprefix("calendar:")
+        raise InvalidInput("meetings.error.calendar_owned", n=meeting.id, source=source)
+
+
+@command(
+    "termin_neu",
+    "new_meeting",
+    help="meetings.help.termin_neu",
+    usage="meetings.usage.termin_neu",
+    permission=Permission.ADMIN,
+    options=NEW_OPTIONS,
+    section="meetings",
+)
+async def termin_neu(ctx: Context, args: Args) -> Markup:
+    if not args.positional:
+        raise UsageError("meetings.error.date_missing", example=dates.DATETIME_EXAMPLE)
+    try:
+        start, used = dates.parse_when(args.positional, ctx.tz, ctx.now)
+    except CalendarError as exc:
+        raise _calendar_error(exc) from exc
+    title = " ".join(args.positional[used:]).strip()
+    if not title:
+        raise UsageError("meetings.error.no_title")
+    _not_past(ctx, start)
+    duration_text = _option(args, "dauer", "duration")
+    repeat_text = _option(args, "wiederholen", "repeat")
+    link_text = _option(args, "link")
+    with ctx.store.session() as session:
+        series = meetings.create_series(
+            session,
+            title=title[:300],
+            start=start,
+            duration=_duration(duration_text) if duration_text else timedelta(minutes=90),
+            now=ctx.now,
+            rrule=_repeat(repeat_text) if repeat_text else None,
+            timezone=ctx.tz.key,
+            link=_link(link_text) if link_text else None,
+            location=(_option(args, "ort", "location") or None),
+            description=(_option(args, "beschreibung", "description") or None),
+            chat_ref=str(ctx.chat),
+        )
+        assert series.id is not None
+        first = meetings.first_of_series(session, series.id, ctx.now)
+    if first is None:  # a rule that never matches after the start date
+        raise InvalidInput("meetings.error.repeat", value=repeat_text or "", example="4w")
+    return join([ctx.t("meetings.created", n=first.id), "", _detail(ctx, first)])
+
+
+def _numbered(ctx: Context, args: Args) -> tuple[meetings.Meeting, bool]:
+    meeting = load(ctx, occurrence_number(ctx, args))
+    extra = args.positional[1:]
+    whole = any(word.lower() in SERIES_WORDS for word in extra)
+    unknown = [word for word in extra if word.lower() not in SERIES_WORDS]
+    if unknown:
+        raise UsageError("meetings.error.field", field=unknown[0].split("=")[0])
+    return meeting, whole
+
+
+def _retime_series(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]) -> None:
+    with ctx.store.session() as session:
+        series = meetings.series_of(session, meeting.id)
+        assert series is not None
+        tz = ZoneInfo(series.timezone)
+        local = series.dtstart.astimezone(tz)
+        try:
+            day = dates.parse_date(changes["date"], local.date()) if "date" in changes else None
+            at = dates.parse_time(changes["time"]) if "time" in changes else local.time()
+            start = dates.localize(datetime.combine(day or local.date(), at), tz)
+        except CalendarError as exc:
+            raise _calendar_error(exc) from exc
+        series.dtstart = start.astimezone(UTC)
+        if "duration" in changes:
+            series.duration_minutes = int(_duration(changes["duration"]).total_seconds() // 60)
+        if "repeat" in changes:
+            series.rrule = _repeat(changes["repeat"])
+        series.updated_at = ctx.now
+        session.add(series)
+        meetings.materialize(session, series, ctx.now)
+        after = meetings.get(session, meeting.id)
+        if after is not None and after.start != meeting.start and after.start > ctx.now:
+            row = session.get(meetings.MeetingOccurrence, meeting.id)
+            assert row is not None
+            meetings.flag_notice(row, meetings.NOTICE_MOVED, ctx.now, meeting.start)
+            session.add(row)
+        emit_notices(session, ctx.config, ctx.now)
+
+
+def _retime_one(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]) -> None:
+    tz = ZoneInfo(meeting.timezone)
+    local = meeting.start.astimezone(tz)
+    today = ctx.now.astimezone(tz).date()
+    try:
+        day = dates.parse_date(changes["date"], today) if "date" in changes else local.date()
+        at = dates.parse_time(changes["time"]) if "time" in changes else local.time()
+        start = dates.localize(datetime.combine(day, at), tz)
+    except CalendarError as exc:
+        raise _calendar_error(exc) from exc
+    duration = _duration(changes["duration"]) if "duration" in changes else None
+    _not_past(ctx, start)
+    with ctx.store.session() as session:
+        meetings.move_occurrence(
+            session, meeting.id, start, start + (duration or meeting.end - meeting.start), ctx.now
+        )
+        emit_notices(session, ctx.config, ctx.now)
+
+
+@command(
+    "termin_aendern",
+    "change_meeting",
+    help="meetings.help.termin_aendern",
+    usage="meetings.usage.termin_aendern",
+    permission=Permission.ADMIN,
+    options=tuple(FIELDS),
+    section="meetings",
+)
+async def termin_aendern(ctx: Context, args: Args) -> Markup:
+    meeting, whole = _numbered(ctx, args)
+    changes = {FIELDS[key]: value for key, value in args.options.items()}
+    if not changes:
+        raise UsageError("meetings.error.nothing_to_change", n=meeting.id)
+    _editable(meeting)
+    text_fields: dict[str, str | None] = {}
+    if "title" in changes:
+        if not changes["title"].strip():
+            raise UsageError("meetings.error.no_title")
+        text_fields["title"] = changes["title"].strip()[:300]
+    if "link" in changes:
+        text_fields["link"] = _link(changes["link"])
+    for name in ("location", "description"):
+        if name in changes:
+            text_fields[name] = changes[name].strip() or None
+    timing = {k: v for k, v in changes.items() if k in ("date", "time", "duration", "repeat")}
+    if timing and meeting.start <= ctx.now:
+        raise InvalidInput("meetings.error.started", n=meeting.id)
+    if timing and (whole or "repeat" in timing):
+        _retime_series(ctx, meeting, timing)
+    elif timing:
+        _retime_one(ctx, meeting, timing)
+    if text_fields:
+        with ctx.store.session() as session:
+            meetings.update_fields(session, meeting.id, text_fields, ctx.now, whole_series=whole)
+    key = "meetings.changed_series" if whole else "meetings.changed"
+    return join([ctx.t(key, n=meeting.id), "", _detail(ctx, load(ctx, meeting.id))])
+
+
+@command(
+    "termin_absagen",
+    "cancel_meeting",
+    help="meetings.help.termin_absagen",
+    usage="meetings.usage.termin_absagen",
+    permission=Permission.ADMIN,
+    section="meetings",
+)
+async def termin_absagen(ctx: Context, args: Args) -> Markup:
+    meeting, whole = _numbered(ctx, args)
+    _editable(meeting)
+    with ctx.store.session() as session:
+        if whole:
+            count = meetings.cancel_series(session, meeting.series_id, ctx.now)
+            emit_notices(session, ctx.config, ctx.now)
+            return ctx.t("meetings.cancelled_series", title=meeting.title, count=count)
+        if meeting.cancelled:
+            raise InvalidInput("meetings.error.already_cancelled", n=meeting.id)
+        if meeting.start <= ctx.now:
+            raise InvalidInput("meetings.error.started", n=meeting.id)
+        meetings.cancel_occurrence(session, meeting.id, ctx.now)
+        emit_notices(session, ctx.config, ctx.now)
+    when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
+    return ctx.t("meetings.cancelled_one", n=meeting.id, when=when)
