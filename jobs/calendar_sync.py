@@ -1,0 +1,170 @@
+"""Sync the ``[[calendars]]`` of the config, and the ``netzbot import-ics FILE|URL`` verb.
+
+Each calendar (http(s) URL or local path) is fetched at start-up and then every
+``sync_interval``; parsing runs in a worker thread (a 1.6 MB Google export takes ~0.6 s).
+A calendar that cannot be fetched or read keeps its meetings as they were: the error is logged
+with the calendar's name and the next attempt comes at the next interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+
+from bot.calendar.errors import IcsImportError
+from bot.calendar.ics import default_window, import_ics
+from bot.cli_registry import CliVerb, register_verb
+from bot.config import CalendarEntry, Config
+from jobs.schedule import JobContext, JobSpec
+from storage.meetings_sync import SyncResult, sync_calendar
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 20_000_000
+TIMEOUT = 30
+MIN_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass
+class CalendarState:
+    last_attempt: datetime | None = None
+
+
+def source_name(entry: CalendarEntry, index: int) -> str:
+    return f"calendar:{entry.name or f'calendar-{index + 1}'}"
+
+
+async def fetch(location: str, *, seconds: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> bytes:
+    """Bytes of an http(s) URL or a local file; IcsImportError with a reason otherwise."""
+    if location.startswith(("http://", "https://", "webcal://")):
+        url = (
+            "https://" + location[len("webcal://") :] if location.startswith("webcal") else location
+        )
+        try:
+            client_timeout = aiohttp.ClientTimeout(total=seconds)
+            async with (
+                aiohttp.ClientSession(timeout=client_timeout) as session,
+                session.get(url, headers={"User-Agent": "netzbot calendar sync"}) as response,
+            ):
+                if response.status != 200:
+                    raise IcsImportError(
+                        f"HTTP {response.status} from {url}", reason=f"HTTP {response.status}"
+                    )
+                data = await response.content.read(max_bytes + 1)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise IcsImportError(
+                f"cannot fetch {url}: {exc}", reason=str(exc) or "timeout"
+            ) from exc
+        if len(data) > max_bytes:
+            raise IcsImportError(f"{url} is larger than {max_bytes} bytes", reason="too large")
+        return data
+    return await asyncio.to_thread(_read_file, location)
+
+
+def _read_file(location: str) -> bytes:
+    path = Path(location.removeprefix("file://")).expanduser()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IcsImportError(f"cannot read {path}: {exc}", reason=exc.strerror or str(exc)) from exc
+
+
+def import_into(store, source: str, data: bytes, now: datetime, zone: str) -> SyncResult:
+    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking)."""
+    window = default_window(now)
+    calendar = import_ics(data, *window, default_zone=zone)
+    for reason in calendar.skipped:
+        log.warning("calendar %s: %s", source, reason)
+    with store.session() as session:
+        return sync_calendar(session, source, calendar, window, now)
+
+
+async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: datetime) -> None:
+    source = source_name(entry, index)
+    zone = entry.timezone or jc.config.bot.timezone
+    try:
+        data = await fetch(entry.url)
+        result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone)
+    except IcsImportError as exc:
+        log.error("calendar sync failed calendar=%s error=%s", source, exc)
+        return
+    log.info("calendar synced calendar=%s %s", source, result)
+
+
+async def tick(jc: JobContext, now: datetime) -> None:
+    states: dict[int, CalendarState] = jc.services.__dict__.setdefault("calendar_sync", {})
+    for index, entry in enumerate(jc.config.calendars):
+        state = states.setdefault(index, CalendarState())
+        if state.last_attempt is not None and now - state.last_attempt < entry.sync_interval:
+            continue
+        state.last_attempt = now
+        try:
+            await sync_one(jc, entry, index, now)
+        except Exception:  # one broken calendar must not stop the others
+            log.exception("calendar sync crashed calendar=%s", source_name(entry, index))
+
+
+def interval(config: Config) -> timedelta:
+    intervals = [entry.sync_interval for entry in config.calendars] or [timedelta(hours=1)]
+    return max(MIN_INTERVAL, min(intervals))
+
+
+JOBS = [JobSpec("calendar_sync", interval, tick)]
+
+
+# -- netzbot import-ics FILE|URL ---------------------------------------------------------
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("location", metavar="FILE|URL", help="an .ics file or an http(s) URL")
+    parser.add_argument(
+        "--name",
+        help="calendar name (default: the file name); importing again under the same name "
+        "updates those meetings, and events gone from the file disappear",
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    import sys
+
+    from bot.clock import SystemClock
+    from bot.config import load_config
+    from bot.errors import ConfigError
+    from storage import migrate
+    from storage.db import Store
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"netzbot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    name = args.name or Path(args.location.rstrip("/")).stem or "import"
+    source = f"calendar:{name}"
+    store = Store(config.storage.url)
+    try:
+        migrate.upgrade(store)
+        data = asyncio.run(fetch(args.location))
+        result = import_into(store, source, data, SystemClock().now(), config.bot.timezone)
+    except IcsImportError as exc:
+        print(f"netzbot import-ics: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(f"imported {args.location} as {source}: {result}")
+    return 0
+
+
+register_verb(
+    CliVerb(
+        name="import-ics",
+        help="import meetings from an .ics file or URL",
+        configure=_configure,
+        run=_run,
+    )
+)
