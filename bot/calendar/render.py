@@ -39,7 +39,21 @@ def when(meeting: MeetingLike, lang: str, tz: ZoneInfo) -> str:
     return format_datetime_long(meeting.start, lang, tz)
 
 
-def relative(target: datetime, now: datetime, lang: str) -> str:
+def relative(target: datetime, now: datetime, lang: str, tz: ZoneInfo | None = None) -> str:
+    """'in 20 Minuten', 'in 5 Stunden', 'in 11 Tagen' (calendar days), later babel's months."""
+    delta = target - now
+    if delta < timedelta(0):
+        return format_relative(target, now, lang)
+    if delta < timedelta(minutes=1):
+        return str(i18n.t(lang, "meetings.in.now"))
+    if delta < timedelta(hours=1):
+        return str(i18n.tn(lang, "meetings.in.minute", round(delta.total_seconds() / 60)))
+    if delta < timedelta(hours=23, minutes=30):
+        return str(i18n.tn(lang, "meetings.in.hour", max(1, round(delta.total_seconds() / 3600))))
+    if delta < timedelta(days=60):
+        zone = tz or ZoneInfo("UTC")
+        days = (target.astimezone(zone).date() - now.astimezone(zone).date()).days
+        return str(i18n.tn(lang, "meetings.in.day", max(1, days)))
     return format_relative(target, now, lang)
 
 
@@ -131,7 +145,7 @@ def detail(
     if meeting.start <= now < meeting.end:
         countdown = str(i18n.t(lang, "meetings.list.running"))
     else:
-        countdown = relative(meeting.start, now, lang)
+        countdown = relative(meeting.start, now, lang, tz)
     when_line = i18n.t(lang, "meetings.detail.when", when=when_text)
     lines.append(
         when_line + Markup(" ") + i18n.t(lang, "meetings.detail.countdown", relative=countdown)
@@ -156,7 +170,7 @@ def reminder(meeting: MeetingLike, lang: str, tz: ZoneInfo, now: datetime) -> Ma
             lang,
             "meetings.reminder.header",
             title=meeting.title,
-            relative=relative(meeting.start, now, lang),
+            relative=relative(meeting.start, now, lang, tz),
         ),
         when(meeting, lang, tz),
     ]
