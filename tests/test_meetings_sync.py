@@ -1,0 +1,202 @@
+"""Calendar sync: ICS changes become moved/cancelled/removed meetings; fetching; import-ics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp import web
+from sqlmodel import select
+
+from bot.calendar.ics import default_window, import_ics
+from bot.cli import main
+from bot.config import Config
+from jobs import calendar_sync, reminders
+from storage import meetings
+from storage.db import Store
+from storage.meetings_sync import sync_calendar
+from storage.models.core import OutboxMessage
+from tests.support import CORPUS, make_app
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+SOURCE = "calendar:nextcloud"
+
+
+def _ics(*events: str) -> bytes:
+    body = "".join(events)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Nextcloud//DE\r\n"
+        "X-WR-CALNAME:Netzwerk\r\n" + body + "END:VCALENDAR\r\n"
+    ).encode()
+
+
+def _event(uid: str, start: str, extra: str = "", summary: str = "Plenum") -> str:
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTART;TZID=Europe/Berlin:{start}\r\n"
+        f"DURATION:PT1H30M\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n"
+    )
+
+
+WEEKLY = _event(
+    "series-1", "20261126T190000", "RRULE:FREQ=WEEKLY\r\nURL:https://meet.jit.si/netz\r\n"
+)
+
+
+def _sync(store: Store, data: bytes, now: datetime = NOW):
+    window = default_window(now)
+    calendar = import_ics(data, *window)
+    with store.session() as session:
+        return sync_calendar(session, SOURCE, calendar, window, now)
+
+
+def _upcoming(store: Store, now: datetime = NOW, limit: int = 5) -> list[meetings.Meeting]:
+    with store.session() as session:
+        return meetings.upcoming(session, now, limit)
+
+
+def _notices(store: Store) -> list[OutboxMessage]:
+    with store.session() as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "notice"))
+        return list(rows)
+
+
+def _subscribe(store: Store) -> None:
+    from bot.types import ChatRef
+    from storage import subscriptions
+
+    with store.session() as session:
+        subscriptions.subscribe(session, ChatRef.parse("telegram:42"), reminders.KIND, NOW)
+
+
+def test_first_sync_imports_without_notices(store: Store) -> None:
+    _subscribe(store)
+    result = _sync(store, _ics(WEEKLY))
+    assert result.added > 50
+    first = _upcoming(store)[0]
+    assert first.title == "Plenum" and first.link == "https://meet.jit.si/netz"
+    assert first.start == datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+    assert first.recurring
+    reminders.run_once(store, Config(), NOW)
+    assert _notices(store) == []
+
+
+def test_resync_keeps_numbers_and_reports_moves_cancels_and_removals(store: Store) -> None:
+    _subscribe(store)
+    _sync(store, _ics(WEEKLY, _event("single", "20261201T180000", summary="Einzeltermin")))
+    before = _upcoming(store)
+    numbers = {m.start: m.id for m in before}
+    changed = _ics(
+        WEEKLY.replace("END:VEVENT", "EXDATE;TZID=Europe/Berlin:20261210T190000\r\nEND:VEVENT"),
+        _event(
+            "series-1", "20261203T200000", "RECURRENCE-ID;TZID=Europe/Berlin:20261203T190000\r\n"
+        ),
+        _event(
+            "series-1",
+            "20261217T190000",
+            "RECURRENCE-ID;TZID=Europe/Berlin:20261217T190000\r\nSTATUS:CANCELLED\r\n",
+        ),
+    )
+    result = _sync(store, changed)
+    assert (result.updated, result.cancelled) == (1, 1)
+    assert result.removed == 2  # the EXDATE'd date and the single event
+    after = {m.id: m for m in _upcoming(store, limit=10)}
+    moved = after[numbers[datetime(2026, 12, 3, 18, 0, tzinfo=UTC)]]
+    assert moved.moved and moved.start == datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
+    assert after[numbers[datetime(2026, 12, 17, 18, 0, tzinfo=UTC)]].cancelled
+    assert numbers[datetime(2026, 12, 10, 18, 0, tzinfo=UTC)] not in after
+    assert "Einzeltermin" not in {m.title for m in after.values()}
+    assert after[numbers[datetime(2026, 11, 26, 18, 0, tzinfo=UTC)]].start == before[0].start
+    reminders.run_once(store, Config(), NOW)
+    texts = sorted(r.text for r in _notices(store))
+    assert len(texts) == 4
+    assert sum("Verschoben" in t for t in texts) == 1
+    assert sum("Abgesagt" in t for t in texts) == 3
+    reminders.run_once(store, Config(), NOW + timedelta(minutes=1))
+    assert len(_notices(store)) == 4
+    assert _sync(store, changed).removed == 0  # nothing changes the second time
+
+
+def test_single_event_moved_in_the_calendar_keeps_its_number(store: Store) -> None:
+    _sync(store, _ics(_event("one", "20261201T180000")))
+    (meeting,) = _upcoming(store)
+    _sync(store, _ics(_event("one", "20261202T180000")))
+    (again,) = _upcoming(store)
+    assert again.id == meeting.id and again.start == meeting.start + timedelta(days=1)
+
+
+def test_whole_corpus_file_syncs(store: Store) -> None:
+    data = (CORPUS / "ics/recurring-ical-events/fablab_cottbus.ics").read_bytes()
+    now = datetime(2019, 1, 1, tzinfo=UTC)
+    result = _sync(store, data, now)
+    assert result.added > 10
+    assert _sync(store, data, now).added == 0
+
+
+@pytest.fixture
+async def ics_server():
+    state = {"body": _ics(WEEKLY), "status": 200}
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(
+            body=state["body"], status=state["status"], content_type="text/calendar"
+        )
+
+    app = web.Application()
+    app.router.add_get("/cal.ics", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    state["url"] = f"http://127.0.0.1:{port}/cal.ics"
+    yield state
+    await runner.cleanup()
+
+
+async def test_job_syncs_url_at_start_and_keeps_data_when_it_breaks(store: Store, ics_server):
+    config = Config(calendars=[{"url": ics_server["url"], "name": "nextcloud"}])
+    harness = make_app(store, NOW, config)
+    jc = harness.app.job_context
+    await calendar_sync.tick(jc, NOW)
+    assert len(_upcoming(store)) == 5
+    ics_server["status"] = 500
+    await calendar_sync.tick(jc, NOW + timedelta(hours=2))
+    assert len(_upcoming(store)) == 5  # a failed fetch removes nothing
+    ics_server["status"], ics_server["body"] = 200, b"<html>login</html>"
+    await calendar_sync.tick(jc, NOW + timedelta(hours=4))
+    assert len(_upcoming(store)) == 5
+    ics_server["body"] = _ics()
+    await calendar_sync.tick(jc, NOW + timedelta(hours=4, minutes=30))  # before the interval
+    assert len(_upcoming(store)) == 5
+    await calendar_sync.tick(jc, NOW + timedelta(hours=6))
+    assert _upcoming(store) == []  # the calendar is empty now: its meetings disappear
+
+
+async def test_fetch_errors_are_typed(tmp_path) -> None:
+    from bot.calendar.errors import IcsImportError
+
+    with pytest.raises(IcsImportError):
+        await calendar_sync.fetch(str(tmp_path / "missing.ics"))
+    with pytest.raises(IcsImportError):
+        await calendar_sync.fetch("http://127.0.0.1:9/cal.ics", seconds=2)
+    path = tmp_path / "big.ics"
+    path.write_bytes(_ics(WEEKLY))
+    assert await calendar_sync.fetch(str(path)) == _ics(WEEKLY)
+
+
+def test_import_ics_cli(tmp_path, capsys) -> None:
+    db = tmp_path / "cli.sqlite3"
+    config = tmp_path / "netzbot.toml"
+    config.write_text(f'[storage]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    ics = tmp_path / "plenum.ics"
+    start = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y%m%dT190000")
+    ics.write_bytes(_ics(_event("cli-1", start, "RRULE:FREQ=WEEKLY;COUNT=3\r\n")))
+    assert main(["--config", str(config), "import-ics", str(ics)]) == 0
+    assert "calendar:plenum: added=3" in capsys.readouterr().out
+    assert main(["--config", str(config), "import-ics", str(tmp_path / "nope.ics")]) == 1
+    assert "cannot read" in capsys.readouterr().err
+    store = Store(f"sqlite:///{db}")
+    try:
+        assert [m.title for m in _upcoming(store, datetime.now(UTC))] == ["Plenum"] * 3
+    finally:
+        store.dispose()
