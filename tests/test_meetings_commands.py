@@ -218,3 +218,25 @@ async def test_demo_series_is_listed(harness: Harness) -> None:
     assert listing.count("Netzwerktreffen Bürgerräte") == 5
     with harness.app.store.session() as session:
         assert len(session.exec(select(MeetingSeries)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=20), "jetzt"),
+        (timedelta(seconds=50), "in 1 Minute"),
+        (timedelta(minutes=20), "in 20 Minuten"),
+        (timedelta(minutes=59, seconds=40), "in 1 Stunde"),
+        (timedelta(hours=5), "in 5 Stunden"),
+        (timedelta(hours=23, minutes=59), "in 1 Tag"),
+        (timedelta(days=11, hours=7), "in 11 Tagen"),
+        (timedelta(days=120), "in 4 Monaten"),
+    ],
+)
+def test_countdown_texts(delta: timedelta, text: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.calendar.render import relative
+
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    assert relative(now + delta, now, "de", ZoneInfo("Europe/Berlin")) == text

@@ -44,12 +44,13 @@ def relative(target: datetime, now: datetime, lang: str, tz: ZoneInfo | None = N
     delta = target - now
     if delta < timedelta(0):
         return format_relative(target, now, lang)
-    if delta < timedelta(minutes=1):
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 1:
         return str(i18n.t(lang, "meetings.in.now"))
-    if delta < timedelta(hours=1):
-        return str(i18n.tn(lang, "meetings.in.minute", round(delta.total_seconds() / 60)))
-    if delta < timedelta(hours=23, minutes=30):
-        return str(i18n.tn(lang, "meetings.in.hour", max(1, round(delta.total_seconds() / 3600))))
+    if minutes < 60:
+        return str(i18n.tn(lang, "meetings.in.minute", minutes))
+    if delta < timedelta(hours=23):
+        return str(i18n.tn(lang, "meetings.in.hour", round(delta.total_seconds() / 3600)))
     if delta < timedelta(days=60):
         zone = tz or ZoneInfo("UTC")
         days = (target.astimezone(zone).date() - now.astimezone(zone).date()).days
