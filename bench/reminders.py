@@ -32,15 +32,16 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def seed(store: Store, subscribers: int, series: int) -> datetime:
-    """``series`` weekly series (one every 10 minutes from Thursday 18:00) and subscribers with
-    lead times 1d+1h (private chats) or 1h (groups, every tenth). Returns the first start."""
+    """``series`` weekly series spread over the week (every 3h20m from Thursday 18:00) and
+    subscribers with lead times 1d+1h (private chats) or 1h (groups, every tenth). Returns the
+    first start."""
     first = datetime(2026, 11, 26, 18, 0, tzinfo=BERLIN)
     with store.session() as session:
         for index in range(series):
             meetings.create_series(
                 session,
                 title=f"Treffen {index + 1}",
-                start=first + timedelta(minutes=10 * index),
+                start=first + timedelta(minutes=200 * index),
                 duration=timedelta(hours=1),
                 now=NOW,
                 rrule="FREQ=WEEKLY",
@@ -86,22 +87,19 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f}s ({store.engine.dialect.name})"
         )
         config = Config()
+        day_before, hour_before = first - timedelta(days=1), first - timedelta(hours=1)
+        step = timedelta(seconds=30)
         cases = [
             ("quiet tick (nothing due)", NOW),
-            ("1-day reminders due (first series)", first - timedelta(days=1)),
-            ("next tick, all already written", first - timedelta(days=1) + timedelta(seconds=30)),
-            (
-                "1-hour reminders due (first 6 series)",
-                first - timedelta(hours=1) + timedelta(minutes=50),
-            ),
-            (
-                "next tick, all already written",
-                first - timedelta(hours=1) + timedelta(minutes=50, seconds=30),
-            ),
+            ("1-day reminders due (first series)", day_before),
+            ("next tick, all already written", day_before + step),
+            ("1-day reminders of the next 7 series", hour_before - step),
+            ("1-hour reminders due (first series)", hour_before),
+            ("next tick, all already written", hour_before + step),
         ]
         for label, now in cases:
             seconds, written = timed(store, config, now)
-            print(f"{label:45s} {seconds * 1000:8.1f} ms/tick  {written:6d} reminders written")
+            print(f"{label:40s} {seconds * 1000:8.1f} ms/tick  {written:6d} reminders written")
         with store.session() as session:
             total = session.exec(select(func.count()).select_from(OutboxMessage)).one()
         print(f"outbox rows in total: {total}")

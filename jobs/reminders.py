@@ -16,7 +16,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
 
 from bot.calendar import render
 from bot.config import Config
@@ -25,6 +27,7 @@ from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
 from storage import meetings, outbox
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
+from storage.models.meetings import MeetingReminderSweep
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +59,13 @@ def encode_leads(leads: list[timedelta]) -> dict[str, list[str]]:
     return {"lead_times": [format_duration(lead) for lead in sorted(set(leads), reverse=True)]}
 
 
-def subscribers(session: Session, config: Config) -> list[Subscriber]:
-    """Active meeting subscriptions with their lead times and language (3 queries in all)."""
+def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Subscriber]:
+    """Active meeting subscriptions (id > ``after_id``) with lead times and language."""
     rows = session.exec(
         select(Subscription.id, Subscription.chat_ref, Subscription.options).where(
             Subscription.kind == KIND,
             Subscription.active == True,  # noqa: E712
+            col(Subscription.id) > after_id,
         )
     ).all()
     chat_langs = dict(
@@ -91,48 +95,121 @@ def reminder_key(meeting: meetings.Meeting, lead: timedelta, sub_id: int) -> str
     return f"rem:{meeting.id}:{int(meeting.start.timestamp())}:{int(lead.total_seconds())}:{sub_id}"
 
 
-def _existing_keys(session: Session, meeting_ids: list[int]) -> set[str]:
-    keys: set[str] = set()
-    for meeting_id in meeting_ids:
-        prefix = f"rem:{meeting_id}:"
-        keys.update(
-            session.exec(
-                select(OutboxMessage.dedupe_key).where(
-                    col(OutboxMessage.dedupe_key).startswith(prefix)
-                )
-            ).all()
-        )
-    return keys
+def configured_leads(session: Session, config: Config) -> set[timedelta]:
+    """Every lead time some active subscription uses (few distinct option strings)."""
+    options = session.exec(
+        select(Subscription.options)
+        .where(Subscription.kind == KIND, Subscription.active == True)  # noqa: E712
+        .distinct()
+    ).all()
+    return {lead for value in options for lead in lead_times(value, config)}
+
+
+def _newest_subscription_id(session: Session) -> int:
+    newest = session.exec(select(func.max(Subscription.id)).where(Subscription.kind == KIND)).one()
+    return int(newest or 0)
+
+
+def enqueue_many(session: Session, messages: list[Outgoing], now: datetime) -> None:
+    """Bulk ``outbox.enqueue``: one multi-row INSERT … ON CONFLICT DO NOTHING per chunk."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    empty = outbox.encode_payload(())
+    rows = [
+        {
+            "dedupe_key": out.dedupe_key[:300],
+            "chat_ref": str(out.chat),
+            "kind": out.kind,
+            "text": out.text,
+            "payload": empty,
+            "status": outbox.PENDING,
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+        }
+        for out in messages
+    ]
+    for index in range(0, len(rows), 1000):
+        session.execute(stmt, rows[index : index + 1000])
 
 
 def write_reminders(session: Session, config: Config, now: datetime) -> int:
-    """Enqueue every reminder due at ``now``; returns how many were written."""
-    subs = subscribers(session, config)
-    if not subs:
+    """Enqueue every reminder due at ``now``; returns how many were queued.
+
+    A quiet tick costs three small queries. Once the reminders for an (occurrence, start, lead)
+    have been written for all subscribers, a sweep row records the newest subscription seen,
+    so later ticks only look at subscriptions created since (they still get late reminders).
+    """
+    leads = configured_leads(session, config)
+    if not leads:
         return 0
-    max_lead = max(lead for sub in subs for lead in sub.leads)
-    due = meetings.due_for_reminders(session, now, max_lead)
+    due = meetings.due_for_reminders(session, now, max(leads))
     if not due:
         return 0
-    existing = _existing_keys(session, [m.id for m in due])
-    tz = config.tz
+    sweeps = {
+        (row.occurrence_id, row.start, row.lead_seconds): row
+        for row in session.exec(
+            select(MeetingReminderSweep).where(
+                col(MeetingReminderSweep.occurrence_id).in_([m.id for m in due])
+            )
+        )
+    }
+    newest = _newest_subscription_id(session)
+    seen_up_to: dict[tuple[int, int], int] = {}  # (meeting, lead seconds) -> subscriptions done
+    for meeting in due:
+        for lead in leads:
+            if meeting.start - lead <= now:
+                seconds = int(lead.total_seconds())
+                sweep = sweeps.get((meeting.id, meeting.start, seconds))
+                seen_up_to[(meeting.id, seconds)] = sweep.max_subscription_id if sweep else 0
+    if not seen_up_to or min(seen_up_to.values()) >= newest:
+        return 0
+    subs = subscribers(session, config, after_id=min(seen_up_to.values()))
     texts: dict[tuple[int, str], str] = {}
-    written = 0
+    messages: list[Outgoing] = []
     for meeting in due:
         for sub in subs:
             lead = next((lead for lead in sub.leads if meeting.start - lead <= now), None)
             if lead is None:
                 continue
-            key = reminder_key(meeting, lead, sub.id)
-            if key in existing:
+            done = seen_up_to.get((meeting.id, int(lead.total_seconds())), 0)
+            if sub.id <= done:
                 continue
             text = texts.get((meeting.id, sub.lang))
             if text is None:
-                text = str(render.reminder(meeting, sub.lang, tz, now))
+                text = str(render.reminder(meeting, sub.lang, config.tz, now))
                 texts[(meeting.id, sub.lang)] = text
-            out = Outgoing(ChatRef.parse(sub.chat), text, key, kind="reminder")
-            written += outbox.enqueue(session, out, now)
-    return written
+            key = reminder_key(meeting, lead, sub.id)
+            messages.append(Outgoing(ChatRef.parse(sub.chat), text, key, kind="reminder"))
+    enqueue_many(session, messages, now)
+    _record_sweeps(session, due, seen_up_to, sweeps, newest, now)
+    return len(messages)
+
+
+def _record_sweeps(
+    session: Session,
+    due: list[meetings.Meeting],
+    seen_up_to: dict[tuple[int, int], int],
+    sweeps: dict[tuple[int, datetime, int], MeetingReminderSweep],
+    newest: int,
+    now: datetime,
+) -> None:
+    starts = {meeting.id: meeting.start for meeting in due}
+    for (meeting_id, seconds), done in seen_up_to.items():
+        if done >= newest:
+            continue
+        sweep = sweeps.get((meeting_id, starts[meeting_id], seconds))
+        if sweep is None:
+            sweep = MeetingReminderSweep(
+                occurrence_id=meeting_id,
+                start=starts[meeting_id],
+                lead_seconds=seconds,
+                swept_at=now,
+            )
+        sweep.max_subscription_id = newest
+        sweep.swept_at = now
+        session.add(sweep)
 
 
 def emit_notices(session: Session, config: Config, now: datetime) -> int:

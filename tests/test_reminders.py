@@ -222,3 +222,20 @@ def test_bad_options_fall_back_to_configured_lead_times(store: Store) -> None:
     assert reminders.lead_times("{broken", config) == (timedelta(hours=2),)
     assert reminders.lead_times('{"lead_times": ["30m", "x"]}', config) == (timedelta(hours=2),)
     assert reminders.lead_times('{"lead_times": ["30m"]}', config) == (timedelta(minutes=30),)
+
+
+def test_late_subscriber_gets_a_late_reminder_and_nobody_gets_two(store: Store) -> None:
+    _setup(store)
+    due = FIRST - timedelta(hours=1)
+    assert _tick(store, due) == (0, 2)
+    with store.session() as session:
+        subscriptions.subscribe(
+            session,
+            ChatRef.parse("telegram:99"),
+            reminders.KIND,
+            due,
+            options={"lead_times": ["1h"]},
+        )
+    assert _tick(store, due + timedelta(minutes=5)) == (0, 1)
+    assert _tick(store, due + timedelta(minutes=6)) == (0, 0)
+    assert sorted(r.chat_ref for r in _reminders(store)) == sorted([PERSON, GROUP, "telegram:99"])

@@ -75,3 +75,27 @@ class MeetingOccurrence(SQLModel, table=True):
     notice_version: int = 0
     notice_old_start: datetime | None = DateTimeField(nullable=True, default=None)
     updated_at: datetime = DateTimeField()
+
+
+class MeetingReminderSweep(SQLModel, table=True):
+    """Reminders for (occurrence, start, lead time) have been written for every subscription up
+    to ``max_subscription_id``. Lets a tick skip 10,000 subscribers it has already handled; the
+    outbox dedupe key stays the guarantee of "exactly once"."""
+
+    __tablename__ = "meeting_reminder_sweep"
+    __table_args__ = (
+        UniqueConstraint(
+            "occurrence_id", "start", "lead_seconds", name="uq_meeting_reminder_sweep"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    start: datetime = DateTimeField()
+    lead_seconds: int
+    max_subscription_id: int = 0
+    swept_at: datetime = DateTimeField()

@@ -63,9 +63,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("series_id", "recurrence_id", name="uq_meeting_occurrence_series_rid"),
     )
     op.create_index("ix_meeting_occurrence_start", "meeting_occurrence", ["start"])
+    op.create_table(
+        "meeting_reminder_sweep",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "occurrence_id",
+            sa.Integer(),
+            sa.ForeignKey("meeting_occurrence.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("start", TS, nullable=False),
+        sa.Column("lead_seconds", sa.Integer(), nullable=False),
+        sa.Column("max_subscription_id", sa.Integer(), nullable=False),
+        sa.Column("swept_at", TS, nullable=False),
+        sa.UniqueConstraint(
+            "occurrence_id", "start", "lead_seconds", name="uq_meeting_reminder_sweep"
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("meeting_reminder_sweep")
     op.drop_index("ix_meeting_occurrence_start", table_name="meeting_occurrence")
     op.drop_table("meeting_occurrence")
     op.drop_index("ix_meeting_series_source", table_name="meeting_series")
