@@ -200,3 +200,11 @@ def test_import_ics_cli(tmp_path, capsys) -> None:
         assert [m.title for m in _upcoming(store, datetime.now(UTC))] == ["Plenum"] * 3
     finally:
         store.dispose()
+
+
+def test_sync_on_sqlite_and_postgresql(any_store: Store) -> None:
+    assert _sync(any_store, _ics(WEEKLY)).added > 50
+    changed = _ics(WEEKLY.replace("RRULE:FREQ=WEEKLY", "RRULE:FREQ=WEEKLY;COUNT=2"))
+    result = _sync(any_store, changed)
+    assert result.removed > 40
+    assert len(_upcoming(any_store)) == 2

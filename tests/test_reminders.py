@@ -239,3 +239,11 @@ def test_late_subscriber_gets_a_late_reminder_and_nobody_gets_two(store: Store) 
     assert _tick(store, due + timedelta(minutes=5)) == (0, 1)
     assert _tick(store, due + timedelta(minutes=6)) == (0, 0)
     assert sorted(r.chat_ref for r in _reminders(store)) == sorted([PERSON, GROUP, "telegram:99"])
+
+
+def test_due_late_and_once_on_sqlite_and_postgresql(any_store: Store) -> None:
+    _setup(any_store)
+    assert _tick(any_store, FIRST - timedelta(days=1)) == (0, 1)
+    assert _tick(any_store, FIRST - timedelta(minutes=10)) == (0, 2)
+    assert _tick(any_store, FIRST - timedelta(minutes=9)) == (0, 0)
+    assert len(_reminders(any_store)) == 3
