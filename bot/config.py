@@ -109,6 +109,20 @@ class NewsSection(Section):
     digest_weekday: Literal["mo", "di", "mi", "do", "fr", "sa", "so"] | None = None
     timeout: Duration = timedelta(seconds=20)
     allow_private_addresses: bool = False
+    # exceptions to the refusal of internal addresses, e.g. ["10.1.2.0/24"] for an intranet host
+    allowed_networks: list[str] = Field(default_factory=list)
+
+    @validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not a network; write e.g. '10.1.2.0/24'") from exc
+        return value
 
     @validator("poll_interval")
     @classmethod

@@ -15,7 +15,7 @@ import hashlib
 import io
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import unescape
@@ -60,14 +60,18 @@ class ParsedFeed:
     warning: str | None = None  # feedparser's bozo reason, if any
 
     def newest(self, n: int) -> list[FeedItem]:
-        """The ``n`` newest items: by date where known, else by document order (feeds list
-        newest first)."""
-        if n <= 0:
-            return []
-        indexed = list(enumerate(self.items))
-        if all(item.published for item in self.items):
-            indexed.sort(key=lambda pair: (pair[1].published, -pair[0]), reverse=True)
-        return [item for _, item in indexed[:n]]
+        return newest(self.items, n)
+
+
+def newest(items: Sequence[FeedItem], n: int) -> list[FeedItem]:
+    """The ``n`` newest items, newest first: by date where every item has one, else by
+    document order (feeds list newest first)."""
+    if n <= 0:
+        return []
+    indexed = list(enumerate(items))
+    if all(item.published for item in items):
+        indexed.sort(key=lambda pair: (pair[1].published, -pair[0]), reverse=True)
+    return [item for _, item in indexed[:n]]
 
 
 def _digest(text: str) -> str:
