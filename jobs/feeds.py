@@ -233,12 +233,17 @@ def record_failure(
 
 
 def notify(session: Session, config: Config, feed: Feed, key: str, now: datetime) -> None:
-    """One notice per failure streak to every chat following the feed, addressed to admins."""
+    """One notice per failure streak to every chat following the feed (addressed to its
+    admins) and, for feeds from the config, to the owners."""
     assert feed.id is not None
     streak = (feed.last_ok or feed.created_at).isoformat()
     params = json.loads(feed.last_error or "{}")
-    for target in store_news.targets_of_feed(session, feed.id):
-        lang = chat_lang(session, target.chat_ref, config)
+    targets = store_news.targets_of_feed(session, feed.id)
+    recipients = [target.chat_ref for target in targets]
+    if any(target.source == "config" for target in targets):
+        recipients += [o for o in config.bot.owners if o not in recipients]  # they edit the config
+    for chat in recipients:
+        lang = chat_lang(session, chat, config)
         text = t(
             lang,
             key,
@@ -247,8 +252,8 @@ def notify(session: Session, config: Config, feed: Feed, key: str, now: datetime
             n=feed.failures,
             error=render.error_text(lang, feed.error_code or "failed", params),
         )
-        dedupe = outbox_key("news-notice", target.chat_ref, feed.id, streak, key)
-        out = Outgoing(ChatRef.parse(target.chat_ref), str(text), dedupe, kind="notice")
+        dedupe = outbox_key("news-notice", chat, feed.id, streak, key)
+        out = Outgoing(ChatRef.parse(chat), str(text), dedupe, kind="notice")
         outbox.enqueue(session, out, now)
 
 

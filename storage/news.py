@@ -156,7 +156,7 @@ def latest_items(
         select(FeedItem, Feed)
         .join(Feed, col(Feed.id) == FeedItem.feed_id)
         .where(col(FeedItem.feed_id).in_(list(feed_ids)))
-        .order_by(when.desc(), col(FeedItem.id).desc())
+        .order_by(when.desc(), col(FeedItem.id))  # same time: document order (newest first)
         .limit(limit)
     )
     return [(i, f) for i, f in session.exec(stmt)]

@@ -73,8 +73,9 @@ def titles(rows: list[OutboxMessage]) -> list[str]:
 
 
 async def test_first_poll_posts_only_the_newest_backfill_then_new_items_once(
-    store: Store, server: FeedServer
+    any_store: Store, server: FeedServer
 ) -> None:
+    store = any_store
     route = server.route("/f.xml", rss([item(n) for n in range(10)]), etag='"1"')
     config = config_for(server, {"path": "/f.xml", "post_to": [CHAT], "name": "Verein"})
     jc = job_context(store, config)
@@ -157,6 +158,7 @@ async def test_keywords_and_exclude(store: Store, server: FeedServer) -> None:
 async def test_backoff_notice_and_pause(store: Store, server: FeedServer) -> None:
     route = server.route("/f.xml", b"kaputt", status=500)
     config = config_for(server, {"path": "/f.xml", "post_to": [CHAT], "name": "Kaputtfeed"})
+    config.bot.owners = ["telegram:1"]
     jc = job_context(store, config)
     now = T0
     waits = []
@@ -181,6 +183,7 @@ async def test_backoff_notice_and_pause(store: Store, server: FeedServer) -> Non
     failing = to_plain(notices[0].text)
     assert "Kaputtfeed" in failing and "3×" in failing and "Fehler 500" in failing
     assert "pausiert" in to_plain(notices[1].text)
+    assert len(outbox(store, "telegram:1", kind="notice")) == 2  # the owner edits the config
     # paused: no more requests, however much time passes
     await feeds_job.poll_feeds(jc, now + timedelta(days=30))
     assert server.hits("/f.xml") == feeds_job.PAUSE_AFTER
@@ -311,3 +314,38 @@ async def test_refused_config_feed_makes_no_request(store: Store, server: FeedSe
     with store.session() as session:
         feed = session.exec(select(Feed)).one()
     assert feed.error_code == "refused_address" and feed.failures == 1
+
+
+async def test_feed_text_cannot_inject_markup(store: Store, server: FeedServer) -> None:
+    entry = item(
+        1, title="&lt;b&gt;Fett&lt;/b&gt; &amp; &lt;a href='javascript:x'&gt;Klick&lt;/a&gt;"
+    )
+    entry["description"] = (
+        "Preise: 3 &amp;lt; 5 &amp;amp; &lt;script&gt;alert(1)&lt;/script&gt;Ende"
+    )
+    server.route("/f.xml", rss([entry]))
+    await feeds_job.poll_feeds(
+        job_context(store, config_for(server, {"path": "/f.xml", "post_to": [CHAT]})), T0
+    )
+    [row] = outbox(store, CHAT)
+    assert row.text.startswith("<b>Fett &amp; Klick</b>\n")
+    assert "javascript" not in row.text and "script" not in row.text
+    assert "3 &lt; 5 &amp; Ende" in row.text
+
+
+async def test_moved_chat_keeps_its_feeds(store: Store, server: FeedServer) -> None:
+    server.route("/f.xml", rss([item(n) for n in range(5)]))
+    config = config_for(server, {"path": "/f.xml", "post_to": [CHAT]})
+    await feeds_job.poll_feeds(job_context(store, config), T0)
+    new = chats.ChatRef.parse("telegram:-100999")
+    with store.session() as session:
+        chats.move_chat(session, chats.ChatRef.parse(CHAT), new, T0)
+    with store.session() as session:
+        from storage import news as store_news
+
+        assert [f.url for _, f in store_news.targets_of_chat(session, new)] == [
+            server.url("/f.xml")
+        ]
+        assert store_news.was_posted(
+            session, new, store_news.link_key(1, "x", "https://verein.example/news/4")
+        )
