@@ -151,6 +151,14 @@ class FeedEntry(Section):
     keywords: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
 
+    @validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.lower().startswith(("http://", "https://")) or len(value) < 11:
+            raise ValueError("a feed URL starts with http:// or https://")
+        return value
+
 
 class CalendarEntry(Section):
     url: str

@@ -202,7 +202,7 @@ def record_success(
     feed.last_ok = now
     feed.next_poll = now + config.news.poll_interval
     if result.permanent_redirect:
-        log.info("feed %s moved permanently to %s", feed.id, result.permanent_redirect)
+        log.info("feed %s moved permanently (new address on the same or another host)", feed.id)
     return made
 
 

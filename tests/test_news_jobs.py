@@ -349,3 +349,13 @@ async def test_moved_chat_keeps_its_feeds(store: Store, server: FeedServer) -> N
         assert store_news.was_posted(
             session, new, store_news.link_key(1, "x", "https://verein.example/news/4")
         )
+
+
+def test_config_validates_feed_urls_and_networks() -> None:
+    with pytest.raises(Exception, match="http:// or https://"):
+        Config(feeds=[{"url": "file:///etc/passwd", "post_to": [CHAT]}])
+    with pytest.raises(Exception, match="not a network"):
+        Config(news={"allowed_networks": ["intranet"]})
+    assert Config(news={"allowed_networks": ["10.1.2.0/24"]}).news.allowed_networks == [
+        "10.1.2.0/24"
+    ]
