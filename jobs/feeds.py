@@ -306,4 +306,10 @@ async def tick(jc: JobContext, now: datetime) -> None:
         log.info("news: %d new posts or digest entries", made)
 
 
-JOBS = [JobSpec("news.poll", poll_interval, tick)]
+def tick_interval(config: Config) -> timedelta:
+    """The job looks for due feeds at least every minute (each feed keeps its own
+    ``next_poll``), so a feed added in a chat gets its first items within a minute."""
+    return min(poll_interval(config), timedelta(minutes=1))
+
+
+JOBS = [JobSpec("news.poll", tick_interval, tick)]

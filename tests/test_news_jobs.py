@@ -359,3 +359,23 @@ def test_config_validates_feed_urls_and_networks() -> None:
     assert Config(news={"allowed_networks": ["10.1.2.0/24"]}).news.allowed_networks == [
         "10.1.2.0/24"
     ]
+
+
+async def test_a_chat_joining_a_known_feed_gets_its_own_backfill(
+    store: Store, server: FeedServer
+) -> None:
+    server.route("/f.xml", rss([item(n) for n in range(6)]), etag='"x"')
+    jc = job_context(store, config_for(server, {"path": "/f.xml", "post_to": [CHAT]}))
+    await feeds_job.poll_feeds(jc, T0)
+    later = T0 + timedelta(minutes=15)
+    jc2 = job_context(store, config_for(server, {"path": "/f.xml", "post_to": [CHAT, OTHER]}))
+    assert await feeds_job.poll_feeds(jc2, later) == 3
+    assert "If-None-Match" not in server.requests[-1].headers  # full fetch for the newcomer
+    assert len(outbox(store, CHAT)) == 3 and len(outbox(store, OTHER)) == 3
+    assert await feeds_job.poll_feeds(jc2, later + timedelta(minutes=15)) == 0
+    assert server.requests[-1].headers.get("If-None-Match") == '"x"'
+
+
+def test_tick_interval() -> None:
+    assert feeds_job.tick_interval(Config()) == timedelta(minutes=1)
+    assert feeds_job.tick_interval(Config(news={"poll_interval": "5s"})) == timedelta(seconds=5)
