@@ -30,7 +30,6 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from bot.feeds.errors import (
-    AddressRefused,
     BadURL,
     ConnectFailed,
     DNSFailure,
@@ -309,13 +308,3 @@ def _status_error(host: str, resp: aiohttp.ClientResponse) -> HTTPStatus:
     if retry_after.isdigit():
         error.params["retry_after"] = int(retry_after)
     return error
-
-
-__all__ = [
-    "AddressRefused",
-    "FeedFetcher",
-    "FetchResult",
-    "Validators",
-    "body_hash",
-    "check_url",
-]
