@@ -396,3 +396,40 @@ async def test_webhook_mode(fake, hooks, received) -> None:
     finally:
         await conn.stop()
         await runner.cleanup()
+
+
+async def test_menus_are_retried_when_telegram_fails_at_start(fake, hooks, sleep, received) -> None:
+    fake.fail_next(2, "502", method="setMyCommands")
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5, sleep=sleep)
+    await conn.start(received.put)
+    try:
+        await fake.wait_for(lambda: len(fake.commands_for("all_chat_administrators", "")) == 2)
+        assert sleep.calls == [1.0, 2.0]
+        fake.push_command(42, "hilfe")
+        assert (await next_incoming(received)).text == "/hilfe"
+    finally:
+        await conn.stop()
+
+
+async def test_get_me_failing_at_start_is_retried(fake, hooks, sleep, received) -> None:
+    fake.fail_next(1, "502", method="getMe")
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5, sleep=sleep)
+    await conn.start(received.put)
+    try:
+        await asyncio.wait_for(conn.ready.wait(), 10)
+        assert sleep.calls == [1.0]
+        fake.push_command(42, "hilfe")
+        assert (await next_incoming(received)).text == "/hilfe"
+    finally:
+        await conn.stop()
+
+
+async def test_polling_survives_a_failing_get_updates(connector, fake, received) -> None:
+    fake.fail_next(1, "502", method="getUpdates")
+    fake.push_command(42, "hilfe")  # wakes the pending poll; the next one fails, then recovers
+    assert (await next_incoming(received)).text == "/hilfe"
+    fake.push_command(42, "termine")
+    assert (await next_incoming(received)).text == "/termine"
+    assert fake.stats["faults"] == 1

@@ -31,12 +31,19 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
-from bot.connectors.telegram_errors import FloodScope, map_error
+from bot.connectors.telegram_errors import FloodScope, map_error, retry_after_seconds
 from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
 from bot.errors import ConfigError
 from bot.types import ChatRef, Incoming, Reply, Sender
@@ -97,6 +104,7 @@ class TelegramConnector:
         self._chat_types: dict[int, str] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._connect_task: asyncio.Task[None] | None = None
+        self._menu_task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
     # ------------------------------------------------------------------ life cycle
@@ -171,7 +179,9 @@ class TelegramConnector:
             services.bot_usernames[self.platform] = self.username
         if not app.running:
             await app.start()
-        await self.register_commands()
+        retry = await self.register_commands()
+        if retry is not None and self._menu_task is None:
+            self._menu_task = asyncio.create_task(self._retry_menus(retry), name="telegram-menus")
         if self.settings.mode == "webhook":
             secret = self.settings.secret_token
             await app.bot.set_webhook(
@@ -194,11 +204,12 @@ class TelegramConnector:
         log.warning("telegram polling error (retrying) error=%s: %s", type(exc).__name__, exc)
 
     async def stop(self) -> None:
-        if self._connect_task is not None:
-            self._connect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._connect_task
-            self._connect_task = None
+        for task in (self._connect_task, self._menu_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._connect_task = self._menu_task = None
         await self._discard_application()
 
     async def _discard_application(self) -> None:
@@ -218,8 +229,10 @@ class TelegramConnector:
 
     # ------------------------------------------------------------------ menus
 
-    async def register_commands(self) -> None:
-        """setMyCommands in German and English; admin commands in the admins' scope only."""
+    async def register_commands(self) -> float | None:
+        """setMyCommands in German and English; admin commands in the admins' scope only.
+
+        Returns None when done (or rejected for good), else seconds to wait before a retry."""
         bot = self._bot()
         admin_scope = BotCommandScopeAllChatAdministrators()
         languages = [(lang, lang) for lang in MENU_LANGUAGES] + [(self.default_language, None)]
@@ -230,8 +243,27 @@ class TelegramConnector:
                 members = [_bot_command(n, d) for n, d, admin in menu if not admin][:100]
                 await bot.set_my_commands(members, language_code=code)
                 await bot.set_my_commands(everyone, scope=admin_scope, language_code=code)
+        except RetryAfter as exc:
+            return retry_after_seconds(exc)
+        except BadRequest as exc:
+            log.warning("telegram command menu rejected error=%s", exc)
+        except (NetworkError, TimedOut) as exc:
+            log.warning("telegram command menu not registered yet error=%s", exc)
+            return 1.0
         except TelegramError as exc:
             log.warning("telegram command menu not registered error=%s", exc)
+        return None
+
+    async def _retry_menus(self, wait: float) -> None:
+        delay = 1.0
+        for _ in range(10):
+            await self.sleep(max(wait, delay))
+            retry = await self.register_commands()
+            if retry is None:
+                log.info("telegram command menu registered after retry")
+                return
+            wait, delay = retry, min(60.0, delay * 2)
+        log.warning("telegram command menu given up after 10 tries")
 
     # ------------------------------------------------------------------ incoming
 

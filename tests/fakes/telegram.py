@@ -133,6 +133,7 @@ class Fault:
     remaining: int
     chat_id: int | None = None
     retry_after: int = 1
+    method: str | None = None  # None: send methods; else only this method (lower case)
 
 
 @dataclass
@@ -331,10 +332,14 @@ class FakeTelegram:
             if method in SEND_METHODS:
                 result = await self._send(method, handler, params)
             else:
+                if self.faults:
+                    self._check_fault(None, method)
                 result = await handler(params)
         except ApiError as exc:
             self.stats["errors"] += 1
             return _json(exc.body(), exc.code)
+        if method not in SEND_METHODS:  # sends notify in _send
+            await self._notify()
         return _json({"ok": True, "result": result}, 200)
 
     # ----------------------------------------------------------------- sends
@@ -360,9 +365,9 @@ class FakeTelegram:
         async with self._changed:
             self._changed.notify_all()
 
-    def _check_fault(self, chat_id: int) -> None:
+    def _check_fault(self, chat_id: int | None, method: str | None = None) -> None:
         for fault in self.faults:
-            if fault.remaining > 0 and fault.chat_id in (None, chat_id):
+            if fault.remaining > 0 and fault.method == method and fault.chat_id in (None, chat_id):
                 fault.remaining -= 1
                 self.stats["faults"] += 1
                 if fault.kind == "429":
@@ -371,7 +376,7 @@ class FakeTelegram:
                 code, text = FAULTS[fault.kind]
                 raise ApiError(code, text)
         self.faults = [f for f in self.faults if f.remaining > 0]
-        if self.fail_ratio and self._random.random() < self.fail_ratio:
+        if method is None and self.fail_ratio and self._random.random() < self.fail_ratio:
             self.stats["faults"] += 1
             raise ApiError(502, "Bad Gateway")
 
@@ -818,12 +823,21 @@ class FakeTelegram:
         return self.members.get((chat_id, user_id), "left")
 
     def fail_next(
-        self, count: int = 1, kind: str = "502", *, chat_id: int | None = None, retry_after: int = 1
+        self,
+        count: int = 1,
+        kind: str = "502",
+        *,
+        chat_id: int | None = None,
+        retry_after: int = 1,
+        method: str | None = None,
     ) -> None:
-        """The next ``count`` sends (to ``chat_id`` or any chat) fail: kinds in ``FAULTS``."""
+        """The next ``count`` sends (to ``chat_id`` or any chat) fail: kinds in ``FAULTS``.
+        With ``method`` (e.g. "getUpdates", "setMyCommands") that method fails instead."""
         if kind not in FAULTS:
             raise KeyError(f"unknown fault {kind!r}; one of {sorted(FAULTS)}")
-        self.faults.append(Fault(kind, count, chat_id, retry_after))
+        self.faults.append(
+            Fault(kind, count, chat_id, retry_after, method.lower() if method else None)
+        )
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot / the bot was kicked: all sends there answer 403."""
@@ -1008,7 +1022,8 @@ class FakeTelegram:
         return self.commands.get((scope, chat_id, None, language_code), [])
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until ``predicate()`` holds (checked after every send, poll and webhook call)."""
+        """Wait until ``predicate()`` holds (checked after every successful API call, every
+        getUpdates that starts waiting and every webhook delivery)."""
 
         async def _wait() -> None:
             async with self._changed:
