@@ -320,6 +320,11 @@ async def test_migration_message_moves_chat(connector, fake, hooks) -> None:
         ChatRef("telegram", "-4712"),
         ChatRef("telegram", "-1004712"),
     )
+    fake.push_my_chat_member(-1004712, "member", old_status="left")  # no second welcome there
+    fake.push_my_chat_member(-100713, "member", old_status="left")
+    assert (await next_event(hooks))[:2] == ("joined", ChatRef("telegram", "-100713"))
+    await fake.wait_for_sent(-100713)
+    assert fake.sent_to(-1004712) == []
 
 
 async def test_invalid_token_is_a_config_error(fake, hooks) -> None:

@@ -103,6 +103,7 @@ class TelegramConnector:
         self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
         self._chat_types: dict[int, str] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._migrated_into: set[int] = set()  # supergroups we already know: no second welcome
         self._connect_task: asyncio.Task[None] | None = None
         self._menu_task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
@@ -283,6 +284,7 @@ class TelegramConnector:
         self._chat_types[chat.id] = chat.type
         if msg.migrate_to_chat_id:
             self._chat_types[msg.migrate_to_chat_id] = "supergroup"
+            self._migrated_into.add(msg.migrate_to_chat_id)
             await self.hooks.chat_moved(_ref(chat.id), _ref(msg.migrate_to_chat_id))
             return
         incoming = self.incoming_from(msg)
@@ -342,7 +344,7 @@ class TelegramConnector:
         now = _present(change.new_chat_member)
         if now and not was:
             log.info("telegram bot added chat=%s type=%s", ref, chat.type)
-            if chat.type in ("group", "supergroup"):
+            if chat.type in ("group", "supergroup") and chat.id not in self._migrated_into:
                 welcome = await self.hooks.chat_joined(ref, chat.title, True)
                 if welcome is not None:
                     await self._send_with_retries(ref, welcome)
