@@ -241,7 +241,7 @@ async def test_netzbot_run_with_a_bad_token_exits_2_without_traceback(
         sys.executable, "-m", "bot", "--config", str(config), "run",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     message = err.decode()
     assert "rejected the bot token" in message
