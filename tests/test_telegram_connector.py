@@ -397,6 +397,8 @@ async def test_webhook_mode(fake, hooks, received) -> None:
         assert (await next_incoming(received)).text == "/hilfe"
         assert await conn.handle_webhook(b"{}", "wrong") == 403
         assert await conn.handle_webhook(b"not json", "s3cret-token") == 400
+        unreadable = b'{"update_id": 99, "message": {"text": "no chat"}}'
+        assert await conn.handle_webhook(unreadable, "s3cret-token") == 200  # skipped, not retried
         assert fake.webhook_deliveries[0][1] == 200
     finally:
         await conn.stop()
@@ -438,3 +440,45 @@ async def test_polling_survives_a_failing_get_updates(connector, fake, received)
     fake.push_command(42, "termine")
     assert (await next_incoming(received)).text == "/termine"
     assert fake.stats["faults"] == 1
+
+
+async def test_an_unreadable_update_does_not_block_polling(
+    connector, fake, received, caplog
+) -> None:
+    # an administrator entry without its rights: PTB cannot build it and would re-fetch forever
+    fake.push_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": -100800, "type": "supergroup", "title": "Netz"},
+                "from": {"id": 5, "is_bot": False, "first_name": "Eva"},
+                "date": 1,
+                "old_chat_member": {"status": "left", "user": fake.me},
+                "new_chat_member": {"status": "administrator", "user": fake.me},
+            }
+        }
+    )
+    fake.push_command(42, "hilfe")
+    assert (await next_incoming(received)).text == "/hilfe"
+    assert "update unreadable, skipped update_id=1 kind=my_chat_member" in caplog.text
+    fake.push_command(42, "termine")
+    assert (await next_incoming(received)).text == "/termine"
+    getupdates = [p for name, p in fake.calls if name == "getupdates"]
+    assert len(getupdates) < 10  # no hot loop over the same batch
+
+
+def test_sanitize_updates_keeps_good_updates_untouched() -> None:
+    import json
+
+    from bot.connectors.telegram_request import sanitize_updates
+
+    good = {
+        "update_id": 3,
+        "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "hi"},
+    }
+    payload = json.dumps({"ok": True, "result": [good]}).encode()
+    assert sanitize_updates(payload) is payload
+    bad = {"update_id": 4, "message": {"text": "no chat"}}
+    cleaned = json.loads(
+        sanitize_updates(json.dumps({"ok": True, "result": [good, bad, {"x": 1}]}).encode())
+    )
+    assert cleaned["result"] == [good, {"update_id": 4}]

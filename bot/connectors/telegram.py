@@ -45,6 +45,7 @@ from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
 from bot.connectors.telegram_errors import FloodScope, map_error, retry_after_seconds
 from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
+from bot.connectors.telegram_request import SafeUpdatesRequest
 from bot.errors import ConfigError
 from bot.types import ChatRef, Incoming, Reply, Sender
 
@@ -121,7 +122,7 @@ class TelegramConnector:
             .read_timeout(10.0)
             .write_timeout(30.0)
             .pool_timeout(5.0)
-            .get_updates_connect_timeout(5.0)
+            .get_updates_request(SafeUpdatesRequest(connection_pool_size=1, connect_timeout=5.0))
         )
         if self.settings.base_file_url:
             builder = builder.base_file_url(self.settings.base_file_url)
@@ -375,10 +376,21 @@ class TelegramConnector:
                 log.warning("telegram webhook request with a wrong secret token rejected")
                 return 403
         try:
-            update = Update.de_json(json.loads(body), app.bot)
-        except Exception:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+        except ValueError:
             log.warning("telegram webhook body is not an update (%d bytes)", len(body))
             return 400
+        try:
+            update = Update.de_json(data, app.bot)
+        except Exception as exc:  # a retry would not help: accept and skip it
+            log.error(
+                "telegram webhook update unreadable, skipped update_id=%s error=%s",
+                data["update_id"],
+                exc,
+            )
+            return 200
         await app.update_queue.put(update)
         return 200
 

@@ -1,0 +1,68 @@
+"""The HTTP transport for ``getUpdates``: PTB's httpx request, made safe against one bad update.
+
+python-telegram-bot parses a whole ``getUpdates`` batch at once. If one update does not parse
+(a field a newer or older Bot API server spells differently, a broken local server), PTB logs
+"Error while parsing updates!", does not confirm the batch and fetches the same batch again —
+forever, at full speed, and the bot never sees another message. This transport checks every
+update of a batch and replaces each unreadable one by a bare ``{"update_id": N}`` (an empty
+update PTB accepts), so the batch is confirmed and everything else is delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.request import HTTPXRequest
+
+log = logging.getLogger(__name__)
+
+
+def sanitize_updates(payload: bytes) -> bytes:
+    """The getUpdates response with unreadable updates emptied (unchanged if all are fine)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload  # PTB reports invalid JSON itself
+    result = data.get("result") if isinstance(data, dict) else None
+    if not isinstance(result, list):
+        return payload
+    kept: list[Any] = []
+    changed = False
+    for raw in result:
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if not isinstance(update_id, int):
+            log.error("telegram sent an update without update_id; skipped")
+            changed = True
+            continue
+        try:
+            Update.de_json(raw, None)
+        except Exception as exc:
+            kinds = ",".join(k for k in raw if k != "update_id")
+            log.error(
+                "telegram update unreadable, skipped update_id=%s kind=%s error=%s",
+                update_id,
+                kinds,
+                exc,
+            )
+            raw = {"update_id": update_id}
+            changed = True
+        kept.append(raw)
+    if not changed:
+        return payload
+    data["result"] = kept
+    return json.dumps(data).encode()
+
+
+class SafeUpdatesRequest(HTTPXRequest):
+    """``HTTPXRequest`` whose getUpdates answers go through ``sanitize_updates``."""
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, *args, **kwargs)
+        if code == 200 and url.lower().endswith("/getupdates"):
+            payload = sanitize_updates(payload)
+        return code, payload
