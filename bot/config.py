@@ -80,6 +80,7 @@ class TelegramSection(Section):
     max_messages_per_second: float = Field(30.0, gt=0)
     group_messages_per_minute: float = Field(20.0, gt=0)
     private_messages_per_second: float = Field(1.0, gt=0)
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
 
     @property
     def active(self) -> bool:

@@ -482,3 +482,27 @@ def test_sanitize_updates_keeps_good_updates_untouched() -> None:
         sanitize_updates(json.dumps({"ok": True, "result": [good, bad, {"x": 1}]}).encode())
     )
     assert cleaned["result"] == [good, {"update_id": 4}]
+
+
+@pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
+async def test_both_http_clients_poll_send_and_upload(fake, hooks, received, http_client) -> None:
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url, http_client=http_client)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5)
+    await conn.start(received.put)
+    try:
+        fake.push_command(42, "hilfe", "termine")
+        assert (await next_incoming(received)).text == "/hilfe termine"
+        chat = ChatRef("telegram", "42")
+        await conn.send(chat, Reply("<i>Ä &amp; Ö</i>"))
+        await conn.send(
+            chat,
+            Reply("Anhang", attachments=(Attachment("ä.txt", "Grüße".encode(), "text/plain"),)),
+        )
+        fake.fail_next(1, "403")
+        with pytest.raises(PermanentError):
+            await conn.send(chat, Reply("x"))
+    finally:
+        await conn.stop()
+    text, doc = fake.sent_to(42)
+    assert text.text == "Ä & Ö"
+    assert doc.document == ("ä.txt", "Grüße".encode(), "text/plain") and doc.text == "Anhang"

@@ -45,7 +45,7 @@ from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
 from bot.connectors.telegram_errors import FloodScope, map_error, retry_after_seconds
 from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
-from bot.connectors.telegram_request import SafeUpdatesRequest
+from bot.connectors.telegram_request import make_requests
 from bot.errors import ConfigError
 from bot.types import ChatRef, Incoming, Reply, Sender
 
@@ -113,16 +113,14 @@ class TelegramConnector:
 
     def _build_application(self) -> Application:
         token = self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
+        requests, updates_request = make_requests(self.settings.http_client)
         builder = (
             Application.builder()
             .token(token)
             .base_url(self.settings.base_url)
             .concurrent_updates(True)  # order per chat is kept by our own per-chat locks
-            .connect_timeout(5.0)
-            .read_timeout(10.0)
-            .write_timeout(30.0)
-            .pool_timeout(5.0)
-            .get_updates_request(SafeUpdatesRequest(connection_pool_size=1, connect_timeout=5.0))
+            .request(requests)
+            .get_updates_request(updates_request)
         )
         if self.settings.base_file_url:
             builder = builder.base_file_url(self.settings.base_file_url)

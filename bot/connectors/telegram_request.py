@@ -15,7 +15,9 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.connectors.telegram_aiohttp import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +58,37 @@ def sanitize_updates(payload: bytes) -> bytes:
     return json.dumps(data).encode()
 
 
-class SafeUpdatesRequest(HTTPXRequest):
-    """``HTTPXRequest`` whose getUpdates answers go through ``sanitize_updates``."""
+class _SafeUpdates(BaseRequest):
+    """Mixin: getUpdates answers go through ``sanitize_updates``."""
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(url, method, *args, **kwargs)
+        code, payload = await super().do_request(url, method, *args, **kwargs)  # type: ignore[safe-super]
         if code == 200 and url.lower().endswith("/getupdates"):
             payload = sanitize_updates(payload)
         return code, payload
+
+
+class SafeHTTPXUpdatesRequest(_SafeUpdates, HTTPXRequest):
+    pass
+
+
+class SafeAiohttpUpdatesRequest(_SafeUpdates, AiohttpRequest):
+    pass
+
+
+def make_requests(http_client: str) -> tuple[BaseRequest, BaseRequest]:
+    """(request for API calls, request for getUpdates) for ``[telegram] http_client``."""
+    timeouts = {
+        "connect_timeout": 5.0,
+        "read_timeout": 10.0,
+        "write_timeout": 30.0,
+        "pool_timeout": 5.0,
+    }
+    if http_client == "httpx":
+        return (
+            HTTPXRequest(connection_pool_size=64, **timeouts),
+            SafeHTTPXUpdatesRequest(connection_pool_size=1, **timeouts),
+        )
+    return AiohttpRequest(64, **timeouts), SafeAiohttpUpdatesRequest(2, **timeouts)
