@@ -3,9 +3,10 @@
 python-telegram-bot parses a whole ``getUpdates`` batch at once. If one update does not parse
 (a field a newer or older Bot API server spells differently, a broken local server), PTB logs
 "Error while parsing updates!", does not confirm the batch and fetches the same batch again —
-forever, at full speed, and the bot never sees another message. This transport checks every
-update of a batch and replaces each unreadable one by a bare ``{"update_id": N}`` (an empty
-update PTB accepts), so the batch is confirmed and everything else is delivered.
+forever, at full speed, and the bot never sees another message. This transport notices the
+repeated request, checks every update of that batch and replaces each unreadable one by a bare
+``{"update_id": N}`` (an empty update PTB accepts), so the batch is confirmed and everything
+else is delivered.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.connectors.telegram_aiohttp import AiohttpRequest
 
@@ -59,15 +60,35 @@ def sanitize_updates(payload: bytes) -> bytes:
 
 
 class _SafeUpdates(BaseRequest):
-    """Mixin: getUpdates answers go through ``sanitize_updates``."""
+    """Mixin: when PTB asks again for a batch it was already given (same ``offset`` after a
+    non-empty answer: it could not parse it), the answer goes through ``sanitize_updates``.
+    The normal path costs nothing extra."""
+
+    _unconfirmed_offset: object = None
 
     async def do_request(
-        self, url: str, method: str, *args: Any, **kwargs: Any
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(url, method, *args, **kwargs)  # type: ignore[safe-super]
-        if code == 200 and url.lower().endswith("/getupdates"):
+        code, payload = await super().do_request(url, method, request_data, *args, **kwargs)  # type: ignore[safe-super]
+        if code != 200 or not url.lower().endswith("/getupdates"):
+            return code, payload
+        offset = request_data.parameters.get("offset") if request_data else None
+        if offset is not None and offset == self._unconfirmed_offset:
             payload = sanitize_updates(payload)
+        self._unconfirmed_offset = offset if _has_updates(payload) else None
         return code, payload
+
+
+def _has_updates(payload: bytes) -> bool:
+    try:
+        return bool(json.loads(payload).get("result"))
+    except (ValueError, AttributeError):
+        return False
 
 
 class SafeHTTPXUpdatesRequest(_SafeUpdates, HTTPXRequest):
