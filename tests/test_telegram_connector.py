@@ -173,11 +173,16 @@ async def test_admin_check_uses_get_chat_member_with_cache(connector, fake, cloc
     calls = lambda: sum(1 for name, _ in fake.calls if name == "getchatmember")  # noqa: E731
     assert calls() == 3
     fake.set_admins(-100400, [8])
-    assert await connector.is_chat_admin(chat, person(8)) is False  # cached
+    assert await connector.is_chat_admin(chat, person(8)) is False  # "no" is cached briefly
+    assert await connector.is_chat_admin(chat, person(7)) is True  # "yes" for a minute
     assert calls() == 3
-    clock.now += 61
-    assert await connector.is_chat_admin(chat, person(8)) is True
+    clock.now += 6
+    assert await connector.is_chat_admin(chat, person(8)) is True  # the promotion counts
+    assert await connector.is_chat_admin(chat, person(7)) is True  # still cached
     assert calls() == 4
+    clock.now += 55
+    assert await connector.is_chat_admin(chat, person(7)) is False  # demotion after the minute
+    assert calls() == 5
     assert await connector.is_chat_admin(chat, ChatRef("signal", "+49151")) is False
 
 

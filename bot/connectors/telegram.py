@@ -57,7 +57,8 @@ PRESENT = {"member", "administrator", "creator", "restricted"}
 ADMIN_STATUSES = {"creator", "administrator"}
 MENU_LANGUAGES = ("de", "en")
 CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… part of a split message (the 1st raises)
-ADMIN_CACHE_SECONDS = 60.0
+ADMIN_CACHE_SECONDS = 60.0  # "is admin" answers
+NOT_ADMIN_CACHE_SECONDS = 5.0  # "is not": short, so a fresh promotion counts almost at once
 
 
 def _ref(chat_id: int | str) -> ChatRef:
@@ -405,8 +406,11 @@ class TelegramConnector:
             return False
         now = self.clock()
         cached = self._admin_cache.get((chat_id, user_id))
-        if cached is not None and now - cached[0] < self.admin_cache_seconds:
-            return cached[1]
+        if cached is not None:
+            at, was_admin = cached
+            ttl = self.admin_cache_seconds if was_admin else NOT_ADMIN_CACHE_SECONDS
+            if now - at < ttl:
+                return was_admin
         try:
             member = await self._bot().get_chat_member(chat_id, user_id)
         except (TelegramError, TransientError) as exc:
