@@ -17,20 +17,17 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     ChatMemberUpdated,
-    InputFile,
-    LinkPreviewOptions,
     Message,
     PollAnswer,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     InvalidToken,
@@ -43,20 +40,18 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
-from bot.connectors.telegram_errors import FloodScope, map_error, retry_after_seconds
-from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
+from bot.connectors.telegram_errors import FloodScope, retry_after_seconds
 from bot.connectors.telegram_request import make_requests
+from bot.connectors.telegram_send import TelegramSender, shorten
 from bot.errors import ConfigError
 from bot.types import ChatRef, Incoming, Reply, Sender
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer"]
 PRESENT = {"member", "administrator", "creator", "restricted"}
 ADMIN_STATUSES = {"creator", "administrator"}
 MENU_LANGUAGES = ("de", "en")
-CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… part of a split message (the 1st raises)
 ADMIN_CACHE_SECONDS = 60.0  # "is admin" answers
 NOT_ADMIN_CACHE_SECONDS = 5.0  # "is not": short, so a fresh promotion counts almost at once
 
@@ -109,6 +104,7 @@ class TelegramConnector:
         self._connect_task: asyncio.Task[None] | None = None
         self._menu_task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
+        self.sender = TelegramSender(self._bot, hooks, self.flood, self._is_group, sleep)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -347,7 +343,7 @@ class TelegramConnector:
             if chat.type in ("group", "supergroup") and chat.id not in self._migrated_into:
                 welcome = await self.hooks.chat_joined(ref, chat.title, True)
                 if welcome is not None:
-                    await self._send_with_retries(ref, welcome)
+                    await self.sender.send_with_retries(ref, welcome)
         elif was and not now:
             reason = "blocked" if chat.type == "private" else change.new_chat_member.status
             log.info("telegram bot removed chat=%s reason=%s", ref, reason)
@@ -437,95 +433,7 @@ class TelegramConnector:
         return kind != "private" if kind else chat_id < 0
 
     async def send(self, chat: ChatRef, reply: Reply) -> None:
-        bot = self._bot()
-        try:
-            chat_id: int | str = int(chat.id)
-        except ValueError:
-            chat_id = chat.id  # '@channelname'
-        steps: list[Callable[[], Awaitable[Any]]] = []
-        parts = render_parts(reply.text)
-        preview = LinkPreviewOptions(is_disabled=not reply.link_preview)
-        caption: str | None = None
-        if reply.poll is not None and plain_text(reply.text).strip() == reply.poll.question.strip():
-            parts = []  # the poll itself shows the question
-        if (
-            len(reply.attachments) == 1
-            and len(parts) == 1
-            and utf16_len(plain_text(reply.text)) <= CAPTION_LIMIT
-        ):
-            caption, parts = parts[0], []
-        for part in parts:
-            steps.append(
-                lambda part=part: bot.send_message(
-                    chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=preview
-                )
-            )
-        for attachment in reply.attachments:
-            steps.append(
-                lambda a=attachment, c=caption: bot.send_document(
-                    chat_id,
-                    InputFile(a.content, filename=a.filename),
-                    caption=c,
-                    parse_mode=ParseMode.HTML if c else None,
-                )
-            )
-        if reply.poll is not None:
-            poll = reply.poll
-            steps.append(
-                lambda: bot.send_poll(
-                    chat_id,
-                    _shorten(poll.question, 300),
-                    [_shorten(o, 100) for o in poll.options[:12]],
-                    is_anonymous=False,
-                )
-            )
-        for index, step in enumerate(steps):
-            result = await self._call(chat, chat_id, step, first=index == 0)
-            if reply.poll is not None and index == len(steps) - 1 and result.poll is not None:
-                await self.hooks.poll_sent(chat, reply.poll.poll_id, result.poll.id)
-
-    async def _call(
-        self, chat: ChatRef, chat_id: int | str, step: Callable[[], Awaitable[T]], *, first: bool
-    ) -> T:
-        """One API call. The first part of a message raises mapped errors for the caller to
-        handle; later parts are retried here, so a 429 mid-way does not repeat earlier parts."""
-        attempt = 0
-        numeric = chat_id if isinstance(chat_id, int) else 0
-        while True:
-            try:
-                result = await step()
-            except TelegramError as exc:
-                scope = self.flood.scope(chat, numeric, self._is_group(numeric))
-                error = map_error(exc, chat, scope)
-                attempt += 1
-                if (
-                    first
-                    or not isinstance(error, TransientError)
-                    or attempt > CONTINUATION_ATTEMPTS
-                ):
-                    raise error from exc
-                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
-                log.warning("telegram part retry chat=%s in=%.1fs error=%s", chat, wait, error)
-                await self.sleep(wait)
-                continue
-            self.flood.note_send(numeric)
-            return result
-
-    async def _send_with_retries(self, chat: ChatRef, reply: Reply, attempts: int = 4) -> None:
-        """For the connector's own messages (the welcome): transient errors retried, bounded."""
-        for attempt in range(1, attempts + 1):
-            try:
-                await self.send(chat, reply)
-                return
-            except TransientError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
-                if attempt == attempts or wait > 60:
-                    log.warning("telegram message dropped chat=%s error=%s", chat, exc)
-                    return
-                await self.sleep(wait)
-            except Exception as exc:
-                log.warning("telegram message not deliverable chat=%s error=%s", chat, exc)
-                return
+        await self.sender.send(chat, reply)
 
 
 def _present(member: Any) -> bool:
@@ -534,14 +442,9 @@ def _present(member: Any) -> bool:
     return member.status in PRESENT
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _bot_command(name: str, description: str) -> BotCommand:
     description = " ".join(description.split()) or name
-    return BotCommand(name, _shorten(description, 256))
+    return BotCommand(name, shorten(description, 256))
 
 
 def create(config: Config, hooks: ConnectorHooks) -> TelegramConnector:
