@@ -511,3 +511,11 @@ async def test_both_http_clients_poll_send_and_upload(fake, hooks, received, htt
     text, doc = fake.sent_to(42)
     assert text.text == "Ä & Ö"
     assert doc.document == ("ä.txt", "Grüße".encode(), "text/plain") and doc.text == "Anhang"
+
+
+async def test_oversized_attachment_is_refused_before_sending(connector, fake) -> None:
+    huge = Attachment("film.mp4", b"x" * (50 * 1024 * 1024 + 1))
+    with pytest.raises(PermanentError, match="50 MB") as info:
+        await connector.send(ChatRef("telegram", "42"), Reply("Film", attachments=(huge,)))
+    assert not info.value.chat_gone
+    assert fake.sent_to(42) == []

@@ -17,7 +17,7 @@ from telegram import Bot, InputFile, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.connectors.base import ConnectorHooks, TransientError
+from bot.connectors.base import ConnectorHooks, PermanentError, TransientError
 from bot.connectors.telegram_errors import FloodScope, map_error
 from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
 from bot.types import ChatRef, Reply
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… call of a reply (the 1st raises)
+UPLOAD_LIMIT = 50 * 1024 * 1024  # Bot API limit for files a bot sends
 
 
 def shorten(text: str, limit: int) -> str:
@@ -50,6 +51,12 @@ class TelegramSender:
 
     async def send(self, chat: ChatRef, reply: Reply) -> None:
         """Render and send; raises the delivery errors of ``bot.connectors.base``."""
+        for attachment in reply.attachments:
+            if len(attachment.content) > UPLOAD_LIMIT:
+                raise PermanentError(
+                    f"attachment {attachment.filename!r} has {len(attachment.content)} bytes; "
+                    "Telegram takes at most 50 MB from bots"
+                )
         bot = self.get_bot()
         try:
             chat_id: int | str = int(chat.id)
