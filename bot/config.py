@@ -82,6 +82,13 @@ class TelegramSection(Section):
     private_messages_per_second: float = Field(1.0, gt=0)
     http_client: Literal["aiohttp", "httpx"] = "aiohttp"
 
+    @validator("base_url", "base_file_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
     @property
     def active(self) -> bool:
         return self.enabled if self.enabled is not None else self.token is not None

@@ -519,3 +519,25 @@ async def test_oversized_attachment_is_refused_before_sending(connector, fake) -
         await connector.send(ChatRef("telegram", "42"), Reply("Film", attachments=(huge,)))
     assert not info.value.chat_gone
     assert fake.sent_to(42) == []
+
+
+def test_token_is_redacted_from_log_records() -> None:
+    import logging
+
+    from bot.connectors.telegram_errors import TokenRedactor, redact
+
+    token = "123456789:AAFakeTokenForNetzbotTestsOnly_0123456"
+    assert redact(f"GET http://x/bot{token}/getMe failed") == "GET http://x/bot<token>/getMe failed"
+    assert redact("short 1:abc", "1:abc") == "short <token>"
+    record = logging.LogRecord(
+        "telegram.ext", logging.ERROR, "f", 1, "error %s", (f"url=/bot{token}/x",), None
+    )
+    try:
+        raise ValueError(f"InvalidURL http://h/bot{token}/getMe")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert TokenRedactor(token).filter(record)
+    assert token not in record.getMessage() and token not in record.exc_text
+    assert "<token>" in record.exc_text

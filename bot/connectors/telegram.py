@@ -40,7 +40,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
-from bot.connectors.telegram_errors import FloodScope, retry_after_seconds
+from bot.connectors.telegram_errors import FloodScope, TokenRedactor, retry_after_seconds
 from bot.connectors.telegram_request import make_requests
 from bot.connectors.telegram_send import TelegramSender, shorten
 from bot.errors import ConfigError
@@ -109,7 +109,7 @@ class TelegramConnector:
     # ------------------------------------------------------------------ life cycle
 
     def _build_application(self) -> Application:
-        token = self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
+        token = self._token
         requests, updates_request = make_requests(self.settings.http_client)
         builder = (
             Application.builder()
@@ -131,6 +131,7 @@ class TelegramConnector:
         """Connect; a bad token raises ``ConfigError``. If Telegram cannot be reached, keep
         trying in the background (with backoff) and return, so the rest of the bot runs."""
         self._on_message = on_message
+        self._install_redactor()
         self.application = self._build_application()
         try:
             await self._connect()
@@ -196,6 +197,18 @@ class TelegramConnector:
             )
         self.ready.set()
         log.info("telegram connected username=%s mode=%s", self.username, self.settings.mode)
+
+    def _install_redactor(self) -> None:
+        """Every handler of the root logger drops the token from what it writes."""
+        for handler in logging.getLogger().handlers:
+            if not any(
+                isinstance(f, TokenRedactor) and f.token == self._token for f in handler.filters
+            ):
+                handler.addFilter(TokenRedactor(self._token))
+
+    @property
+    def _token(self) -> str:
+        return self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
 
     def _polling_error(self, exc: TelegramError) -> None:
         log.warning("telegram polling error (retrying) error=%s: %s", type(exc).__name__, exc)
