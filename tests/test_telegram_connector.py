@@ -541,3 +541,17 @@ def test_token_is_redacted_from_log_records() -> None:
     assert TokenRedactor(token).filter(record)
     assert token not in record.getMessage() and token not in record.exc_text
     assert "<token>" in record.exc_text
+
+
+async def test_webhook_url_refused_by_telegram_is_a_config_error(fake, hooks) -> None:
+    fake.fail_next(1, "chat_not_found", method="setWebhook")  # any 400 answer
+    settings = TelegramSection(
+        token=fake.token,
+        base_url=fake.base_url,
+        mode="webhook",
+        webhook_url="https://bot.example.org/tg",
+    )
+    conn = TelegramConnector(settings, hooks)
+    with pytest.raises(ConfigError, match="refused the \\[telegram\\] settings"):
+        await conn.start(asyncio.Queue().put)
+    assert conn.application is None

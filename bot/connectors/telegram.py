@@ -141,7 +141,10 @@ class TelegramConnector:
                 "Telegram rejected the bot token ([telegram] token / NETZBOT_TELEGRAM__TOKEN); "
                 "check it with @BotFather"
             ) from None
-        except (NetworkError, TimedOut) as exc:  # BadRequest etc. are NetworkErrors too
+        except BadRequest as exc:  # e.g. setWebhook refusing webhook_url
+            await self._discard_application()
+            raise ConfigError(f"Telegram refused the [telegram] settings: {exc.message}") from None
+        except (NetworkError, TimedOut) as exc:
             log.warning("telegram not reachable at start-up, retrying in background error=%s", exc)
             self._connect_task = asyncio.create_task(
                 self._connect_with_backoff(), name="telegram-connect"
