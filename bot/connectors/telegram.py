@@ -2,10 +2,14 @@
 
 Updates arrive by long polling (default) or through ``handle_webhook`` (``[telegram] mode =
 "webhook"``; the HTTP listener belongs to the operations side and calls it). Each update becomes
-an ``Incoming`` for the app; membership changes and group migrations go to the app's hooks.
-``send`` renders neutral markup to Telegram HTML (``telegram_render``) and maps PTB errors to
-the delivery errors of ``bot.connectors.base`` (``telegram_errors``). Pacing is the delivery
-worker's job; ``send`` makes exactly one API call per message part.
+an ``Incoming`` for the app; membership changes, group migrations and poll answers go to the
+app's hooks. Around it:
+
+- ``telegram_send``: Reply → sendMessage/sendDocument/sendPoll; one API call per part, pacing is
+  the delivery worker's job.
+- ``telegram_render``: neutral markup → valid Telegram HTML, split below 4096 characters.
+- ``telegram_errors``: PTB errors → ``bot.connectors.base`` errors, flood scope, token redaction.
+- ``telegram_request`` / ``telegram_aiohttp``: the HTTP transports (aiohttp by default).
 """
 
 from __future__ import annotations
