@@ -80,6 +80,14 @@ class TelegramSection(Section):
     max_messages_per_second: float = Field(30.0, gt=0)
     group_messages_per_minute: float = Field(20.0, gt=0)
     private_messages_per_second: float = Field(1.0, gt=0)
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+
+    @validator("base_url", "base_file_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
 
     @property
     def active(self) -> bool:
