@@ -46,6 +46,46 @@ RATE_LIMIT_ERROR = (
 )
 
 
+def parse_styled(text: str) -> tuple[str, list[str]]:
+    """What signal-cli-rest-api makes of a ``text_mode: "styled"`` message: the visible text and
+    its styles as ``"start:length:STYLE"`` (UTF-16 offsets). Markers pair up on a stack (so they
+    nest), ``**`` is read greedily before ``*``, a backslash before a marker makes it literal,
+    and an unclosed marker simply disappears."""
+    styles = {"**": "BOLD", "*": "ITALIC", "~": "STRIKETHROUGH", "`": "MONOSPACE", "||": "SPOILER"}
+    out: list[str] = []
+    found: list[str] = []
+    stack: list[tuple[str, int]] = []
+    escaped = False
+    i = 0
+
+    def utf16_len() -> int:
+        return len("".join(out).encode("utf-16-le")) // 2
+
+    while i < len(text):
+        c = text[i]
+        token = text[i : i + 2] if text[i : i + 2] in ("**", "||") else c
+        if token in styles and (token != "|"):
+            i += len(token)
+            if escaped:
+                out.append(token)
+                escaped = False
+                continue
+            if stack and stack[-1][0] == token:
+                _, begin = stack.pop()
+                found.append(f"{begin}:{utf16_len() - begin}:{styles[token]}")
+            else:
+                stack.append((token, utf16_len()))
+            continue
+        if c == "\\" and text[i + 1 : i + 2] in ("*", "`", "|", "~"):
+            escaped = True
+            i += 1
+            continue
+        escaped = False
+        out.append(c)
+        i += 1
+    return "".join(out), found
+
+
 def untrusted_identity_error(recipient: str) -> str:
     return f'Failed to send message: Untrusted Identity for "{recipient}"'
 
@@ -109,6 +149,15 @@ class SentMessage:
     timestamp: int
     body: dict[str, Any] = field(repr=False)
     content_type: str = ""
+
+    @property
+    def visible(self) -> str:
+        """The text a Signal user sees (styled markers parsed away)."""
+        return parse_styled(self.message)[0] if self.text_mode == "styled" else self.message
+
+    @property
+    def styles(self) -> list[str]:
+        return parse_styled(self.message)[1] if self.text_mode == "styled" else []
 
 
 @dataclass

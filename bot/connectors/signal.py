@@ -1,0 +1,357 @@
+"""Signal connector: signalbot 2.x against signal-cli-rest-api (json-rpc mode), in our loop.
+
+- Receiving: one catch-all signalbot handler turns data messages into ``Incoming``. Group texts
+  reach the router only when they look like commands (``/termine``, ``!termine``); direct
+  messages always do (the router points strangers to /hilfe). Chats are ``signal:group.<id>``
+  (the public group id; envelopes carry the internal id, which signalbot's registry maps), people
+  ``signal:+49…`` or ``signal:<uuid>`` when Signal hides the number.
+- Admins: the ``admins`` list of ``/v1/groups``, cached in signalbot's group registry, refreshed
+  by signalbot when a group changes and by us on a miss (at most every ``ADMIN_REFRESH_EVERY``).
+- The receive loop is guarded by ``ReceiveWatchdog`` (see there for why it is needed).
+- Sending: ``signal_send`` (full error bodies), texts rendered by ``signal_render``. Pacing is the
+  delivery worker's job (``[signal] max_messages_per_second``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from signalbot import (
+    DataMessageContext,
+    DataMessageHandler,
+    EditMessage,
+    GroupUpdateContext,
+    GroupUpdateHandler,
+    SignalBot,
+)
+from signalbot.errors import SignalAPIError
+from signalbot.logger import LOGGER_NAME
+
+from bot.connectors import signal_send as wire
+from bot.connectors.base import (
+    ConnectorHooks,
+    DeliveryError,
+    MessageCallback,
+    PermanentError,
+    TransientError,
+)
+from bot.connectors.signal_render import SignalText, render
+from bot.connectors.signal_watchdog import ReceiveWatchdog
+from bot.types import ChatRef, Incoming, Reply, Sender
+
+if TYPE_CHECKING:
+    from signalbot import DataMessage, GroupEntry
+
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "signal"
+ADMIN_REFRESH_EVERY = 10.0  # seconds between forced /v1/groups refreshes for one group
+STARTUP_TIMEOUT = 30.0
+MENTION = "\ufffc"  # Signal's placeholder for an @mention in the text
+
+
+def group_id_for(internal_id: str) -> str:
+    """signal-cli-rest-api's public group id for an envelope's internal id."""
+    return "group." + base64.b64encode(internal_id.encode()).decode()
+
+
+class SignalConnector:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        config: Config,
+        hooks: ConnectorHooks | None = None,
+        *,
+        startup_timeout: float = STARTUP_TIMEOUT,
+    ) -> None:
+        section = config.signal
+        if not section.service or not section.phone_number:
+            raise ValueError("[signal] needs service = 'host:port' and phone_number = '+49…'")
+        self.service = section.service
+        self.number = section.phone_number
+        self.rate_limit_pause = section.rate_limit_pause.total_seconds()
+        self._auth = (
+            {
+                "type": "basic",
+                "username": section.auth_user,
+                "password": section.auth_password.get_secret_value(),
+            }
+            if section.auth_user and section.auth_password
+            else None
+        )
+        self.hooks = hooks
+        self.startup_timeout = startup_timeout
+        self.recipient_failures: deque[wire.RecipientFailure] = deque(maxlen=1000)
+        self._on_message: MessageCallback | None = None
+        self._bot: SignalBot | None = None
+        self.watchdog: ReceiveWatchdog | None = None
+        self._aliases: dict[str, str] = {}  # number ↔ uuid, learnt from envelopes
+        self._refreshed: dict[str, float] = {}
+        self._known_groups: set[str] = set()
+        self._reported: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, on_message: MessageCallback) -> None:
+        self._on_message = on_message
+        config: dict[str, Any] = {
+            "signal_service": self.service,
+            "phone_number": self.number,
+            "storage": {"type": "in-memory"},
+            "download_attachments": False,
+            "logging_level": logging.WARNING,  # at INFO signalbot logs every message's content
+        }
+        if self._auth:
+            config["auth"] = self._auth
+        bot = SignalBot(config)
+        signalbot_log = logging.getLogger(LOGGER_NAME)
+        for handler in list(signalbot_log.handlers):  # it adds a stderr handler per instance
+            signalbot_log.removeHandler(handler)
+        bot.register(_CatchAll(self))
+        bot.register(_GroupWatcher(self))
+        self.watchdog = ReceiveWatchdog(bot)
+        self.watchdog.install()
+        self._bot = bot
+        bot.start(run_forever=False)
+        self.watchdog.start()
+        assert bot.init_task is not None
+        try:
+            async with asyncio.timeout(self.startup_timeout):
+                await asyncio.shield(bot.init_task)
+        except TimeoutError:
+            log.error(
+                "signal: %s is not ready after %.0fs (is signal-cli-rest-api running in json-rpc "
+                "mode?); still trying in the background",
+                self.service,
+                self.startup_timeout,
+            )
+            return
+        self._known_groups = {g.internal_id for g in bot.groups}
+        log.info("signal: connected to %s as %s, %d groups", self.service, self._masked(), len(self._known_groups))
+
+    async def stop(self) -> None:
+        bot, self._bot = self._bot, None
+        if bot is None:
+            return
+        if self.watchdog is not None:
+            await self.watchdog.stop()
+        if bot.init_task is not None and not bot.init_task.done():
+            bot.init_task.cancel()
+            await asyncio.gather(bot.init_task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Not SignalBot.stop(): that also stops the event loop, which is the app's.
+        await bot._pipeline.stop()
+        await bot.close()
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._bot and self._bot.init_task and self._bot.init_task.done())
+
+    def _masked(self) -> str:
+        return self.number[:4] + "…" + self.number[-2:]
+
+    # ---- receiving -------------------------------------------------------------------------
+
+    def _incoming(self, msg: DataMessage, text: str) -> Incoming | None:
+        number, uuid_ = msg.source_number, msg.source_uuid
+        if number and uuid_:
+            self._aliases[number], self._aliases[uuid_] = uuid_, number
+        person = number or uuid_
+        if not person:
+            return None
+        sender_ref = ChatRef(PLATFORM, person)
+        if msg.group_info is not None and msg.group_info.group_id:
+            internal = msg.group_info.group_id
+            entry = self._group(internal_id=internal)
+            chat = ChatRef(PLATFORM, entry.id if entry else group_id_for(internal))
+            # Known admins are admins; anyone else may have just been promoted: None lets the
+            # router ask is_chat_admin, which refreshes on that miss.
+            is_admin = True if entry and ({number, uuid_} & set(entry.admins)) else None
+            is_group = True
+        else:
+            chat, is_admin, is_group = sender_ref, None, False
+        return Incoming(
+            chat=chat,
+            sender=Sender(sender_ref, msg.source_name or person, is_admin),
+            text=text,
+            is_group=is_group,
+            platform=PLATFORM,
+            message_id=str(msg.timestamp),
+            raw=msg,
+        )
+
+    async def _handle(self, msg: DataMessage) -> None:
+        text = (msg.text or "").replace(MENTION, " ").strip()
+        if not text or self._on_message is None:
+            return
+        if msg.source_number == self.number:
+            return
+        incoming = self._incoming(msg, text)
+        if incoming is None:
+            return
+        if incoming.is_group and not text.startswith(("/", "!")):
+            return  # group chatter: not for us
+        try:
+            await self._on_message(incoming)
+        except Exception:
+            log.exception("signal: handling a message failed chat=%s", incoming.chat)
+
+    async def _group_changed(self, internal_id: str, name: str) -> None:
+        if internal_id in self._known_groups:
+            return
+        self._known_groups.add(internal_id)
+        entry = self._group(internal_id=internal_id)
+        if self.hooks is None or entry is None or not entry.member:
+            return
+        chat = ChatRef(PLATFORM, entry.id)
+        log.info("signal: added to group %s", chat)
+        try:
+            welcome = await self.hooks.chat_joined(chat, name or entry.name, True)
+            if welcome is not None:
+                await self.send(chat, welcome)
+        except Exception:
+            log.exception("signal: welcoming group %s failed", chat)
+
+    # ---- groups and admins -----------------------------------------------------------------
+
+    def _group(self, *, internal_id: str | None = None, group_id: str | None = None) -> GroupEntry | None:
+        if self._bot is None:
+            return None
+        for entry in self._bot.groups:
+            if entry.internal_id == internal_id or entry.id == group_id:
+                return entry
+        return None
+
+    async def _refresh_groups(self, key: str) -> None:
+        now = time.monotonic()
+        if now - self._refreshed.get(key, -ADMIN_REFRESH_EVERY) < ADMIN_REFRESH_EVERY:
+            return
+        self._refreshed[key] = now
+        if self._bot is None:
+            return
+        try:
+            await self._bot.groups.refresh()
+        except SignalAPIError as exc:
+            log.warning("signal: refreshing groups failed: %s", exc)
+
+    async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
+        if chat.platform != PLATFORM or not chat.id.startswith("group."):
+            return False
+        ids = {person.id, self._aliases.get(person.id)} - {None}
+        entry = self._group(group_id=chat.id)
+        if entry is not None and ids & set(entry.admins):
+            return True
+        await self._refresh_groups(chat.id)
+        entry = self._group(group_id=chat.id)
+        return bool(entry is not None and ids & set(entry.admins))
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, reply: Reply) -> None:
+        if chat.platform != PLATFORM:
+            raise PermanentError(f"not a Signal chat: {chat}")
+        bot = self._bot
+        if bot is None or not self.ready:
+            raise TransientError("signal connector is not connected yet", retry_after=10)
+        parts = render(reply.text)
+        attachments = [
+            wire.attachment_data(a.filename, a.mime_type, base64.b64encode(a.content).decode())
+            for a in reply.attachments
+        ]
+        if not parts and attachments:
+            parts = [SignalText("", styled=False)]
+        signal = bot._signal
+        session = await signal._sessions.get()
+        url = signal.messages._uris.send_uri()
+        headers = signal.messages._add_auth()
+        for i, part in enumerate(parts):
+            payload = wire.build_body(
+                self.number, chat.id, part.text, styled=part.styled,
+                attachments=attachments if i == 0 else None,
+            )
+            status, body = await wire.post(session, url, headers, payload)
+            if not 200 <= status < 300:
+                error = wire.classify_failure(
+                    status, body, chat.id, bot_number=self.number, rate_limit_pause=self.rate_limit_pause
+                )
+                await self._failed(chat, error, sent_parts=i)
+                raise error
+            failures = wire.recipient_failures(str(chat), wire.parse_success(body))
+            if failures:
+                await self._partial(chat, failures)
+
+    async def _partial(self, chat: ChatRef, failures: list[wire.RecipientFailure]) -> None:
+        for failure in failures:
+            self.recipient_failures.append(failure)
+            log.warning(
+                "signal: message to %s not delivered to %s: %s", chat, failure.recipient, failure.reason
+            )
+            if "IDENTITY" in failure.reason.upper():
+                await self._report_untrusted(failure.recipient, chat)
+        if not chat.id.startswith("group."):
+            # A direct message whose one recipient failed was not delivered at all. For a group
+            # a retry would repeat the message to everyone who got it, so we only record.
+            error = wire.failure_error(failures[0], self.rate_limit_pause)
+            raise error
+
+    async def _failed(self, chat: ChatRef, error: DeliveryError, sent_parts: int) -> None:
+        log.warning(
+            "signal: send to %s failed after %d of its parts: %s", chat, sent_parts, error
+        )
+        if isinstance(error, wire.UntrustedIdentity):
+            await self._report_untrusted(error.recipient, chat)
+
+    async def _report_untrusted(self, recipient: str, chat: ChatRef) -> None:
+        if recipient in self._reported:
+            return
+        self._reported.add(recipient)
+        log.error(
+            "signal: %s has a new safety number; signal-cli will not send to them until it is "
+            "trusted (signal-cli-rest-api: POST /v1/identities/{number}/trust/{recipient})",
+            recipient,
+        )
+        if self.hooks is None:
+            return
+        try:
+            await self.hooks.notify_owners(
+                "signal.untrusted_identity",
+                dedupe_key=f"signal:untrusted:{recipient}",
+                recipient=recipient,
+                chat=str(chat),
+            )
+        except Exception:
+            log.exception("signal: could not notify the owners about %s", recipient)
+
+
+class _CatchAll(DataMessageHandler):
+    def __init__(self, connector: SignalConnector) -> None:
+        self.connector = connector
+
+    async def handle_data_message(self, context: DataMessageContext) -> None:
+        if isinstance(context.message, EditMessage):
+            return  # an edited command is not a new command
+        await self.connector._handle(context.message)
+
+
+class _GroupWatcher(GroupUpdateHandler):
+    def __init__(self, connector: SignalConnector) -> None:
+        self.connector = connector
+
+    async def handle_group_update(self, context: GroupUpdateContext) -> None:
+        info = context.message.group_info
+        await self.connector._group_changed(info.group_id, info.group_name)
+
+
+def create(config: Config, hooks: ConnectorHooks) -> SignalConnector:
+    return SignalConnector(config, hooks)
