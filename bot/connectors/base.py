@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.types import ChatRef, Incoming, Reply
+from bot.types import ChatRef, Incoming, Reply, Sender
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
 
@@ -63,3 +63,28 @@ class Connector(Protocol):
 
     async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
         """Whether ``person`` administers ``chat`` on the platform (cached by the connector)."""
+
+
+class ConnectorHooks(Protocol):
+    """What a connector may ask of the app, besides handing it messages."""
+
+    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+        """The bot was added to a chat: returns the welcome text to post there (or None)."""
+
+    async def chat_gone(self, chat: ChatRef, reason: str) -> None:
+        """The bot was removed or blocked: stop sending there, deactivate subscriptions."""
+
+    async def chat_moved(self, old: ChatRef, new: ChatRef) -> None:
+        """The chat got a new id (Telegram group → supergroup)."""
+
+    async def notify_owners(self, key: str, dedupe_key: str, **kwargs: object) -> None:
+        """Tell the configured owners something once (catalog ``key``, deduplicated)."""
+
+    def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
+        """(command name for ``lang``, one-line description, admin-only) for menus."""
+
+    async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
+        """A native poll (Reply.poll) was posted; remember the platform's id for its answers."""
+
+    async def poll_answer(self, platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+        """Someone voted in a native poll (empty ``option_ids``: vote retracted)."""

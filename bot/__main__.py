@@ -1,0 +1,9 @@
+"""``python -m bot`` is ``netzbot``."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,220 @@
+"""Wiring: config, store, router, connectors, scheduler and delivery worker in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+import handlers  # noqa: F401 - registers every command
+from bot import commands, i18n, router
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
+from bot.context import Context
+from bot.delivery import DeliveryWorker
+from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender
+from jobs import schedule
+from storage import chats, migrate, outbox
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+REPLY_ATTEMPTS = 4
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        connectors: list[Connector] | None = None,
+        run_jobs: bool = True,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.store = store or Store(config.storage.url)
+        self.connectors: dict[str, Connector] = {c.platform: c for c in connectors or []}
+        self.services = SimpleNamespace(app=self, bot_usernames={})
+        self.delivery = DeliveryWorker(self.store, self.connectors, self.clock, config)
+        self.scheduler = AsyncIOScheduler(timezone=config.tz)
+        self.run_jobs = run_jobs
+        self.job_context = schedule.JobContext(self.store, config, self.clock, self.services)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.started = False
+
+    def add_connector(self, connector: Connector) -> None:
+        self.connectors[connector.platform] = connector
+        self.delivery.connectors[connector.platform] = connector
+
+    # -- life cycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        migrate.upgrade(self.store)
+        for platform, connector in list(self.connectors.items()):
+            await connector.start(self._callback(connector))
+            log.info("connector started platform=%s", platform)
+        if self.run_jobs:
+            schedule.install(
+                self.scheduler, self.job_context, schedule.discover(), after=self.delivery.wake
+            )
+            self.scheduler.start()
+        self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
+        self.started = True
+
+    async def stop(self) -> None:
+        self.delivery.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for connector in self.connectors.values():
+            try:
+                await connector.stop()
+            except Exception:
+                log.exception("connector stop failed platform=%s", connector.platform)
+        self.store.dispose()
+        self.started = False
+
+    def _callback(self, connector: Connector):
+        async def on_message(incoming: Incoming) -> None:
+            await self.handle(incoming, connector)
+
+        return on_message
+
+    # -- messages in ----------------------------------------------------------------------
+    def language_for(self, incoming: Incoming) -> str:
+        with self.store.session() as session:
+            now = self.clock.now()
+            chats.touch_chat(
+                session, incoming.chat, is_group=incoming.is_group, title=None, now=now
+            )
+            chats.touch_person(
+                session,
+                incoming.sender.ref,
+                name=incoming.sender.name,
+                language=incoming.language,
+                now=now,
+            )
+            chosen = chats.chat_language(session, incoming.chat)
+        if chosen:
+            return chosen
+        if not incoming.is_group and incoming.language:
+            return i18n.normalize_language(incoming.language)
+        return self.config.bot.language
+
+    async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:
+        """The reply to one message (None if it is not for us). Never raises."""
+        try:
+            lang = self.language_for(incoming)
+            ctx = Context(
+                store=self.store,
+                config=self.config,
+                incoming=incoming,
+                lang=lang,
+                now=self.clock.now(),
+                services=self.services,
+                admin_check=connector.is_chat_admin if connector else None,
+            )
+            reply = await router.dispatch(ctx, self.services.bot_usernames.get(incoming.platform))
+        except Exception:
+            log.exception("message handling failed chat=%s", incoming.chat)
+            reply = Reply(i18n.t(self.config.bot.language, "core.error.internal"))
+        self.delivery.wake()  # handlers may have enqueued announcements
+        return reply
+
+    async def handle(self, incoming: Incoming, connector: Connector) -> None:
+        reply = await self.answer(incoming, connector)
+        if reply is not None:
+            await self.send_reply(connector, incoming.chat, reply)
+
+    async def send_reply(self, connector: Connector, chat: ChatRef, reply: Reply) -> None:
+        """A direct reply: straight back, retried a few times on transient errors."""
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
+            try:
+                await connector.send(chat, reply)
+                return
+            except TransientError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
+                log.warning(
+                    "reply failed chat=%s attempt=%d retry_in=%.1fs error=%s",
+                    chat,
+                    attempt,
+                    wait,
+                    exc,
+                )
+                if attempt == REPLY_ATTEMPTS or wait > 60:
+                    break
+                await asyncio.sleep(wait)
+            except ChatMoved as exc:
+                await self.chat_moved(chat, exc.new_chat)
+                chat = exc.new_chat
+            except DeliveryError as exc:
+                log.warning("reply not deliverable chat=%s error=%s", chat, exc)
+                if getattr(exc, "chat_gone", False):
+                    await self.chat_gone(chat, str(exc))
+                return
+        log.error("reply dropped after retries chat=%s", chat)
+
+    # -- messages out ---------------------------------------------------------------------
+    def enqueue(self, out: Outgoing, now: datetime | None = None) -> bool:
+        with self.store.session() as session:
+            written = outbox.enqueue(session, out, now or self.clock.now())
+        self.delivery.wake()
+        return written
+
+    # -- connector hooks ------------------------------------------------------------------
+    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+        now = self.clock.now()
+        with self.store.session() as session:
+            chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
+            lang = chats.chat_language(session, chat) or self.config.bot.language
+        return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))
+
+    async def chat_gone(self, chat: ChatRef, reason: str) -> None:
+        now = self.clock.now()
+        with self.store.session() as session:
+            n = chats.deactivate_chat(session, chat, now)
+            outbox.cancel_pending_for_chat(session, chat, reason)
+        log.info("chat deactivated chat=%s subscriptions=%d reason=%s", chat, n, reason)
+
+    async def chat_moved(self, old: ChatRef, new: ChatRef) -> None:
+        with self.store.session() as session:
+            chats.move_chat(session, old, new, self.clock.now())
+        log.info("chat moved old=%s new=%s", old, new)
+
+    async def notify_owners(self, key: str, dedupe_key: str, **kwargs: object) -> None:
+        now = self.clock.now()
+        with self.store.session() as session:
+            for owner in self.config.bot.owners:
+                ref = ChatRef.parse(owner)
+                lang = chats.chat_language(session, ref) or self.config.bot.language
+                text = str(i18n.t(lang, key, **kwargs))
+                outbox.enqueue(
+                    session, Outgoing(ref, text, f"owner:{owner}:{dedupe_key}", kind="notice"), now
+                )
+        self.delivery.wake()
+
+    async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
+        handler = getattr(self.services, "on_poll_sent", None)
+        if handler is not None:
+            await handler(chat, poll_id, platform_poll_id)
+
+    async def poll_answer(self, platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+        handler = getattr(self.services, "on_poll_answer", None)
+        if handler is not None:
+            await handler(platform_poll_id, voter, option_ids)
+
+    def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
+        return [
+            (c.display_name(lang), str(i18n.plain(lang, c.help)), c.permission != Permission.MEMBER)
+            for c in commands.visible_commands()
+        ]

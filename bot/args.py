@@ -1,0 +1,66 @@
+"""Turning the text after a command into arguments: quoted strings and ``key=value`` options."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+COMMAND = re.compile(r"^[/!]([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)", re.S)
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    word: str
+    addressed_to: str | None
+    rest: str
+
+
+@dataclass(frozen=True)
+class Args:
+    positional: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+    rest: str = ""
+
+    def __len__(self) -> int:
+        return len(self.positional)
+
+    def get(self, index: int, default: str | None = None) -> str | None:
+        return self.positional[index] if index < len(self.positional) else default
+
+
+def parse_command(text: str) -> ParsedCommand | None:
+    """'/termine@netzbot 3' -> ParsedCommand('termine', 'netzbot', '3'); not a command -> None."""
+    stripped = text.strip()
+    match = COMMAND.match(stripped)
+    if not match:
+        return None
+    return ParsedCommand(match.group(1).lower(), match.group(2), stripped[match.end() :].strip())
+
+
+_QUOTES = str.maketrans({"„": '"', "“": '"', "”": '"', "«": '"', "»": '"'})
+
+
+def split_words(rest: str) -> list[str]:
+    """Shell-like splitting that tolerates German quotes and stray apostrophes."""
+    text = rest.translate(_QUOTES)
+    try:
+        lexer = shlex.shlex(text, posix=True)
+        lexer.whitespace_split = True
+        lexer.commenters = ""
+        return list(lexer)
+    except ValueError:  # unbalanced quotes: plain words are better than an error
+        return text.split()
+
+
+def parse_args(rest: str, options: tuple[str, ...] = ()) -> Args:
+    """Split ``rest``; ``key=value`` words become options when ``key`` is declared."""
+    positional: list[str] = []
+    opts: dict[str, str] = {}
+    for word in split_words(rest):
+        key, sep, value = word.partition("=")
+        if sep and key.lower() in options:
+            opts[key.lower()] = value
+        else:
+            positional.append(word)
+    return Args(positional, opts, rest)

@@ -1,0 +1,100 @@
+"""The command registry: every command has a German name, an English alias, a permission,
+a one-line help text and a usage line (catalog keys). Handlers register with ``@command``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.types import Permission
+
+if TYPE_CHECKING:
+    from bot.args import Args
+    from bot.context import Context
+
+Handler = Callable[["Context", "Args"], Awaitable[Any]]
+NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+
+SECTIONS = ("core", "meetings", "documents", "questions", "news", "subscriptions", "admin")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    alias: str | None
+    func: Handler
+    help: str
+    usage: str | None
+    permission: Permission
+    options: tuple[str, ...]
+    private_only: bool
+    group_only: bool
+    section: str
+    hidden: bool
+
+    def display_name(self, lang: str) -> str:
+        return self.alias if lang == "en" and self.alias else self.name
+
+
+REGISTRY: dict[str, Command] = {}
+COMMANDS: list[Command] = []
+
+
+def command(
+    name: str,
+    alias: str | None = None,
+    *,
+    help: str,
+    usage: str | None = None,
+    permission: Permission = Permission.MEMBER,
+    options: tuple[str, ...] = (),
+    private_only: bool = False,
+    group_only: bool = False,
+    section: str = "core",
+    hidden: bool = False,
+    extra_aliases: tuple[str, ...] = (),
+) -> Callable[[Handler], Handler]:
+    """Register a handler under its German ``name`` and English ``alias`` (Telegram-legal)."""
+
+    def register(func: Handler) -> Handler:
+        for word in (name, alias, *extra_aliases):
+            if word is None:
+                continue
+            if not NAME.match(word):
+                raise ValueError(f"command name {word!r} is not Telegram-legal (a-z, 0-9, _)")
+            if word in REGISTRY and REGISTRY[word].func is not func:
+                raise ValueError(f"command name {word!r} is registered twice")
+        cmd = Command(
+            name,
+            alias,
+            func,
+            help,
+            usage,
+            permission,
+            tuple(o.lower() for o in options),
+            private_only,
+            group_only,
+            section,
+            hidden,
+        )
+        for word in (name, alias, *extra_aliases):
+            if word:
+                REGISTRY[word] = cmd
+        COMMANDS.append(cmd)
+        return func
+
+    return register
+
+
+def lookup(word: str) -> Command | None:
+    return REGISTRY.get(word.lower())
+
+
+def visible_commands() -> list[Command]:
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    return sorted(
+        (c for c in COMMANDS if not c.hidden),
+        key=lambda c: (c.permission != Permission.MEMBER, order.get(c.section, 99)),
+    )

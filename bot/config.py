@@ -1,0 +1,272 @@
+"""Configuration: a TOML file (optional) plus environment overrides, loaded into typed models.
+
+Search order: ``--config FILE``, ``$NETZBOT_CONFIG``, ``./netzbot.toml``, else embedded defaults.
+Secrets may come from the environment in ``NETZBOT_<SECTION>__<KEY>`` form, e.g.
+``NETZBOT_TELEGRAM__TOKEN``. Unknown keys, wrong types and bad values raise ``ConfigError``
+with the file, the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import field_validator as validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.durations import parse_duration
+from bot.errors import ConfigError
+from bot.types import ChatRef
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+LANGUAGES = ("de", "en")
+
+
+def _chat_ref(value: Any) -> str:
+    return str(ChatRef.parse(value))
+
+
+ChatRefStr = Annotated[str, BeforeValidator(_chat_ref)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class BotSection(Section):
+    name: str = "netzbot"
+    language: Literal["de", "en"] = "de"
+    timezone: str = "Europe/Berlin"
+    owners: list[ChatRefStr] = Field(default_factory=list)
+
+    @validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use e.g. 'Europe/Berlin'") from exc
+        return value
+
+
+class StorageSection(Section):
+    url: str = "sqlite:///netzbot.sqlite3"
+
+    @validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError(
+                "use 'sqlite:///path/to/file.sqlite3' or 'postgresql://user@host/dbname'"
+            )
+        return value
+
+
+class TelegramSection(Section):
+    enabled: bool | None = None  # None: on when a token is set
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str | None = None
+    username: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    secret_token: SecretStr | None = None
+    max_messages_per_second: float = Field(30.0, gt=0)
+    group_messages_per_minute: float = Field(20.0, gt=0)
+    private_messages_per_second: float = Field(1.0, gt=0)
+
+    @property
+    def active(self) -> bool:
+        return self.enabled if self.enabled is not None else self.token is not None
+
+
+class SignalSection(Section):
+    enabled: bool | None = None  # None: on when service and phone_number are set
+    service: str | None = None
+    phone_number: str | None = None
+    auth_user: str | None = None
+    auth_password: SecretStr | None = None
+    max_messages_per_second: float = Field(1.0, gt=0)
+
+    @property
+    def active(self) -> bool:
+        if self.enabled is not None:
+            return self.enabled
+        return bool(self.service and self.phone_number)
+
+
+class NewsSection(Section):
+    poll_interval: Duration = timedelta(minutes=15)
+    backfill: int = Field(3, ge=0, le=50)
+    max_bytes: int = Field(5_000_000, gt=0)
+    digest_at: time = time(8, 0)
+    digest_weekday: Literal["mo", "di", "mi", "do", "fr", "sa", "so"] | None = None
+    timeout: Duration = timedelta(seconds=20)
+    allow_private_addresses: bool = False
+
+    @validator("poll_interval")
+    @classmethod
+    def _min_interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=5):
+            raise ValueError("poll_interval must be at least '5s' (sensible: '15m')")
+        return value
+
+
+class RemindersSection(Section):
+    lead_times: list[Duration] = Field(
+        default_factory=lambda: [timedelta(days=1), timedelta(hours=1)]
+    )
+
+
+class HttpSection(Section):
+    listen: str | None = None
+    public_url: str | None = None
+
+
+class FeedEntry(Section):
+    url: str
+    name: str | None = None
+    post_to: list[ChatRefStr] = Field(default_factory=list)
+    mode: Literal["immediate", "digest"] = "immediate"
+    keywords: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class CalendarEntry(Section):
+    url: str
+    name: str | None = None
+    sync_interval: Duration = timedelta(hours=1)
+    timezone: str | None = None
+
+
+class LoggingSection(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Config(BaseSettings):
+    """The whole configuration. Environment variables override the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NETZBOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    bot: BotSection = Field(default_factory=BotSection)
+    storage: StorageSection = Field(default_factory=StorageSection)
+    telegram: TelegramSection = Field(default_factory=TelegramSection)
+    signal: SignalSection = Field(default_factory=SignalSection)
+    news: NewsSection = Field(default_factory=NewsSection)
+    reminders: RemindersSection = Field(default_factory=RemindersSection)
+    http: HttpSection = Field(default_factory=HttpSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
+    feeds: list[FeedEntry] = Field(default_factory=list)
+    calendars: list[CalendarEntry] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+    def is_owner(self, person: ChatRef | str) -> bool:
+        return str(person) in self.bot.owners
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NETZBOT_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("netzbot.toml")
+    return local if local.exists() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
+    """Load and validate the configuration; raise ConfigError naming file, key and expectation."""
+    file = find_config_file(path)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if file is not None:
+        source = str(file)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{source}: file not found") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source}: cannot read: {exc}") from exc
+    for section, values in overrides.items():
+        if isinstance(values, dict):
+            data.setdefault(section, {}).update(values)
+        else:
+            data[section] = values
+    try:
+        return Config(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(source, exc)) from exc
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next(
+            (a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part + 1}]" if parts else f"[{part + 1}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def describe_errors(source: str, exc: ValidationError) -> str:
+    lines = [f"{source}: the configuration has {exc.error_count()} problem(s):"]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = _key_path(loc)
+        if err["type"] == "extra_forbidden":
+            known = _known_keys(loc)
+            guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f" — did you mean '{guess[0]}'?" if guess else ""
+            lines.append(
+                f"  {key}: unknown key{hint} (known keys here: {', '.join(known) or 'none'})"
+            )
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {key}: {msg} (got {err.get('input')!r})")
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""From an ``Incoming`` text to a ``Reply``: parse, check permission, call the handler, and turn
+every failure into a friendly message in the chat's language. Nothing raised escapes."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from typing import Any
+
+from bot import commands, i18n
+from bot.args import parse_args, parse_command
+from bot.commands import Command
+from bot.context import Context
+from bot.errors import PermissionDenied, UsageError, UserError
+from bot.markup import Markup
+from bot.types import Permission, Reply
+
+log = logging.getLogger(__name__)
+
+
+def usage_line(cmd: Command, lang: str) -> Markup:
+    """The usage line in <code>; catalog ``*.usage.*`` texts are plain text (they show <Datum>)."""
+    text = i18n.plain(lang, cmd.usage, cmd=cmd.display_name(lang)) if cmd.usage else ""
+    return Markup("<code>{}</code>").format(text or f"/{cmd.display_name(lang)}")
+
+
+def _as_reply(result: Any) -> Reply | None:
+    if result is None:
+        return None
+    if isinstance(result, Reply):
+        return result
+    return Reply(text=str(result))
+
+
+def suggest(word: str) -> str | None:
+    match = difflib.get_close_matches(word, list(commands.REGISTRY), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | None:
+    """Answer one message. Returns None for text that is not for us."""
+    parsed = parse_command(ctx.incoming.text)
+    if parsed is None:
+        if not ctx.is_group and ctx.incoming.text.strip():
+            return Reply(ctx.t("core.not_a_command"))
+        return None
+    if parsed.addressed_to and bot_username and parsed.addressed_to.lower() != bot_username.lower():
+        return None  # '/termine@otherbot' in a group with several bots
+    cmd = commands.lookup(parsed.word)
+    if cmd is None:
+        if ctx.is_group and ctx.incoming.text.lstrip().startswith("!"):
+            return None  # '!' is common in chatter; only answer known commands there
+        hint = suggest(parsed.word)
+        if hint:
+            return Reply(ctx.t("core.unknown_command_hint", cmd=parsed.word, hint=hint))
+        return Reply(ctx.t("core.unknown_command", cmd=parsed.word))
+    try:
+        if cmd.private_only and ctx.is_group:
+            raise UserError("core.error.private_only", cmd=cmd.display_name(ctx.lang))
+        if cmd.group_only and not ctx.is_group:
+            raise UserError("core.error.group_only", cmd=cmd.display_name(ctx.lang))
+        await check_permission(ctx, cmd)
+        args = parse_args(parsed.rest, cmd.options)
+        return _as_reply(await cmd.func(ctx, args))
+    except UsageError as exc:
+        text = ctx.t(exc.key, **exc.kwargs)
+        usage = usage_line(cmd, ctx.lang)
+        return Reply(Markup("{}\n{}").format(text, ctx.t("core.usage_hint", usage=usage)))
+    except UserError as exc:
+        return Reply(ctx.t(exc.key, **exc.kwargs))
+    except Exception:
+        log.exception("command failed cmd=%s chat=%s sender=%s", cmd.name, ctx.chat, ctx.sender.ref)
+        return Reply(ctx.t("core.error.internal"))
+
+
+async def check_permission(ctx: Context, cmd: Command) -> None:
+    if cmd.permission == Permission.OWNER and not ctx.is_owner:
+        raise PermissionDenied("core.error.owner_only")
+    if cmd.permission == Permission.ADMIN and not await ctx.is_admin():
+        raise PermissionDenied()

@@ -1,0 +1,46 @@
+"""What one can subscribe to with ``/abo <art>``. Capabilities register their kind here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.args import Args
+    from bot.context import Context
+    from storage.models.core import Subscription
+
+Subscribe = Callable[["Context", "Args"], Awaitable[Any]]
+Describe = Callable[["Context", "Subscription"], str]
+
+
+@dataclass(frozen=True)
+class SubscriptionKind:
+    """``kind`` is stored in the database; ``names`` are what people type (German first)."""
+
+    kind: str
+    names: tuple[str, ...]
+    help: str  # catalog key: one line explaining what arrives
+    subscribe: Subscribe
+    describe: Describe | None = None
+    private_only: bool = True
+
+
+KINDS: dict[str, SubscriptionKind] = {}
+
+
+def register(kind: SubscriptionKind) -> None:
+    for name in (kind.kind, *kind.names):
+        KINDS[name.lower()] = kind
+
+
+def lookup(word: str) -> SubscriptionKind | None:
+    return KINDS.get(word.lower())
+
+
+def all_kinds() -> list[SubscriptionKind]:
+    seen: dict[str, SubscriptionKind] = {}
+    for k in KINDS.values():
+        seen.setdefault(k.kind, k)
+    return list(seen.values())

@@ -1,0 +1,77 @@
+"""/start, /hilfe, /sprache: what every chat needs before anything else."""
+
+from __future__ import annotations
+
+from bot.args import Args
+from bot.commands import Command, command, lookup, visible_commands
+from bot.context import Context
+from bot.errors import PermissionDenied, UsageError
+from bot.i18n import LANGUAGES
+from bot.markup import Markup, join
+from bot.router import usage_line
+from bot.types import Permission
+from storage import chats
+
+
+def _line(ctx: Context, cmd: Command) -> Markup:
+    other = cmd.name if ctx.lang == "en" else cmd.alias
+    alias = Markup(" (/{})").format(other) if other and other != cmd.display_name(ctx.lang) else ""
+    return Markup("/{}{} – {}").format(cmd.display_name(ctx.lang), alias, ctx.t(cmd.help))
+
+
+def help_text(ctx: Context) -> Markup:
+    members = [c for c in visible_commands() if c.permission == Permission.MEMBER]
+    admins = [c for c in visible_commands() if c.permission != Permission.MEMBER]
+    parts: list[Markup | str] = [ctx.t("core.help.header")]
+    parts += [_line(ctx, c) for c in members]
+    if admins:
+        parts += ["", ctx.t("core.help.admin_header")]
+        parts += [_line(ctx, c) for c in admins]
+    parts += ["", ctx.t("core.help.footer")]
+    if ctx.sender.ref.platform == "signal":
+        parts.append(ctx.t("core.help.signal_hint"))
+    return join(parts)
+
+
+@command("start", help="core.help.start", section="core", hidden=True)
+async def start(ctx: Context, args: Args) -> Markup:
+    return join([ctx.t("core.start.intro", name=ctx.config.bot.name), "", help_text(ctx)])
+
+
+@command("hilfe", "help", help="core.help.hilfe", usage="core.usage.hilfe", section="core")
+async def hilfe(ctx: Context, args: Args) -> Markup:
+    if args.positional:
+        word = args.positional[0].lstrip("/!")
+        cmd = lookup(word)
+        if cmd is None:
+            raise UsageError("core.help.no_such_command", cmd=word)
+        admin = ctx.t("core.help.admin_only") if cmd.permission != Permission.MEMBER else ""
+        return join(
+            [
+                Markup("<b>/{}</b>").format(cmd.display_name(ctx.lang))
+                + (Markup(" ") + admin if admin else ""),
+                ctx.t(cmd.help),
+                ctx.t("core.usage_hint", usage=usage_line(cmd, ctx.lang)),
+            ]
+        )
+    return help_text(ctx)
+
+
+@command(
+    "sprache", "language", help="core.help.sprache", usage="core.usage.sprache", section="core"
+)
+async def sprache(ctx: Context, args: Args) -> Markup:
+    if not args.positional:
+        return ctx.t("core.language.current", lang=ctx.lang)
+    wanted = args.positional[0].lower()
+    wanted = {"deutsch": "de", "german": "de", "englisch": "en", "english": "en"}.get(
+        wanted, wanted
+    )
+    if wanted not in LANGUAGES:
+        raise UsageError("core.language.unknown", lang=args.positional[0])
+    if ctx.is_group and not await ctx.is_admin():
+        raise PermissionDenied("core.language.admin_only")
+    with ctx.store.session() as session:
+        chats.set_chat_language(session, ctx.chat, wanted, ctx.now)
+    ctx.lang = wanted
+    return ctx.t("core.language.set")

@@ -1,0 +1,71 @@
+"""Shared fixtures: throwaway SQLite and PostgreSQL stores, a harness, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from storage import migrate
+from storage.db import Store
+from tests.support import Harness, make_app
+
+PG_ADMIN_URL = os.environ.get(
+    "NETZBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path}/netzbot-test.sqlite3")
+    migrate.upgrade(s)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test (other test runs may share the server)."""
+    if PG_ADMIN_URL == "none":
+        pytest.skip("PostgreSQL tests switched off with NETZBOT_TEST_POSTGRES_URL=none")
+    name = f"netzbot_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    s = Store(pg_url)
+    migrate.upgrade(s)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store(request, tmp_path) -> Iterator[Store]:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("store")
+    else:
+        yield request.getfixturevalue("pg_store")
+
+
+@pytest.fixture
+def harness(store: Store, now: datetime) -> Harness:
+    return make_app(store, now)

@@ -1,0 +1,109 @@
+"""Test doubles and a harness to drive netzbot through its router without a messenger."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bot.app import App
+from bot.clock import FixedClock
+from bot.config import Config
+from bot.markup import to_plain
+from bot.types import ChatRef, Incoming, Reply, Sender
+from storage.db import Store
+
+
+def shared_dir() -> Path:
+    """``../shared`` beside the repository (CI), else $NETZBOT_SHARED, else /work/shared."""
+    env = os.environ.get("NETZBOT_SHARED")
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parent.parent.parent / "shared"
+    return beside if beside.exists() else Path("/work/shared")
+
+
+CORPUS = shared_dir() / "corpus"
+
+
+@dataclass
+class RecordingConnector:
+    """An in-memory connector: records what would be sent; can be told to fail."""
+
+    platform: str = "console"
+    sent: list[tuple[ChatRef, Reply]] = field(default_factory=list)
+    admins: set[tuple[str, str]] = field(default_factory=set)
+    fail_with: list[Exception] = field(default_factory=list)
+
+    async def start(self, on_message: object) -> None:
+        self.on_message = on_message
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, chat: ChatRef, reply: Reply) -> None:
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        self.sent.append((chat, reply))
+
+    async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
+        return (str(chat), str(person)) in self.admins
+
+    def texts(self, chat: ChatRef | str | None = None) -> list[str]:
+        return [to_plain(r.text) for c, r in self.sent if chat is None or str(c) == str(chat)]
+
+
+class Harness:
+    """Say things to netzbot as some person in some chat and read the plain-text replies."""
+
+    def __init__(self, app: App, connector: RecordingConnector) -> None:
+        self.app = app
+        self.connector = connector
+
+    @property
+    def clock(self) -> FixedClock:
+        assert isinstance(self.app.clock, FixedClock)
+        return self.app.clock
+
+    async def reply(
+        self,
+        text: str,
+        *,
+        chat: str = "console:local",
+        sender: str | None = None,
+        name: str = "Tester",
+        is_group: bool | None = None,
+        admin: bool | None = None,
+        language: str | None = None,
+    ) -> Reply | None:
+        chat_ref = ChatRef.parse(chat)
+        sender_ref = ChatRef.parse(sender or chat)
+        group = is_group if is_group is not None else chat_ref.id.startswith(("-", "group."))
+        incoming = Incoming(
+            chat_ref, Sender(sender_ref, name, admin), text, group, language, chat_ref.platform
+        )
+        return await self.app.answer(incoming, self.connector)
+
+    async def say(self, text: str, **kwargs: object) -> str:
+        reply = await self.reply(text, **kwargs)  # type: ignore[arg-type]
+        return to_plain(reply.text) if reply else ""
+
+    async def deliver(self) -> list[tuple[ChatRef, str]]:
+        """Run the delivery worker until nothing is due; return what it sent, as plain text."""
+        before = len(self.connector.sent)
+        while await self.app.delivery.drain_once():
+            pass
+        return [(c, to_plain(r.text)) for c, r in self.connector.sent[before:]]
+
+
+def make_app(
+    store: Store, now: datetime, config: Config | None = None, platform: str = "console"
+) -> Harness:
+    connector = RecordingConnector(platform=platform)
+    config = config or Config()
+    app = App(config, clock=FixedClock(now), store=store, connectors=[connector], run_jobs=False)
+    if platform != "console":
+        extra = RecordingConnector(platform="console")
+        app.add_connector(extra)
+    return Harness(app, connector)
