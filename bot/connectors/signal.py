@@ -38,6 +38,7 @@ from bot.connectors.base import (
     DeliveryError,
     MessageCallback,
     PermanentError,
+    RateLimited,
     TransientError,
 )
 from bot.connectors.signal_render import SignalText, render
@@ -136,7 +137,12 @@ class SignalConnector:
             )
             return
         self._known_groups = {g.internal_id for g in bot.groups}
-        log.info("signal: connected to %s as %s, %d groups", self.service, self._masked(), len(self._known_groups))
+        log.info(
+            "signal: connected to %s as %s, %d groups",
+            self.service,
+            self._masked(),
+            len(self._known_groups),
+        )
 
     async def stop(self) -> None:
         bot, self._bot = self._bot, None
@@ -225,7 +231,9 @@ class SignalConnector:
 
     # ---- groups and admins -----------------------------------------------------------------
 
-    def _group(self, *, internal_id: str | None = None, group_id: str | None = None) -> GroupEntry | None:
+    def _group(
+        self, *, internal_id: str | None = None, group_id: str | None = None
+    ) -> GroupEntry | None:
         if self._bot is None:
             return None
         for entry in self._bot.groups:
@@ -277,13 +285,20 @@ class SignalConnector:
         headers = signal.messages._add_auth()
         for i, part in enumerate(parts):
             payload = wire.build_body(
-                self.number, chat.id, part.text, styled=part.styled,
+                self.number,
+                chat.id,
+                part.text,
+                styled=part.styled,
                 attachments=attachments if i == 0 else None,
             )
             status, body = await wire.post(session, url, headers, payload)
             if not 200 <= status < 300:
                 error = wire.classify_failure(
-                    status, body, chat.id, bot_number=self.number, rate_limit_pause=self.rate_limit_pause
+                    status,
+                    body,
+                    chat.id,
+                    bot_number=self.number,
+                    rate_limit_pause=self.rate_limit_pause,
                 )
                 await self._failed(chat, error, sent_parts=i)
                 raise error
@@ -295,7 +310,10 @@ class SignalConnector:
         for failure in failures:
             self.recipient_failures.append(failure)
             log.warning(
-                "signal: message to %s not delivered to %s: %s", chat, failure.recipient, failure.reason
+                "signal: message to %s not delivered to %s: %s",
+                chat,
+                failure.recipient,
+                failure.reason,
             )
             if "IDENTITY" in failure.reason.upper():
                 await self._report_untrusted(failure.recipient, chat)
@@ -306,11 +324,26 @@ class SignalConnector:
             raise error
 
     async def _failed(self, chat: ChatRef, error: DeliveryError, sent_parts: int) -> None:
-        log.warning(
-            "signal: send to %s failed after %d of its parts: %s", chat, sent_parts, error
-        )
+        log.warning("signal: send to %s failed after %d of its parts: %s", chat, sent_parts, error)
         if isinstance(error, wire.UntrustedIdentity):
             await self._report_untrusted(error.recipient, chat)
+        elif isinstance(error, RateLimited):
+            await self._report_rate_limit()
+
+    async def _report_rate_limit(self) -> None:
+        """Persistent 429s need a human (Signal may want a captcha): tell the owners, daily."""
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        if self.hooks is None or f"ratelimit:{day}" in self._reported:
+            return
+        self._reported.add(f"ratelimit:{day}")
+        try:
+            await self.hooks.notify_owners(
+                "signal.rate_limited",
+                dedupe_key=f"signal:ratelimit:{day}",
+                minutes=max(1, round(self.rate_limit_pause / 60)),
+            )
+        except Exception:
+            log.exception("signal: could not notify the owners about the rate limit")
 
     async def _report_untrusted(self, recipient: str, chat: ChatRef) -> None:
         if recipient in self._reported:
@@ -318,7 +351,7 @@ class SignalConnector:
         self._reported.add(recipient)
         log.error(
             "signal: %s has a new safety number; signal-cli will not send to them until it is "
-            "trusted (signal-cli-rest-api: POST /v1/identities/{number}/trust/{recipient})",
+            "trusted (signal-cli-rest-api: PUT /v1/identities/<bot number>/trust/<recipient>)",
             recipient,
         )
         if self.hooks is None:

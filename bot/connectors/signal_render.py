@@ -1,4 +1,4 @@
-"""Neutral markup → Signal text, split into messages of sensible size.
+r"""Neutral markup → Signal text, split into messages of sensible size.
 
 signal-cli-rest-api's ``text_mode: "styled"`` turns markers into Signal text styles:
 ``**bold**``, ``*italic*``, ``~strike~``, ``` `mono` ```, ``||spoiler||``; a backslash before

@@ -136,4 +136,3 @@ def failure_error(failure: RecipientFailure, rate_limit_pause: float) -> Deliver
 
 def attachment_data(filename: str, mime_type: str, content_b64: str) -> str:
     return f"data:{mime_type};filename={filename};base64,{content_b64}"
-

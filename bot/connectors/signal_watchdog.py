@@ -38,7 +38,10 @@ def check_internals(bot: SignalBot) -> None:
         name
         for name, ok in (
             ("_pipeline._produce", hasattr(pipeline, "_produce")),
-            ("_pipeline._produce_tasks", isinstance(getattr(pipeline, "_produce_tasks", None), set)),
+            (
+                "_pipeline._produce_tasks",
+                isinstance(getattr(pipeline, "_produce_tasks", None), set),
+            ),
             ("_signal.messages.receive", hasattr(getattr(signal, "messages", None), "receive")),
             ("_signal._sessions", hasattr(signal, "_sessions")),
         )

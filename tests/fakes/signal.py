@@ -193,6 +193,7 @@ class FakeSignalServer:
         self.connections_total = 0
         self._clients: set[web.WebSocketResponse] = set()
         self._failures: list[_Failure] = []
+        self._group_failures = 0
         self._changed = asyncio.Condition()
         self._clock = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
@@ -440,9 +441,16 @@ class FakeSignalServer:
             return _error(400, f"User {number} is not registered.")
         return None
 
+    def fail_group_requests(self, count: int) -> None:
+        """Answer the next ``count`` group listings with 500 (signal-cli busy or restarting)."""
+        self._group_failures += count
+
     async def _list_groups(self, request: web.Request) -> web.Response:
         if (bad := self._check_account(request.match_info["number"])) is not None:
             return bad
+        if self._group_failures > 0:
+            self._group_failures -= 1
+            return _error(500, "signal-cli: listGroups timed out")
         return web.json_response([g.entry() for g in self.groups.values()])
 
     async def _get_group(self, request: web.Request) -> web.Response:
