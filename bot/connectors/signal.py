@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLATFORM = "signal"
-ADMIN_REFRESH_EVERY = 10.0  # seconds between forced /v1/groups refreshes for one group
+ADMIN_REFRESH_EVERY = 2.0  # seconds between refreshes of /v1/groups forced by one group
 STARTUP_TIMEOUT = 30.0
 MENTION = "\ufffc"  # Signal's placeholder for an @mention in the text
 
@@ -125,6 +125,7 @@ class SignalConnector:
         bot.start(run_forever=False)
         self.watchdog.start()
         assert bot.init_task is not None
+        bot.init_task.add_done_callback(self._connected)
         try:
             async with asyncio.timeout(self.startup_timeout):
                 await asyncio.shield(bot.init_task)
@@ -136,13 +137,18 @@ class SignalConnector:
                 self.startup_timeout,
             )
             return
-        self._known_groups = {g.internal_id for g in bot.groups}
         log.info(
             "signal: connected to %s as %s, %d groups",
             self.service,
             self._masked(),
-            len(self._known_groups),
+            len(bot.groups),
         )
+
+    def _connected(self, init: asyncio.Task[Any]) -> None:
+        if init.cancelled() or init.exception() is not None or self._bot is None:
+            return
+        # Groups we are in now are not "new": only later additions get a welcome.
+        self._known_groups = {g.internal_id for g in self._bot.groups}
 
     async def stop(self) -> None:
         bot, self._bot = self._bot, None
@@ -214,7 +220,7 @@ class SignalConnector:
             log.exception("signal: handling a message failed chat=%s", incoming.chat)
 
     async def _group_changed(self, internal_id: str, name: str) -> None:
-        if internal_id in self._known_groups:
+        if not self.ready or internal_id in self._known_groups:
             return
         self._known_groups.add(internal_id)
         entry = self._group(internal_id=internal_id)
