@@ -311,3 +311,15 @@ async def test_start_waits_for_a_late_service_and_stop_is_clean(hooks: Hooks) ->
         await connector.stop()
         await server.wait_for(lambda: server.client_count == 0)
     assert uuid_for(BOB) != BOB
+
+
+async def test_single_object_send_answers_work_too(
+    server: FakeSignalServer, running: tuple[SignalConnector, Inbox]
+) -> None:
+    connector, _ = running
+    server.single_send_response = True
+    await connector.send(ChatRef("signal", BOB), Reply("hallo"))
+    assert server.sent_to(BOB) == ["hallo"]
+    server.fail_next_sends(1, "partial", reason="UNREGISTERED_FAILURE")
+    with pytest.raises(PermanentError):
+        await connector.send(ChatRef("signal", BOB), Reply("nochmal"))

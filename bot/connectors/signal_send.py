@@ -67,23 +67,24 @@ async def post(
         raise TransientError(f"signal-cli-rest-api not reachable: {exc!r}") from exc
 
 
-def _error_text(body: str) -> str:
+def _error_body(body: str) -> tuple[str, bool]:
+    """The ``error`` text of a failure body and whether it carries rate-limit challenge tokens."""
     try:
         data = json.loads(body)
     except ValueError:
-        return body.strip()[:300]
+        return body.strip()[:300], False
     if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return data["error"]
-    return body.strip()[:300]
+        return data["error"], bool(data.get("challenge_tokens"))
+    return body.strip()[:300], False
 
 
 def classify_failure(
     status: int, body: str, recipient: str, *, bot_number: str, rate_limit_pause: float
 ) -> DeliveryError:
     """Map a non-2xx answer of ``/v2/send`` to the error the delivery worker understands."""
-    error = _error_text(body)
+    error, challenged = _error_body(body)
     lowered = error.lower()
-    if status == 429 or "rate limit" in lowered or "ratelimit" in lowered:
+    if status == 429 or challenged or "rate limit" in lowered or "ratelimit" in lowered:
         return RateLimited(f"signal rate limit: {error}", rate_limit_pause, scope="global")
     if status >= 500 or status in (408, 502, 503, 504):
         return TransientError(f"signal-cli-rest-api {status}: {error}")
@@ -104,9 +105,12 @@ def classify_failure(
 
 
 def parse_success(body: str) -> list[SendMessageResponse]:
+    """The 201 answer: a list with one entry per recipient (what signalbot 2.x expects), or a
+    single object (what the service's OpenAPI schema describes); both are accepted."""
     try:
-        return _RESPONSES.validate_json(body)
-    except ValidationError:
+        data = json.loads(body)
+        return _RESPONSES.validate_python(data if isinstance(data, list) else [data])
+    except (ValueError, ValidationError):
         log.warning("signal send: unexpected 2xx body %.200r", body)
         return []
 

@@ -194,6 +194,9 @@ class FakeSignalServer:
         self._clients: set[web.WebSocketResponse] = set()
         self._failures: list[_Failure] = []
         self._group_failures = 0
+        # signalbot 2.x expects a list from /v2/send; the service's OpenAPI schema documents a
+        # single object. True answers single-recipient sends with the object.
+        self.single_send_response = False
         self._changed = asyncio.Condition()
         self._clock = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
@@ -507,6 +510,8 @@ class FakeSignalServer:
                 )
             )
         await self._notify()
+        if self.single_send_response and len(responses) == 1:
+            return web.json_response(responses[0], status=201)  # the OpenAPI schema's shape
         return web.json_response(responses, status=201)
 
     def _members_of(self, recipient: str) -> list[str]:
