@@ -323,3 +323,30 @@ async def test_single_object_send_answers_work_too(
     server.fail_next_sends(1, "partial", reason="UNREGISTERED_FAILURE")
     with pytest.raises(PermanentError):
         await connector.send(ChatRef("signal", BOB), Reply("nochmal"))
+
+
+async def test_starts_against_a_sparse_about_answer(hooks: Hooks) -> None:
+    async with FakeSignalServer() as server:
+        server.about = {"mode": "json-rpc", "version": "0.101"}
+        connector = SignalConnector(signal_config(server.service, server.number), hooks)
+        inbox = Inbox()
+        await connector.start(inbox)
+        try:
+            assert connector.ready
+            await server.wait_for_clients(1)
+        finally:
+            await connector.stop()
+
+
+async def test_wrong_mode_is_named_in_the_log(
+    hooks: Hooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeSignalServer(mode="normal") as server:
+        connector = SignalConnector(
+            signal_config(server.service, server.number), hooks, startup_timeout=0.5
+        )
+        with caplog.at_level(logging.ERROR, logger="bot.connectors.signal"):
+            await connector.start(Inbox())
+        await connector.stop()
+    assert not connector.ready
+    assert "it runs in 'normal' mode; start it with MODE=json-rpc" in caplog.text

@@ -22,6 +22,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from signalbot import (
+    About,
+    AboutError,
     DataMessageContext,
     DataMessageHandler,
     EditMessage,
@@ -54,8 +56,23 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "signal"
 ADMIN_REFRESH_EVERY = 2.0  # seconds between refreshes of /v1/groups forced by one group
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 15.0
 MENTION = "\ufffc"  # Signal's placeholder for an @mention in the text
+
+
+def tolerate_sparse_about(bot: SignalBot) -> None:
+    """signalbot rejects a ``/v1/about`` answer without ``build``, ``capabilities`` or
+    ``versions`` and then retries start-up forever; only ``mode`` and ``version`` matter."""
+    general = bot._signal.general
+
+    async def about() -> About:
+        resp = await general._request("get", general._uris.about_uri(), error_cls=AboutError)
+        data = await resp.json()
+        if isinstance(data, dict):
+            data = {"build": 0, "capabilities": {}, "versions": [], **data}
+        return About.model_validate(data)
+
+    general.about = about
 
 
 def group_id_for(internal_id: str) -> str:
@@ -117,6 +134,7 @@ class SignalConnector:
         signalbot_log = logging.getLogger(LOGGER_NAME)
         for handler in list(signalbot_log.handlers):  # it adds a stderr handler per instance
             signalbot_log.removeHandler(handler)
+        tolerate_sparse_about(bot)
         bot.register(_CatchAll(self))
         bot.register(_GroupWatcher(self))
         self.watchdog = ReceiveWatchdog(bot)
@@ -131,10 +149,10 @@ class SignalConnector:
                 await asyncio.shield(bot.init_task)
         except TimeoutError:
             log.error(
-                "signal: %s is not ready after %.0fs (is signal-cli-rest-api running in json-rpc "
-                "mode?); still trying in the background",
+                "signal: %s is not ready after %.0fs: %s; still trying in the background",
                 self.service,
                 self.startup_timeout,
+                await self._diagnose(bot),
             )
             return
         log.info(
@@ -143,6 +161,21 @@ class SignalConnector:
             self._masked(),
             len(bot.groups),
         )
+
+    async def _diagnose(self, bot: SignalBot) -> str:
+        """Why start-up hangs, in words an operator can act on."""
+        try:
+            async with asyncio.timeout(5):
+                if not await bot._signal.check_signal_service():
+                    return "signal-cli-rest-api does not answer /v1/health with 204"
+                about = await bot.general.about()
+        except (SignalAPIError, TimeoutError) as exc:
+            return f"signal-cli-rest-api is not reachable ({exc or type(exc).__name__})"
+        except ValueError as exc:
+            return f"signal-cli-rest-api sent an unexpected /v1/about answer ({exc})"
+        if about.mode != "json-rpc":
+            return f"it runs in {about.mode!r} mode; start it with MODE=json-rpc"
+        return f"version {about.version} (netzbot needs 0.101 or newer), or the groups list failed"
 
     def _connected(self, init: asyncio.Task[Any]) -> None:
         if init.cancelled() or init.exception() is not None or self._bot is None:
