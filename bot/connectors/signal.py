@@ -34,16 +34,14 @@ from signalbot import (
 from signalbot.errors import SignalAPIError
 from signalbot.logger import LOGGER_NAME
 
-from bot.connectors import signal_send as wire
 from bot.connectors.base import (
     ConnectorHooks,
-    DeliveryError,
     MessageCallback,
     PermanentError,
-    RateLimited,
     TransientError,
 )
-from bot.connectors.signal_render import SignalText, render
+from bot.connectors.signal_outgoing import SignalSender
+from bot.connectors.signal_send import RecipientFailure
 from bot.connectors.signal_watchdog import ReceiveWatchdog
 from bot.types import ChatRef, Incoming, Reply, Sender
 
@@ -107,14 +105,13 @@ class SignalConnector:
         )
         self.hooks = hooks
         self.startup_timeout = startup_timeout
-        self.recipient_failures: deque[wire.RecipientFailure] = deque(maxlen=1000)
+        self.sender = SignalSender(self.number, self.rate_limit_pause, hooks)
         self._on_message: MessageCallback | None = None
         self._bot: SignalBot | None = None
         self.watchdog: ReceiveWatchdog | None = None
         self._aliases: dict[str, str] = {}  # number ↔ uuid, learnt from envelopes
         self._refreshed: dict[str, float] = {}
         self._known_groups: set[str] = set()
-        self._reported: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -305,105 +302,17 @@ class SignalConnector:
 
     # ---- sending ---------------------------------------------------------------------------
 
+    @property
+    def recipient_failures(self) -> deque[RecipientFailure]:
+        return self.sender.recipient_failures
+
     async def send(self, chat: ChatRef, reply: Reply) -> None:
         if chat.platform != PLATFORM:
             raise PermanentError(f"not a Signal chat: {chat}")
         bot = self._bot
         if bot is None or not self.ready:
             raise TransientError("signal connector is not connected yet", retry_after=10)
-        parts = render(reply.text)
-        attachments = [
-            wire.attachment_data(a.filename, a.mime_type, base64.b64encode(a.content).decode())
-            for a in reply.attachments
-        ]
-        if not parts and attachments:
-            parts = [SignalText("", styled=False)]
-        signal = bot._signal
-        session = await signal._sessions.get()
-        url = signal.messages._uris.send_uri()
-        headers = signal.messages._add_auth()
-        for i, part in enumerate(parts):
-            payload = wire.build_body(
-                self.number,
-                chat.id,
-                part.text,
-                styled=part.styled,
-                attachments=attachments if i == 0 else None,
-            )
-            status, body = await wire.post(session, url, headers, payload)
-            if not 200 <= status < 300:
-                error = wire.classify_failure(
-                    status,
-                    body,
-                    chat.id,
-                    bot_number=self.number,
-                    rate_limit_pause=self.rate_limit_pause,
-                )
-                await self._failed(chat, error, sent_parts=i)
-                raise error
-            failures = wire.recipient_failures(str(chat), wire.parse_success(body))
-            if failures:
-                await self._partial(chat, failures)
-
-    async def _partial(self, chat: ChatRef, failures: list[wire.RecipientFailure]) -> None:
-        for failure in failures:
-            self.recipient_failures.append(failure)
-            log.warning(
-                "signal: message to %s not delivered to %s: %s",
-                chat,
-                failure.recipient,
-                failure.reason,
-            )
-            if "IDENTITY" in failure.reason.upper():
-                await self._report_untrusted(failure.recipient, chat)
-        if not chat.id.startswith("group."):
-            # A direct message whose one recipient failed was not delivered at all. For a group
-            # a retry would repeat the message to everyone who got it, so we only record.
-            error = wire.failure_error(failures[0], self.rate_limit_pause)
-            raise error
-
-    async def _failed(self, chat: ChatRef, error: DeliveryError, sent_parts: int) -> None:
-        log.warning("signal: send to %s failed after %d of its parts: %s", chat, sent_parts, error)
-        if isinstance(error, wire.UntrustedIdentity):
-            await self._report_untrusted(error.recipient, chat)
-        elif isinstance(error, RateLimited):
-            await self._report_rate_limit()
-
-    async def _report_rate_limit(self) -> None:
-        """Persistent 429s need a human (Signal may want a captcha): tell the owners, daily."""
-        day = time.strftime("%Y-%m-%d", time.gmtime())
-        if self.hooks is None or f"ratelimit:{day}" in self._reported:
-            return
-        self._reported.add(f"ratelimit:{day}")
-        try:
-            await self.hooks.notify_owners(
-                "signal.rate_limited",
-                dedupe_key=f"signal:ratelimit:{day}",
-                minutes=max(1, round(self.rate_limit_pause / 60)),
-            )
-        except Exception:
-            log.exception("signal: could not notify the owners about the rate limit")
-
-    async def _report_untrusted(self, recipient: str, chat: ChatRef) -> None:
-        if recipient in self._reported:
-            return
-        self._reported.add(recipient)
-        log.error(
-            "signal: %s has a new safety number; signal-cli will not send to them until it is "
-            "trusted (signal-cli-rest-api: PUT /v1/identities/<bot number>/trust/<recipient>)",
-            recipient,
-        )
-        if self.hooks is None:
-            return
-        try:
-            await self.hooks.notify_owners(
-                "signal.untrusted_identity",
-                dedupe_key=f"signal:untrusted:{recipient}",
-                recipient=recipient,
-                chat=str(chat),
-            )
-        except Exception:
-            log.exception("signal: could not notify the owners about %s", recipient)
+        await self.sender.send(bot, chat, reply)
 
 
 class _CatchAll(DataMessageHandler):
