@@ -275,19 +275,38 @@ async def test_invalid_and_error_frames_do_not_break_the_connection(
     assert connector.watchdog.skipped == 3
 
 
-async def test_watchdog_restarts_a_producer_that_died(
+async def test_watchdog_restarts_a_receive_loop_that_died(
     server: FakeSignalServer, running: tuple[SignalConnector, Inbox]
 ) -> None:
-    """A message from a group signalbot does not know makes it list all groups; if that fails,
-    its producer raises and signalbot itself would wait 1 s, 2 s, … up to 5 minutes."""
+    """An abnormal close makes signalbot's loop raise; signalbot itself would wait 1 s, 2 s, …
+    up to 5 minutes before reconnecting, losing everything sent meanwhile."""
     connector, inbox = running
+    for round_ in range(1, 3):
+        assert await server.close_clients(code=1011) == 1
+        await server.wait_for_connections(round_ + 1)
+        await server.push_direct_message(f"/hilfe {round_}", number=BOB)
+        assert (await inbox.next()).text == f"/hilfe {round_}"
+    assert connector.watchdog is not None and connector.watchdog.restarts == 2
+
+
+async def test_failing_group_lookups_do_not_break_the_connection(
+    server: FakeSignalServer, plenum: FakeGroup, running: tuple[SignalConnector, Inbox]
+) -> None:
+    """A message from a group signalbot does not know makes it list all groups inside the
+    receive loop; a failure there (or an update for a group it cannot find) must not kill it."""
+    _, inbox = running
     newcomer = server.add_group("Neu", [BOB])
     server.fail_group_requests(1)
     await server.push_group_message(newcomer, "/termine", number=BOB)
-    await server.wait_for_connections(2)
-    await server.push_direct_message("/hilfe", number=BOB)
-    assert (await inbox.next()).text == "/hilfe"
-    assert connector.watchdog is not None and connector.watchdog.restarts == 1
+    assert (await inbox.next()).chat == ChatRef("signal", newcomer.id)
+    gone = FakeGroup("Weg", [BOB], [], "V2VnV2VnV2VnV2VnV2VnV2VnV2VnV2VnV2VnV2VnV2U=")
+    await server.push_envelope(
+        server._envelope(BOB, None, "", dataMessage={"timestamp": 1, "groupInfo": {
+            "groupId": gone.internal_id, "groupName": "Weg", "revision": 2, "type": "UPDATE"}})
+    )  # fmt: skip
+    await server.push_group_message(plenum, "/hilfe", number=BOB)
+    assert (await inbox.next()).chat == ChatRef("signal", plenum.id)
+    assert server.connections_total == 1
 
 
 async def test_start_waits_for_a_late_service_and_stop_is_clean(hooks: Hooks) -> None:

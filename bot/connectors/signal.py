@@ -73,6 +73,30 @@ def tolerate_sparse_about(bot: SignalBot) -> None:
     general.about = about
 
 
+def guard_group_refresh(bot: SignalBot) -> None:
+    """signalbot refreshes its group list inside the receive loop (unknown group, group update);
+    a failing ``/v1/groups`` call there, or an update for a group missing from the list, would
+    kill the loop and drop messages while it reconnects. Log those failures instead."""
+    groups = bot.groups
+    refresh_all, refresh_one = groups.refresh, groups.refresh_one
+
+    async def refresh() -> None:
+        try:
+            await refresh_all()
+        except SignalAPIError as exc:
+            log.warning("signal: listing groups failed: %s", exc)
+
+    async def refresh_group(internal_id: str) -> None:
+        try:
+            await refresh_one(internal_id)
+        except (SignalAPIError, KeyError) as exc:
+            log.warning("signal: refreshing one group failed (%r); listing all", exc)
+            await refresh()
+
+    groups.refresh = refresh  # type: ignore[method-assign]
+    groups.refresh_one = refresh_group  # type: ignore[method-assign]
+
+
 def group_id_for(internal_id: str) -> str:
     """signal-cli-rest-api's public group id for an envelope's internal id."""
     return "group." + base64.b64encode(internal_id.encode()).decode()
@@ -132,6 +156,7 @@ class SignalConnector:
         for handler in list(signalbot_log.handlers):  # it adds a stderr handler per instance
             signalbot_log.removeHandler(handler)
         tolerate_sparse_about(bot)
+        guard_group_refresh(bot)
         bot.register(_CatchAll(self))
         bot.register(_GroupWatcher(self))
         self.watchdog = ReceiveWatchdog(bot)
@@ -282,12 +307,8 @@ class SignalConnector:
         if now - self._refreshed.get(key, -ADMIN_REFRESH_EVERY) < ADMIN_REFRESH_EVERY:
             return
         self._refreshed[key] = now
-        if self._bot is None:
-            return
-        try:
-            await self._bot.groups.refresh()
-        except SignalAPIError as exc:
-            log.warning("signal: refreshing groups failed: %s", exc)
+        if self._bot is not None:
+            await self._bot.groups.refresh()  # failures are logged by guard_group_refresh
 
     async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
         if chat.platform != PLATFORM or not chat.id.startswith("group."):
