@@ -116,6 +116,22 @@ async def test_admin_command_member_refused_admin_allowed(
     assert plain("core.help.header", "en") in server.sent[2].visible
 
 
+async def test_one_chats_commands_are_answered_in_order(
+    server: FakeSignalServer, plenum: FakeGroup, app: App
+) -> None:
+    # Bob's admin command makes the connector look the group up again (a network call) while
+    # his next command is already waiting: the answers must still come in order.
+    await server.push_group_message(plenum, "/sprache en", number=BOB)
+    await server.push_group_message(plenum, "!hilfe", number=BOB)
+    await server.push_group_message(plenum, "/sprache en", number=ALICE)
+    await server.push_group_message(plenum, "!hilfe", number=BOB)
+    await server.wait_for_sent(4)
+    assert server.sent[0].visible == plain("core.language.admin_only")
+    assert plain("core.help.header") in server.sent[1].visible
+    assert server.sent[2].visible == plain("core.language.set", "en")
+    assert plain("core.help.header", "en") in server.sent[3].visible
+
+
 async def test_promoted_member_becomes_admin(
     server: FakeSignalServer, plenum: FakeGroup, app: App
 ) -> None:

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import logging
 import time
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +137,9 @@ class SignalConnector:
         self._aliases: dict[str, str] = {}  # number ↔ uuid, learnt from envelopes
         self._refreshed: dict[str, float] = {}
         self._known_groups: set[str] = set()
+        self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -269,10 +273,14 @@ class SignalConnector:
             return
         if incoming.is_group and not text.startswith(("/", "!")):
             return  # group chatter: not for us
-        try:
-            await self._on_message(incoming)
-        except Exception:
-            log.exception("signal: handling a message failed chat=%s", incoming.chat)
+        # signalbot runs three handler tasks; one chat's commands still go one after another
+        # ("/sprache en" then "/hilfe" must answer in English).
+        lock = self._chat_locks.setdefault(str(incoming.chat), asyncio.Lock())
+        async with lock:
+            try:
+                await self._on_message(incoming)
+            except Exception:
+                log.exception("signal: handling a message failed chat=%s", incoming.chat)
 
     async def _group_changed(self, internal_id: str, name: str) -> None:
         if not self.ready or internal_id in self._known_groups:
