@@ -10,9 +10,10 @@ every message that arrives while nobody is connected.
 So we (1) screen frames before signalbot parses them — unusable frames are logged and skipped
 instead of killing the loop — and (2) watch the producer: the moment it returns or raises, the
 watchdog cancels whatever signalbot would do and starts a fresh producer after a short backoff
-(0.2 s doubling to 5 s, reset once a connection lived for 30 s). Both hooks wrap signalbot
-internals (``_signal.messages.receive``, ``_pipeline._produce``); ``check_internals`` fails
-loudly at start-up if a signalbot upgrade moves them.
+(0.2 s doubling to 5 s, reset once a connection lived for 2 s, so only a service that keeps
+failing at once sees the longer pauses). Both hooks wrap signalbot internals
+(``_signal.messages.receive``, ``_pipeline._produce``); ``check_internals`` fails loudly at
+start-up if a signalbot upgrade moves them.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class ReceiveWatchdog:
         *,
         min_delay: float = 0.2,
         max_delay: float = 5.0,
-        healthy_after: float = 30.0,
+        healthy_after: float = 2.0,
         check_every: float = 1.0,
         on_frame: Callable[[str], None] | None = None,
     ) -> None:
