@@ -369,3 +369,14 @@ async def test_wrong_mode_is_named_in_the_log(
         await connector.stop()
     assert not connector.ready
     assert "it runs in 'normal' mode; start it with MODE=json-rpc" in caplog.text
+
+
+async def test_sender_number_from_the_legacy_source_field(
+    server: FakeSignalServer, running: tuple[SignalConnector, Inbox]
+) -> None:
+    _, inbox = running
+    envelope = server._envelope(BOB, None, "Bob", dataMessage={"timestamp": 5, "message": "/hilfe"})
+    envelope["sourceNumber"] = None  # only "source" carries the number
+    await server.push_envelope(envelope)
+    incoming = await inbox.next()
+    assert incoming.chat == ChatRef("signal", BOB) == incoming.sender.ref

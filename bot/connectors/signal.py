@@ -236,6 +236,9 @@ class SignalConnector:
 
     def _incoming(self, msg: DataMessage, text: str) -> Incoming | None:
         number, uuid_ = msg.source_number, msg.source_uuid
+        legacy = msg.__dict__.get("source")  # deprecated field; older services fill only this
+        if number is None and isinstance(legacy, str) and legacy.startswith("+"):
+            number = legacy
         if number and uuid_:
             self._aliases[number], self._aliases[uuid_] = uuid_, number
         person = number or uuid_
