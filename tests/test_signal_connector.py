@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,6 +20,10 @@ from tests.fakes.signal import FakeGroup, FakeSignalServer, uuid_for
 ALICE = "+4915112345678"  # admin of Plenum
 BOB = "+4917612345678"
 CAROL_UUID = "3f0e1c2a-5b7d-4e8f-9a10-b2c3d4e5f601"
+
+
+def today() -> str:  # the UTC day in owner-notice dedupe keys
+    return time.strftime("%Y-%m-%d", time.gmtime())
 
 
 class Hooks:
@@ -195,7 +200,7 @@ async def test_untrusted_identity_is_permanent_and_reported_once(
     assert hooks.notices == [
         (
             "signal.untrusted_identity",
-            f"signal:untrusted:{BOB}",
+            f"signal:untrusted:{BOB}:{today()}",
             {"recipient": BOB, "chat": f"signal:{BOB}"},
         )
     ]
@@ -245,7 +250,7 @@ async def test_partial_failures_are_recorded_per_recipient(
     assert gone.value.chat_gone
     server.fail_next_sends(1, "partial", failed=[ALICE], reason="IDENTITY_FAILURE")
     await connector.send(group, Reply("an alle"))
-    assert [n[1] for n in hooks.notices] == [f"signal:untrusted:{ALICE}"]
+    assert [n[1] for n in hooks.notices] == [f"signal:untrusted:{ALICE}:{today()}"]
 
 
 async def test_reconnects_after_every_clean_close(

@@ -140,7 +140,6 @@ class SignalConnector:
         self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -218,16 +217,14 @@ class SignalConnector:
         if bot.init_task is not None and not bot.init_task.done():
             bot.init_task.cancel()
             await asyncio.gather(bot.init_task, return_exceptions=True)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         # Not SignalBot.stop(): that also stops the event loop, which is the app's.
         await bot._pipeline.stop()
         await bot.close()
 
     @property
     def ready(self) -> bool:
-        return bool(self._bot and self._bot.init_task and self._bot.init_task.done())
+        init = self._bot.init_task if self._bot else None
+        return bool(init and init.done() and not init.cancelled())
 
     def _masked(self) -> str:
         return self.number[:4] + "…" + self.number[-2:]

@@ -109,9 +109,11 @@ class SignalSender:
             log.exception("signal: could not notify the owners about the rate limit")
 
     async def _report_untrusted(self, recipient: str, chat: ChatRef) -> None:
-        if recipient in self._reported:
+        """Once per person and day: the same person may change phones again next year."""
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        if f"untrusted:{recipient}:{day}" in self._reported:
             return
-        self._reported.add(recipient)
+        self._reported.add(f"untrusted:{recipient}:{day}")
         log.error(
             "signal: %s has a new safety number; signal-cli will not send to them until it is "
             "trusted (signal-cli-rest-api: PUT /v1/identities/<bot number>/trust/<recipient>)",
@@ -122,7 +124,7 @@ class SignalSender:
         try:
             await self.hooks.notify_owners(
                 "signal.untrusted_identity",
-                dedupe_key=f"signal:untrusted:{recipient}",
+                dedupe_key=f"signal:untrusted:{recipient}:{day}",
                 recipient=recipient,
                 chat=str(chat),
             )
