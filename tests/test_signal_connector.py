@@ -149,6 +149,20 @@ async def test_new_group_gets_a_welcome(
     assert server.sent[0].styles == ["0:14:BOLD"]
 
 
+async def test_no_welcome_for_a_group_that_was_already_talking(
+    server: FakeSignalServer, running: tuple[SignalConnector, Inbox], hooks: Hooks
+) -> None:
+    _, inbox = running
+    group = server.add_group("Stammtisch", [ALICE, BOB], admins=[ALICE])
+    await server.push_group_message(group, "/termine", number=BOB)
+    await inbox.next()
+    await server.set_group_admins(group, [ALICE, BOB])
+    await server.push_group_message(group, "!hilfe", number=BOB)
+    assert (await inbox.next()).text == "!hilfe"  # the update before it was handled
+    assert hooks.joined == []
+    assert server.sent == []
+
+
 async def test_send_renders_styled_text_and_splits_long_texts(
     server: FakeSignalServer, plenum: FakeGroup, running: tuple[SignalConnector, Inbox]
 ) -> None:

@@ -263,6 +263,8 @@ class SignalConnector:
         )
 
     async def _handle(self, msg: DataMessage) -> None:
+        if msg.group_info is not None and msg.group_info.group_id:
+            self._known_groups.add(msg.group_info.group_id)  # no welcome where people talk
         text = (msg.text or "").replace(MENTION, " ").strip()
         if not text or self._on_message is None:
             return
