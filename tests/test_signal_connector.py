@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.connectors.base import PermanentError, RateLimited, TransientError
 from bot.connectors.signal import SignalConnector, group_id_for
 from bot.markup import Markup
-from bot.types import Attachment, ChatRef, Incoming, Reply
+from bot.types import Attachment, ChatRef, Incoming, PollSpec, Reply, Sender
 from tests.fakes.signal import FakeGroup, FakeSignalServer, uuid_for
 
 ALICE = "+4915112345678"  # admin of Plenum
@@ -30,6 +30,8 @@ class Hooks:
     def __init__(self) -> None:
         self.notices: list[tuple[str, str, dict[str, object]]] = []
         self.joined: list[ChatRef] = []
+        self.polls_sent: list[tuple[ChatRef, int, str]] = []
+        self.votes: asyncio.Queue[tuple[str, Sender, list[int]]] = asyncio.Queue()
 
     async def notify_owners(self, key: str, dedupe_key: str, **kwargs: object) -> None:
         self.notices.append((key, dedupe_key, kwargs))
@@ -37,6 +39,14 @@ class Hooks:
     async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
         self.joined.append(chat)
         return Reply(Markup("<b>Hallo {}!</b>").format(title))
+
+    async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
+        self.polls_sent.append((chat, poll_id, platform_poll_id))
+
+    async def poll_answer(
+        self, platform_poll_id: str, voter: Sender, option_ids: list[int]
+    ) -> None:
+        await self.votes.put((platform_poll_id, voter, option_ids))
 
 
 class Inbox:
@@ -399,3 +409,39 @@ async def test_sender_number_from_the_legacy_source_field(
     await server.push_envelope(envelope)
     incoming = await inbox.next()
     assert incoming.chat == ChatRef("signal", BOB) == incoming.sender.ref
+
+
+async def test_native_polls_and_their_votes(
+    server: FakeSignalServer,
+    plenum: FakeGroup,
+    running: tuple[SignalConnector, Inbox],
+    hooks: Hooks,
+) -> None:
+    connector, _ = running
+    group = ChatRef("signal", plenum.id)
+    poll = PollSpec(7, "Wann treffen wir uns?", ("Montag", "Dienstag", "Mittwoch"))
+    await connector.send(group, Reply(Markup("<b>Abstimmung</b>"), poll=poll))
+    assert server.sent[-1].visible == "Abstimmung"
+    [created] = server.polls
+    assert (created["recipient"], created["question"]) == (plenum.id, "Wann treffen wir uns?")
+    assert created["answers"] == ["Montag", "Dienstag", "Mittwoch"]
+    assert hooks.polls_sent == [(group, 7, str(created["timestamp"]))]
+
+    await server.push_poll_vote(created["timestamp"], [1], number=BOB, group=plenum)
+    await server.push_poll_vote(created["timestamp"], [], number=BOB, group=plenum, vote_count=2)
+    first = await asyncio.wait_for(hooks.votes.get(), 5)
+    assert first == (str(created["timestamp"]), Sender(ChatRef("signal", BOB), BOB, None), [1])
+    second = await asyncio.wait_for(hooks.votes.get(), 5)
+    assert second[2] == []  # retracted
+
+
+async def test_polls_fall_back_to_text_without_native_support(
+    server: FakeSignalServer, running: tuple[SignalConnector, Inbox], hooks: Hooks
+) -> None:
+    connector, _ = running
+    server.polls_supported = False
+    await connector.send(
+        ChatRef("signal", BOB), Reply("", poll=PollSpec(1, "Pizza?", ("Ja", "Nein")))
+    )
+    assert [m.visible for m in server.sent] == ["Pizza?\n1. Ja\n2. Nein"]
+    assert hooks.polls_sent == []

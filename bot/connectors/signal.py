@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import time
 import weakref
@@ -140,6 +141,7 @@ class SignalConnector:
         self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -162,7 +164,7 @@ class SignalConnector:
         guard_group_refresh(bot)
         bot.register(_CatchAll(self))
         bot.register(_GroupWatcher(self))
-        self.watchdog = ReceiveWatchdog(bot)
+        self.watchdog = ReceiveWatchdog(bot, on_frame=self._on_frame)
         self.watchdog.install()
         self._bot = bot
         bot.start(run_forever=False)
@@ -217,6 +219,7 @@ class SignalConnector:
         if bot.init_task is not None and not bot.init_task.done():
             bot.init_task.cancel()
             await asyncio.gather(bot.init_task, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # votes being recorded
         # Not SignalBot.stop(): that also stops the event loop, which is the app's.
         await bot._pipeline.stop()
         await bot.close()
@@ -283,6 +286,37 @@ class SignalConnector:
                 await self._on_message(incoming)
             except Exception:
                 log.exception("signal: handling a message failed chat=%s", incoming.chat)
+
+    def _on_frame(self, raw: str) -> None:
+        """Votes in our native polls: signalbot parses them into an empty data message, so we
+        read them from the raw frame."""
+        if '"pollVote"' not in raw or self.hooks is None:
+            return
+        try:
+            envelope = json.loads(raw)["envelope"]
+            vote = envelope["dataMessage"]["pollVote"]
+            if vote.get("authorNumber") not in (None, self.number):
+                return  # a vote in someone else's poll
+            person = envelope.get("sourceNumber") or envelope.get("sourceUuid")
+            target, options = (
+                str(vote["targetSentTimestamp"]),
+                list(vote.get("optionIndexes") or []),
+            )
+        except (ValueError, KeyError, TypeError):
+            return
+        if not person:
+            return
+        voter = Sender(ChatRef(PLATFORM, person), envelope.get("sourceName") or person)
+        task = asyncio.create_task(self._poll_answer(target, voter, options))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _poll_answer(self, target: str, voter: Sender, options: list[int]) -> None:
+        assert self.hooks is not None
+        try:
+            await self.hooks.poll_answer(target, voter, options)
+        except Exception:
+            log.exception("signal: recording a poll vote failed poll=%s", target)
 
     async def _group_changed(self, internal_id: str, name: str) -> None:
         if not self.ready or internal_id in self._known_groups:

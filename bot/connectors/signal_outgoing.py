@@ -15,10 +15,13 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
+from signalbot._generated import CreatePollRequest
+
 from bot.connectors import signal_send as wire
 from bot.connectors.base import ConnectorHooks, DeliveryError, RateLimited
 from bot.connectors.signal_render import SignalText, render
-from bot.types import ChatRef, Reply
+from bot.markup import esc
+from bot.types import ChatRef, PollSpec, Reply
 
 if TYPE_CHECKING:
     from signalbot import SignalBot
@@ -35,6 +38,42 @@ class SignalSender:
         self._reported: set[str] = set()
 
     async def send(self, bot: SignalBot, chat: ChatRef, reply: Reply) -> None:
+        await self._send_text(bot, chat, reply)
+        if reply.poll is not None:
+            await self._send_poll(bot, chat, reply.poll)
+
+    async def _send_poll(self, bot: SignalBot, chat: ChatRef, poll: PollSpec) -> None:
+        """A native Signal poll; numbered options as text where the service has no polls."""
+        signal = bot._signal
+        session = await signal._sessions.get()
+        body = CreatePollRequest(
+            recipient=chat.id,
+            question=poll.question,
+            answers=list(poll.options),
+            allow_multiple_selections=False,
+        ).model_dump_json(exclude_none=True)
+        url = signal.polls._uris.poll_uri()
+        status, text = await wire.post(session, url, signal.polls._add_auth(), body)
+        if status == 404 or (status == 400 and "poll" in text.lower()):
+            log.warning("signal: native poll refused (%d); sending the options as text", status)
+            lines = "\n".join(f"{i}. {option}" for i, option in enumerate(poll.options, 1))
+            await self._send_text(bot, chat, Reply(esc(f"{poll.question}\n{lines}")))
+            return
+        if not 200 <= status < 300:
+            error = wire.classify_failure(
+                status,
+                text,
+                chat.id,
+                bot_number=self.number,
+                rate_limit_pause=self.rate_limit_pause,
+            )
+            await self._failed(chat, error, sent_parts=1)
+            raise error
+        timestamp = wire.poll_timestamp(text)
+        if timestamp is not None and self.hooks is not None:
+            await self.hooks.poll_sent(chat, poll.poll_id, timestamp)
+
+    async def _send_text(self, bot: SignalBot, chat: ChatRef, reply: Reply) -> None:
         parts = render(reply.text)
         attachments = [
             wire.attachment_data(a.filename, a.mime_type, base64.b64encode(a.content).decode())

@@ -140,3 +140,13 @@ def failure_error(failure: RecipientFailure, rate_limit_pause: float) -> Deliver
 
 def attachment_data(filename: str, mime_type: str, content_b64: str) -> str:
     return f"data:{mime_type};filename={filename};base64,{content_b64}"
+
+
+def poll_timestamp(body: str) -> str | None:
+    """The poll's id on Signal: the timestamp of the message that carries it."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get("timestamp") if isinstance(data, dict) else None
+    return str(value) if value is not None else None

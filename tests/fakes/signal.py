@@ -197,6 +197,8 @@ class FakeSignalServer:
         # signalbot 2.x expects a list from /v2/send; the service's OpenAPI schema documents a
         # single object. True answers single-recipient sends with the object.
         self.single_send_response = False
+        self.polls: list[dict[str, Any]] = []  # accepted POST /v1/polls bodies + "timestamp"
+        self.polls_supported = True  # False: answer 404 like services older than polls
         self._changed = asyncio.Condition()
         self._clock = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
@@ -411,6 +413,7 @@ class FakeSignalServer:
             web.get("/v1/groups/{number}", self._list_groups),
             web.get("/v1/groups/{number}/{group_id}", self._get_group),
             web.post("/v2/send", self._send),
+            web.post("/v1/polls/{number}", self._create_poll),
             web.get("/v1/receive/{number}", self._receive),
             web.put("/v1/typing-indicator/{number}", self._no_content),
             web.delete("/v1/typing-indicator/{number}", self._no_content),
@@ -513,6 +516,56 @@ class FakeSignalServer:
         if self.single_send_response and len(responses) == 1:
             return web.json_response(responses[0], status=201)  # the OpenAPI schema's shape
         return web.json_response(responses, status=201)
+
+    async def _create_poll(self, request: web.Request) -> web.Response:
+        if not self.polls_supported:
+            return web.Response(status=404, text="404 page not found")
+        if (bad := self._check_account(request.match_info["number"])) is not None:
+            return bad
+        try:
+            body = json.loads(await request.text())
+            recipient, question, answers = body["recipient"], body["question"], body["answers"]
+            if not question or not isinstance(answers, list) or len(answers) < 2:
+                raise ValueError("poll")
+        except (ValueError, KeyError, TypeError):
+            return self._reject(400, {"error": "Couldn't process request - invalid request"})
+        if recipient.startswith("group.") and recipient not in {g.id for g in self.groups.values()}:
+            return self._reject(
+                400, {"error": f"Failed to create poll: Group not found: {recipient}"}
+            )
+        ts = next(self._clock)
+        self.polls.append({**body, "timestamp": ts})
+        await self._notify()
+        return web.json_response({"timestamp": str(ts)}, status=201)
+
+    async def push_poll_vote(
+        self,
+        poll_timestamp: int,
+        options: list[int],
+        *,
+        number: str,
+        group: FakeGroup | None = None,
+        vote_count: int = 1,
+    ) -> int:
+        """Someone votes (``options`` are 0-based; empty retracts) in a poll the bot created."""
+        data: dict[str, Any] = {
+            "timestamp": next(self._clock),
+            "pollVote": {
+                "authorNumber": self.number,
+                "authorUuid": uuid_for(self.number),
+                "targetSentTimestamp": poll_timestamp,
+                "optionIndexes": options,
+                "voteCount": vote_count,
+            },
+        }
+        if group is not None:
+            data["groupInfo"] = {
+                "groupId": group.internal_id,
+                "groupName": group.name,
+                "revision": group.revision,
+                "type": "DELIVER",
+            }
+        return await self.push_envelope(self._envelope(number, None, "", dataMessage=data))
 
     def _members_of(self, recipient: str) -> list[str]:
         for group in self.groups.values():
