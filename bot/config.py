@@ -101,6 +101,22 @@ class SignalSection(Section):
     auth_user: str | None = None
     auth_password: SecretStr | None = None
     max_messages_per_second: float = Field(1.0, gt=0)
+    # After a 429 ("rate limit") pause all Signal sending this long, then retry.
+    rate_limit_pause: Duration = timedelta(minutes=5)
+
+    @validator("service")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or ":" not in value):
+            raise ValueError("write host:port without a scheme, e.g. '127.0.0.1:8080'")
+        return value
+
+    @validator("phone_number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("+") and value[1:].isdigit()):
+            raise ValueError("the bot's number in international form, e.g. '+4915123456789'")
+        return value
 
     @property
     def active(self) -> bool:
