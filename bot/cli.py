@@ -25,6 +25,7 @@ def _load_extensions() -> None:
     """Capabilities register extra verbs when their modules are imported."""
     import handlers  # noqa: F401
     import jobs
+    from bot import backup, doctor, opml  # noqa: F401 - operations verbs
 
     for mod in pkgutil.iter_modules(jobs.__path__):
         if not mod.name.startswith("_"):

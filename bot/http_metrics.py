@@ -1,0 +1,58 @@
+"""Scrape-time collectors: outbox depth and delivery latency, read from the store.
+
+Delivery latency is measured from the outbox rows themselves (``created_at`` → ``sent_at``), so
+it covers every process that sends (a fail-over pair included) without touching the worker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot import metrics
+from bot.clock import Clock
+from storage import outbox
+from storage.db import Store
+from storage.models.core import OutboxMessage
+
+
+class OutboxCollector:
+    """Fills ``netzbot_outbox_depth`` and observes rows sent since the previous scrape."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.watermark: datetime = clock.now()
+        self.seen_at_watermark: set[int] = set()
+
+    def __call__(self) -> None:
+        with self.store.session() as session:
+            metrics.OUTBOX_DEPTH.set(outbox.backlog(session))
+            failed = session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == outbox.FAILED)
+            )
+            metrics.OUTBOX_FAILED.set(failed or 0)
+            rows = session.execute(
+                select(
+                    OutboxMessage.id,
+                    OutboxMessage.chat_ref,
+                    OutboxMessage.created_at,
+                    OutboxMessage.sent_at,
+                )
+                .where(OutboxMessage.status == outbox.SENT, OutboxMessage.sent_at >= self.watermark)
+                .order_by(OutboxMessage.sent_at)
+            ).all()
+        for row_id, chat_ref, created_at, sent_at in rows:
+            if row_id in self.seen_at_watermark and sent_at == self.watermark:
+                continue
+            platform = chat_ref.split(":", 1)[0]
+            metrics.MESSAGES_OUT.inc(platform=platform, path="outbox")
+            metrics.DELIVERY_LATENCY.observe(
+                max(0.0, (sent_at - created_at).total_seconds()), platform=platform
+            )
+            if sent_at > self.watermark:
+                self.watermark = sent_at
+                self.seen_at_watermark = set()
+            self.seen_at_watermark.add(row_id)
