@@ -66,17 +66,23 @@ def encode_value(value: Any) -> Any:
     return value
 
 
-def _python_type(column: Any) -> type | None:
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return None
+def python_type(column: Any) -> type | None:
+    """The Python type a column holds; looks through TypeDecorators (e.g. ``UTCDateTime``)."""
+    kind = column.type
+    for candidate in (kind, getattr(kind, "impl_instance", None)):
+        try:
+            found = candidate.python_type
+        except (NotImplementedError, AttributeError):
+            continue
+        if found is not object:
+            return found
+    return None
 
 
 def decode_value(column: Any, value: Any) -> Any:
     if value is None:
         return None
-    kind = _python_type(column)
+    kind = python_type(column)
     if kind is datetime:
         parsed = datetime.fromisoformat(value)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -182,7 +188,7 @@ def _reset_sequences(conn: Connection) -> None:
     quote = conn.dialect.identifier_preparer.quote
     for table in metadata.sorted_tables:
         pk = list(table.primary_key.columns)
-        if len(pk) != 1 or _python_type(pk[0]) is not int:
+        if len(pk) != 1 or python_type(pk[0]) is not int:
             continue
         column = pk[0]
         seq = conn.execute(
@@ -272,10 +278,10 @@ def _insert_rows(
 
 
 # -- files and the CLI ------------------------------------------------------------------------
-def _open(path: str, mode: str) -> IO[str]:
+def _open(path: str, mode: str, gz: bool | None = None) -> IO[str]:
     if path == "-":
         return contextlib.nullcontext(sys.stdout if "w" in mode else sys.stdin)  # type: ignore[return-value]
-    if path.endswith(".gz"):
+    if gz if gz is not None else path.endswith(".gz"):
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return open(path, mode, encoding="utf-8")
 
@@ -286,7 +292,7 @@ def backup_to(store: Store, path: str, now: datetime) -> dict[str, int]:
         return write_backup(store, sys.stdout, now)
     partial = f"{path}.partial"
     try:
-        with _open(partial, "w") as fh:
+        with _open(partial, "w", gz=path.endswith(".gz")) as fh:
             counts = write_backup(store, fh, now)
         os.replace(partial, path)
     finally:

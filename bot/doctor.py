@@ -255,7 +255,8 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(parts) or (0,)
 
 
-def run_doctor(config_path: str | None, out: TextIO = sys.stdout) -> int:
+def run_doctor(config_path: str | None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         config = load_config(config_path)
     except ConfigError as exc:
