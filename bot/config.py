@@ -171,6 +171,7 @@ class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NETZBOT_",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # compose passes unset secrets as "": that means "not set"
         extra="forbid",
         validate_default=True,
     )
