@@ -2,8 +2,9 @@
 
 Checks the configuration, the database (reachable, schema current), the Telegram Bot API
 (``getMe`` against ``[telegram] base_url``), signal-cli-rest-api (``/v1/about`` in json-rpc mode,
-``/v1/health`` 204, the number linked), and every feed and calendar URL. Exit 0 only if all pass.
-Secrets never appear in the output: every error text is redacted.
+``/v1/health`` 204, the number linked), every feed (``[[feeds]]`` and those added in chat) and
+every calendar URL. Exit 0 only if all pass. Secrets never appear in the output: every error
+text is redacted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import Config, load_config
 from bot.errors import ConfigError
+from bot.opml import all_feeds
 from bot.ops_common import add_config_option, redactor
 from storage import migrate
 from storage.db import Store
@@ -225,7 +227,9 @@ class Doctor:
                 checks.extend(await self.telegram(http))
             if self.config.signal.active:
                 checks.extend(await self.signal(http))
-            sources = [("feed", f.url, f.name or f.url) for f in self.config.feeds] + [
+            feeds = all_feeds(self.config) if all(c.ok for c in checks) else []
+            feeds = feeds or [(f.url, f.name) for f in self.config.feeds]
+            sources = [("feed", url, name or url) for url, name in feeds] + [
                 ("calendar", c.url, c.name or c.url) for c in self.config.calendars
             ]
             limit = asyncio.Semaphore(8)

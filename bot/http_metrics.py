@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot import metrics
 from bot.clock import Clock
+from bot.ops_common import feed_table
 from storage import outbox
 from storage.db import Store
 from storage.models.core import OutboxMessage
@@ -56,3 +57,29 @@ class OutboxCollector:
                 self.watermark = sent_at
                 self.seen_at_watermark = set()
             self.seen_at_watermark.add(row_id)
+
+
+class FeedCollector:
+    """``netzbot_feed_failures{feed}`` (consecutive failed polls) and ``netzbot_feeds_paused``
+    from the news capability's ``feed`` table, when the build has one."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.table = feed_table()
+
+    def __call__(self) -> None:
+        table = self.table
+        if table is None or "failures" not in table.columns:
+            return
+        columns = table.columns
+        paused = columns.get("paused")
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    columns["url"], columns["failures"], *([paused] if paused is not None else [])
+                )
+            ).all()
+        metrics.FEED_FAILURES.clear()
+        for row in rows:
+            metrics.FEED_FAILURES.set(row[1] or 0, feed=row[0])
+        metrics.FEEDS_PAUSED.set(sum(1 for row in rows if paused is not None and row[2]))

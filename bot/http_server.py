@@ -27,7 +27,7 @@ from aiohttp import web
 from bot import i18n, metrics
 from bot.config import Config
 from bot.http_health import health_report
-from bot.http_metrics import OutboxCollector
+from bot.http_metrics import FeedCollector, OutboxCollector
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -64,6 +64,7 @@ class HttpServer:
         self.app = app
         self.listen = listen or app.config.http.listen or "127.0.0.1:8080"
         self.outbox_collector = OutboxCollector(app.store, app.clock)
+        self.feed_collector = FeedCollector(app.store)
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -97,10 +98,11 @@ class HttpServer:
         return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
     async def metrics(self, request: web.Request) -> web.Response:
-        try:
-            await asyncio.to_thread(self.outbox_collector)
-        except Exception as exc:
-            log.warning("metrics: outbox collector failed error=%s", type(exc).__name__)
+        for collector in (self.outbox_collector, self.feed_collector):
+            try:
+                await asyncio.to_thread(collector)
+            except Exception as exc:
+                log.warning("metrics: collector failed error=%s", type(exc).__name__)
         metrics.REGISTRY.collect()
         return web.Response(
             body=metrics.REGISTRY.render().encode(), headers={"Content-Type": PROMETHEUS_TYPE}

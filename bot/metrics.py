@@ -74,6 +74,11 @@ class Counter(Metric):
         with self._lock:
             self.values[key] = self.values.get(key, 0.0) + amount
 
+    def clear(self) -> None:
+        """Forget every label set (for gauges refilled from the database at each scrape)."""
+        with self._lock:
+            self.values.clear()
+
     def value(self, **labels: str) -> float:
         return self.values.get(self._key(labels), 0.0)
 
@@ -196,6 +201,10 @@ DELIVERY_LATENCY = Histogram(
 )
 REGISTRY.add(DELIVERY_LATENCY)
 FEED_ERRORS = _counter("netzbot_feed_errors_total", "Failed feed fetches or parses", ("feed",))
+FEED_FAILURES = _gauge(
+    "netzbot_feed_failures", "Consecutive failed polls of a feed (0: last poll worked)", ("feed",)
+)
+FEEDS_PAUSED = _gauge("netzbot_feeds_paused", "Feeds paused after too many failures")
 UP_SINCE = _gauge("netzbot_start_time_seconds", "Unix time the process started")
 UP_SINCE.set(datetime.now(UTC).timestamp())
 

@@ -1,9 +1,10 @@
 """``netzbot export-opml`` / ``netzbot import-opml FILE``: move feed lists between netzbot and
 feed readers.
 
-Feeds are configured as ``[[feeds]]`` entries, so export writes those as OPML 2.0 and import
-turns an OPML file into ``[[feeds]]`` TOML snippets to paste into ``netzbot.toml`` (it never
-rewrites the config file: comments and order there are the operator's). Nested outlines
+Export writes the ``[[feeds]]`` entries and, when this build has the news capability's ``feed``
+table, the feeds added in chat, as OPML 2.0. Import turns an OPML file into ``[[feeds]]`` TOML
+snippets to paste into ``netzbot.toml`` (it never rewrites the config file: comments and order
+there are the operator's); feeds already configured or stored are skipped. Nested outlines
 (folders) are flattened; a folder's title becomes a comment above its feeds.
 """
 
@@ -17,13 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import Config, FeedEntry, load_config
 from bot.errors import ConfigError
-from bot.ops_common import add_config_option
+from bot.ops_common import add_config_option, stored_feeds
+from storage.db import Store
 
 MAX_OPML_BYTES = 5_000_000
 
@@ -36,16 +39,17 @@ class OpmlFeed:
     html_url: str | None = None
 
 
-def export_opml(feeds: Iterable[FeedEntry], title: str, now: datetime) -> str:
+def export_opml(feeds: Iterable[tuple[str, str | None]], title: str, now: datetime) -> str:
+    """OPML 2.0 of (url, name) pairs."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     ET.SubElement(head, "dateCreated").text = format_datetime(now.astimezone(UTC), usegmt=True)
     ET.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
     body = ET.SubElement(root, "body")
-    for feed in feeds:
-        name = feed.name or feed.url
-        ET.SubElement(body, "outline", type="rss", text=name, title=name, xmlUrl=feed.url)
+    for url, name in feeds:
+        label = name or url
+        ET.SubElement(body, "outline", type="rss", text=label, title=label, xmlUrl=url)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -126,7 +130,7 @@ def import_opml(
     if not feeds:
         print(i18n.plain(lang, "ops.opml.no_feeds", file=name), file=sys.stderr)
         return 1
-    known = {f.url for f in config.feeds}
+    known = {url for url, _ in all_feeds(config)}
     text, n, skipped = feeds_to_toml(feeds, post_to, mode, known)
     out.write("# " + i18n.plain(lang, "ops.opml.import_header", n=n, file=name) + "\n")
     for url in skipped:
@@ -135,19 +139,36 @@ def import_opml(
     return 0
 
 
+def all_feeds(config: Config) -> list[tuple[str, str | None]]:
+    """``[[feeds]]`` first, then feeds added in chat (the news capability's table), by URL."""
+    feeds = {f.url: f.name for f in config.feeds}
+    url = config.storage.url
+    if not (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()):
+        store = Store(url)
+        try:
+            for feed_url, name in stored_feeds(store):
+                feeds.setdefault(feed_url, name)
+        except Exception as exc:  # the config's feeds are still worth exporting
+            print(f"netzbot: feeds in the database left out: {exc}", file=sys.stderr)
+        finally:
+            store.dispose()
+    return list(feeds.items())
+
+
 def _run_export(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print(f"netzbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    text = export_opml(config.feeds, f"{config.bot.name} – Feeds", datetime.now(UTC))
+    feeds = all_feeds(config)
+    text = export_opml(feeds, f"{config.bot.name} – Feeds", datetime.now(UTC))
     if args.output and args.output != "-":
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
         sys.stdout.write(text)
-    n = len(config.feeds)
+    n = len(feeds)
     print(i18n.plain(config.bot.language, "ops.opml.exported", n=n), file=sys.stderr)
     return 0
 

@@ -274,3 +274,35 @@ def test_webhook_mode_needs_http_and_url(tmp_path, fakes, capsys) -> None:
     assert code == 1
     assert any("Webhook-Modus ohne öffentliche Adresse" in line for line in lines)
     assert any("[http] listen" in line for line in lines)
+
+
+def test_feeds_added_in_chat_are_checked_too(tmp_path, fakes, capsys, monkeypatch) -> None:
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    _, port = fakes
+    config = write_config(tmp_path, port)
+    store = Store(f"sqlite:///{tmp_path}/netzbot.sqlite3")
+    migrate.upgrade(store)
+    table = Table(
+        "test_feed",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("url", String(2000)),
+        Column("name", String(300)),
+    )
+    table.create(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(
+            table.insert(),
+            [
+                {"url": f"http://127.0.0.1:{port}/feed.xml", "name": "doppelt"},
+                {"url": f"http://127.0.0.1:{port}/chat-feed.xml", "name": "Im Chat"},
+            ],
+        )
+    store.dispose()
+    monkeypatch.setattr("bot.ops_common.feed_table", lambda: table)
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 1
+    assert any(line.startswith("✓ Feed Rathaus-News: erreichbar") for line in lines)
+    assert any(line.startswith("✗ Feed Im Chat: HTTP 404") for line in lines), lines
+    assert not any("doppelt" in line for line in lines)

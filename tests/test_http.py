@@ -263,3 +263,35 @@ def test_listen_must_be_host_port() -> None:
     with pytest.raises(ConfigError, match="host:port"):
         load_config(None, http={"listen": "8080"})
     assert load_config(None, http={"listen": "[::1]:8080"}).http.listen == "[::1]:8080"
+
+
+async def test_metrics_feed_failures_from_the_feed_table(
+    store: Store, now: datetime, started, monkeypatch
+) -> None:
+    from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
+
+    table = Table(
+        "test_feed",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("url", String(2000)),
+        Column("failures", Integer),
+        Column("paused", Boolean),
+    )
+    table.create(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(
+            table.insert(),
+            [
+                {"url": "https://ok.example/rss", "failures": 0, "paused": False},
+                {"url": "https://bad.example/rss", "failures": 7, "paused": True},
+            ],
+        )
+    monkeypatch.setattr("bot.http_metrics.feed_table", lambda: table)
+    app = App(http_config(), clock=FixedClock(now), store=store, run_jobs=False)
+    base = await started(app)
+    _, _, text = await get(f"{base}/metrics")
+    lines = text.splitlines()
+    assert 'netzbot_feed_failures{feed="https://bad.example/rss"} 7' in lines
+    assert 'netzbot_feed_failures{feed="https://ok.example/rss"} 0' in lines
+    assert "netzbot_feeds_paused 1" in lines

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
 
 from bot.cli import main
 from bot.config import Config, FeedEntry
 from bot.opml import export_opml, feeds_to_toml, parse_opml
+from storage.db import Store
 
 # Shaped like a feed reader's export (Thunderbird/Feedly style: folders, text vs. title).
 READER_EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -81,7 +83,8 @@ def test_export_round_trips_through_import() -> None:
             {"url": "https://b.example/rss"},
         ]
     )
-    xml = export_opml(config.feeds, "netzbot – Feeds", datetime(2026, 11, 22, tzinfo=UTC))
+    feeds = [(f.url, f.name) for f in config.feeds]
+    xml = export_opml(feeds, "netzbot – Feeds", datetime(2026, 11, 22, tzinfo=UTC))
     root = ET.fromstring(xml.encode())
     assert root.get("version") == "2.0"
     assert root.findtext("head/dateCreated") == "Sun, 22 Nov 2026 00:00:00 GMT"
@@ -137,3 +140,44 @@ def test_cli_import_errors(tmp_path: Path, capsys) -> None:
     assert main(["import-opml", str(tmp_path / "nope.opml"), "--config", str(config)]) == 1
     assert "nope.opml" in capsys.readouterr().err
     assert main(["import-opml", str(bad), "--post-to", "whatsapp:1", "--config", str(config)]) == 2
+
+
+def stored_feed_table(store: Store) -> Table:
+    """Shaped like the news capability's ``feed`` table (own name: no clash after merging)."""
+    table = Table(
+        "test_feed",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("url", String(2000), unique=True),
+        Column("name", String(300)),
+        Column("title", String(300)),
+        Column("failures", Integer, default=0),
+        Column("paused", Boolean, default=False),
+    )
+    table.create(store.engine)
+    return table
+
+
+def test_export_includes_feeds_added_in_chat(store: Store, tmp_path: Path, capsys, monkeypatch):
+    table = stored_feed_table(store)
+    with store.engine.begin() as conn:
+        conn.execute(
+            table.insert(),
+            [
+                {"url": "https://news.example/atom", "name": None, "title": "doppelt"},
+                {"url": "https://chat.example/rss", "name": None, "title": "Im Chat abonniert"},
+            ],
+        )
+    monkeypatch.setattr("bot.ops_common.feed_table", lambda: table)
+    config = write_config(tmp_path)
+    config.write_text(f'[storage]\nurl = "{store.url}"\n' + config.read_text(), "utf-8")
+    assert main(["export-opml", "--config", str(config)]) == 0
+    feeds = parse_opml(capsys.readouterr().out.encode())
+    assert [(f.url, f.title) for f in feeds] == [
+        ("https://news.example/atom", "Schon da"),
+        ("https://chat.example/rss", "Im Chat abonniert"),
+    ]
+    opml = tmp_path / "reader.opml"
+    opml.write_text(READER_EXPORT.replace("news.example/atom", "chat.example/rss"), "utf-8")
+    assert main(["import-opml", str(opml), "--config", str(config)]) == 0
+    assert "schon konfiguriert: https://chat.example/rss" in capsys.readouterr().out
