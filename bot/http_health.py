@@ -3,7 +3,8 @@
 Connector convention (optional): ``connector.health() -> dict`` (plain or async) returning
 ``{"state": "up" | "down" | "starting", "last_ok": "<ISO time of the last successful poll or
 receive>", …}``; any further keys are passed through. A connector without it is reported as
-``"unknown"`` and never makes the check fail.
+``"unknown"`` and never makes the check fail — unless it has a ``ready`` attribute (a bool or an
+``asyncio.Event``), which gives "up" (ready) or "starting" (not yet, or reconnecting).
 """
 
 from __future__ import annotations
@@ -29,11 +30,20 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _state_from_ready(ready: object) -> str:
+    """Without ``health()``: a ``ready`` flag (bool or asyncio.Event) still says up/starting."""
+    if isinstance(ready, asyncio.Event):
+        return "up" if ready.is_set() else "starting"
+    if isinstance(ready, bool):
+        return "up" if ready else "starting"
+    return "unknown"
+
+
 async def connector_health(platform: str, connector: object) -> dict[str, Any]:
     probe = getattr(connector, "health", None)
     info: dict[str, Any]
     if probe is None:
-        info = {"state": "unknown"}
+        info = {"state": _state_from_ready(getattr(connector, "ready", None))}
     else:
         try:
             result = probe()

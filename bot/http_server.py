@@ -6,7 +6,8 @@
   the service hook ``app.services.calendar_ics(now) -> bytes`` (plain or async) that the
   meetings capability installs; 404 with an explanation while there is none.
 - ``POST <telegram webhook path>``: when ``[telegram] mode = "webhook"``, the body goes to
-  ``connector.handle_webhook(body: bytes, secret_header: str | None)`` of the Telegram connector.
+  ``connector.handle_webhook(body: bytes, secret_header: str | None) -> int | None`` of the
+  Telegram connector; an int it returns is the HTTP status of the answer (None: 200).
 
 The access log is off: the webhook path is a secret and must not end up in logs.
 """
@@ -150,10 +151,12 @@ class HttpServer:
             log.error("telegram webhook: the telegram connector has no handle_webhook")
             return web.Response(status=503, text="webhook not ready")
         try:
-            await handle(body, header)
+            status = await handle(body, header)
         except Exception:  # one bad update must not make Telegram retry it forever
             log.exception("telegram webhook: update handling failed")
-        return web.Response(text="ok")
+            status = None
+        status = status if isinstance(status, int) and 200 <= status < 600 else 200
+        return web.Response(status=status, text="ok" if status == 200 else "refused")
 
 
 def _split(listen: str) -> tuple[str, int]:

@@ -30,8 +30,17 @@ class ProbedConnector(RecordingConnector):
     def health(self) -> dict[str, object]:
         return {"state": self.state, "last_ok": self.last_ok}
 
-    async def handle_webhook(self, body: bytes, secret_header: str | None) -> None:
+    async def handle_webhook(self, body: bytes, secret_header: str | None) -> int | None:
         self.webhooks.append((body, secret_header))
+        return 503 if b'"not_running"' in body else None
+
+
+class ReadyConnector(RecordingConnector):
+    """No health(), but a ``ready`` flag like the Telegram (Event) and Signal (bool) ones."""
+
+    def __init__(self, platform: str, ready: object) -> None:
+        super().__init__(platform=platform)
+        self.ready = ready
 
 
 def http_config(**sections: dict[str, object]) -> Config:
@@ -239,7 +248,9 @@ async def test_telegram_webhook_checks_secret_and_hands_body_over(
             assert resp.status == 200
         async with http.post(base + "/telegram/other", data=update, headers=headers) as resp:
             assert resp.status == 404
-    assert tg.webhooks == [(update, "s3cr3t-header")]
+        async with http.post(base + path, data=b'{"not_running": 1}', headers=headers) as resp:
+            assert resp.status == 503  # the connector's answer is passed on
+    assert tg.webhooks[0] == (update, "s3cr3t-header") and len(tg.webhooks) == 2
 
 
 def test_webhook_path_without_url_is_derived_from_token() -> None:
@@ -295,3 +306,28 @@ async def test_metrics_feed_failures_from_the_feed_table(
     assert 'netzbot_feed_failures{feed="https://bad.example/rss"} 7' in lines
     assert 'netzbot_feed_failures{feed="https://ok.example/rss"} 0' in lines
     assert "netzbot_feeds_paused 1" in lines
+
+
+async def test_ready_flag_stands_in_for_health(store: Store, now: datetime, started) -> None:
+    import asyncio
+
+    event = asyncio.Event()
+    tg = ReadyConnector("telegram", event)
+    sig = ReadyConnector("signal", False)
+    app = App(
+        http_config(), clock=FixedClock(now), store=store, connectors=[tg, sig], run_jobs=False
+    )
+    base = await started(app)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as resp:
+            body = await resp.json()
+            assert resp.status == 200
+        assert body["connectors"]["telegram"]["state"] == "starting"
+        assert body["connectors"]["signal"]["state"] == "starting"
+        assert body["status"] == "starting"
+        event.set()
+        sig.ready = True
+        async with http.get(f"{base}/healthz") as resp:
+            body = await resp.json()
+        assert body["connectors"] == {"telegram": {"state": "up"}, "signal": {"state": "up"}}
+        assert body["status"] == "ok"
