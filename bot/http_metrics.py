@@ -19,32 +19,44 @@ from storage.models.core import OutboxMessage
 
 
 class OutboxCollector:
-    """Fills ``netzbot_outbox_depth`` and observes rows sent since the previous scrape."""
+    """Fills ``netzbot_outbox_depth`` and observes rows sent since the previous scrape.
+
+    Rows sent since the last scrape were unsent then, so their ids are at least the smallest
+    unsent id of that time (minus a margin for transactions that commit out of id order): the
+    scan is a primary-key range, not the whole history of the outbox.
+    """
+
+    ID_MARGIN = 1000
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.watermark: datetime = clock.now()
         self.seen_at_watermark: set[int] = set()
+        self.floor = 0
 
     def __call__(self) -> None:
+        table = OutboxMessage
         with self.store.session() as session:
             metrics.OUTBOX_DEPTH.set(outbox.backlog(session))
             failed = session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status == outbox.FAILED)
+                select(func.count()).select_from(table).where(table.status == outbox.FAILED)
             )
             metrics.OUTBOX_FAILED.set(failed or 0)
+            unsent = session.scalar(
+                select(func.min(table.id)).where(table.status.in_((outbox.PENDING, outbox.SENDING)))
+            )
+            if unsent is None:
+                unsent = (session.scalar(select(func.max(table.id))) or 0) + 1
             rows = session.execute(
-                select(
-                    OutboxMessage.id,
-                    OutboxMessage.chat_ref,
-                    OutboxMessage.created_at,
-                    OutboxMessage.sent_at,
+                select(table.id, table.chat_ref, table.created_at, table.sent_at)
+                .where(
+                    table.id >= self.floor,
+                    table.status == outbox.SENT,
+                    table.sent_at >= self.watermark,
                 )
-                .where(OutboxMessage.status == outbox.SENT, OutboxMessage.sent_at >= self.watermark)
-                .order_by(OutboxMessage.sent_at)
+                .order_by(table.sent_at)
             ).all()
+        self.floor = max(0, unsent - self.ID_MARGIN)
         for row_id, chat_ref, created_at, sent_at in rows:
             if row_id in self.seen_at_watermark and sent_at == self.watermark:
                 continue
