@@ -131,6 +131,9 @@ def snapshot(store: Store) -> Iterator[Connection]:
 
 def write_backup(store: Store, out: IO[str], now: datetime) -> dict[str, int]:
     """Write every table; returns rows per table."""
+    database = store.engine.url.database
+    if store.is_sqlite and database and database != ":memory:" and not Path(database).exists():
+        raise BackupError("ops.backup.not_migrated", revision="–")  # do not create a file
     revision = migrate.current_revision(store)
     if revision is None or revision != migrate.head_revision():
         raise BackupError("ops.backup.not_migrated", revision=revision or "–")

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot import i18n, metrics
 from bot.config import Config
+from bot.errors import ConfigError
 from bot.http_health import health_report
 from bot.http_metrics import FeedCollector, OutboxCollector
 
@@ -84,7 +85,15 @@ class HttpServer:
         self.runner = web.AppRunner(self.build(), access_log=None, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.runner.cleanup()
+            self.runner = None
+            raise ConfigError(
+                f"[http] listen = {self.listen!r}: cannot listen there ({exc.strerror or exc}); "
+                "is another program (or another netzbot) using the port? Pick another one."
+            ) from exc
         self.port = self.runner.addresses[0][1]
         log.info("http endpoint listening host=%s port=%s", host, self.port)
 

@@ -210,6 +210,10 @@ def test_truncated_or_foreign_file_changes_nothing(store: Store, tmp_path: Path)
 
 
 def test_backup_refuses_unmigrated_database(tmp_path: Path) -> None:
+    missing = Store(f"sqlite:///{tmp_path}/missing.sqlite3")
+    with pytest.raises(BackupError):
+        write_backup(missing, io.StringIO(), BASE)
+    assert not (tmp_path / "missing.sqlite3").exists()
     old = Store(f"sqlite:///{tmp_path}/old.sqlite3")
     try:
         migrate.upgrade(old, "0001_core")

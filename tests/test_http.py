@@ -331,3 +331,20 @@ async def test_ready_flag_stands_in_for_health(store: Store, now: datetime, star
             body = await resp.json()
         assert body["connectors"] == {"telegram": {"state": "up"}, "signal": {"state": "up"}}
         assert body["status"] == "ok"
+
+
+async def test_port_in_use_is_a_clear_config_error(store: Store, now: datetime, started) -> None:
+    from bot.errors import ConfigError
+
+    first = App(http_config(), clock=FixedClock(now), store=store, run_jobs=False)
+    base = await started(first)
+    port = int(base.rsplit(":", 1)[1])
+    second = App(
+        Config(http={"listen": f"127.0.0.1:{port}"}),
+        clock=FixedClock(now),
+        store=store,
+        run_jobs=False,
+    )
+    with pytest.raises(ConfigError, match=r"\[http\] listen = '127.0.0.1:\d+': cannot listen"):
+        await second.start()
+    assert second.http.runner is None
