@@ -15,6 +15,8 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+
 from bot import metrics
 from storage import outbox
 
@@ -62,11 +64,15 @@ async def connector_health(platform: str, connector: object) -> dict[str, Any]:
 
 
 def scheduler_health(app: App) -> dict[str, Any]:
+    """up | standby (paused, or this process is a follower: another one runs the jobs) |
+    starting | down (should run but does not) | off (run_jobs=False)."""
     if not app.run_jobs:
         return {"state": "off", "jobs": []}
-    running = app.scheduler.running
+    leadership = getattr(app, "leadership", None)  # fail-over pairs (PostgreSQL lease)
+    follower = leadership is not None and not getattr(leadership, "is_leader", True)
+    code = app.scheduler.state
     jobs = []
-    if running:
+    if code == STATE_RUNNING:
         for job in app.scheduler.get_jobs():
             jobs.append(
                 {
@@ -75,8 +81,16 @@ def scheduler_health(app: App) -> dict[str, Any]:
                     "ran": job.id in app.job_context.completed,
                 }
             )
-    state = "up" if running else ("starting" if not app.started else "down")
-    return {"state": state, "jobs": jobs}
+    if code == STATE_RUNNING:
+        state = "up"
+    elif code == STATE_PAUSED or follower:
+        state = "standby"
+    else:
+        state = "down" if app.started else "starting"
+    report: dict[str, Any] = {"state": state, "jobs": jobs}
+    if leadership is not None:
+        report["role"] = "follower" if follower else "leader"
+    return report
 
 
 def _backlog(app: App) -> int:

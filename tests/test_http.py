@@ -348,3 +348,29 @@ async def test_port_in_use_is_a_clear_config_error(store: Store, now: datetime, 
     with pytest.raises(ConfigError, match=r"\[http\] listen = '127.0.0.1:\d+': cannot listen"):
         await second.start()
     assert second.http.runner is None
+
+
+async def test_scheduler_standby_on_a_follower_and_down_when_stopped(
+    store: Store, now: datetime, started
+) -> None:
+    from types import SimpleNamespace
+
+    app = App(http_config(), clock=FixedClock(now), store=store)
+    base = await started(app)
+
+    async def scheduler() -> tuple[int, dict]:
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/healthz") as resp:
+            report = (await resp.json())["scheduler"]
+            report.pop("jobs")  # whatever jobs/ holds in this build
+            return resp.status, report
+
+    assert await scheduler() == (200, {"state": "up"})
+    app.scheduler.pause()
+    app.leadership = SimpleNamespace(is_leader=False)  # as a fail-over follower has it
+    assert await scheduler() == (200, {"state": "standby", "role": "follower"})
+    app.scheduler.resume()
+    app.leadership = SimpleNamespace(is_leader=True)
+    assert (await scheduler())[1]["role"] == "leader"
+    app.scheduler.shutdown(wait=False)
+    status, report = await scheduler()
+    assert status == 503 and report["state"] == "down"
