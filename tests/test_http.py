@@ -333,21 +333,27 @@ async def test_ready_flag_stands_in_for_health(store: Store, now: datetime, star
         assert body["status"] == "ok"
 
 
-async def test_port_in_use_is_a_clear_config_error(store: Store, now: datetime, started) -> None:
+async def test_port_in_use_is_a_clear_config_error(
+    store: Store, now: datetime, started, tmp_path
+) -> None:
     from bot.errors import ConfigError
 
     first = App(http_config(), clock=FixedClock(now), store=store, run_jobs=False)
     base = await started(first)
     port = int(base.rsplit(":", 1)[1])
+    other = Store(f"sqlite:///{tmp_path}/other.sqlite3")  # a second bot, its own database
     second = App(
         Config(http={"listen": f"127.0.0.1:{port}"}),
         clock=FixedClock(now),
-        store=store,
+        store=other,
         run_jobs=False,
     )
-    with pytest.raises(ConfigError, match=r"\[http\] listen = '127.0.0.1:\d+': cannot listen"):
-        await second.start()
-    assert second.http.runner is None
+    try:
+        with pytest.raises(ConfigError, match=r"\[http\] listen = '127.0.0.1:\d+': cannot"):
+            await second.start()
+        assert second.http.runner is None
+    finally:
+        await second.stop()
 
 
 async def test_scheduler_standby_on_a_follower_and_down_when_stopped(
