@@ -23,9 +23,10 @@ from typing import TextIO
 
 from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
-from bot.config import Config, FeedEntry, load_config
+from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.ops_common import add_config_option, stored_feeds
+from bot.types import ChatRef
 from storage.db import Store
 
 MAX_OPML_BYTES = 5_000_000
@@ -176,7 +177,7 @@ def _run_export(args: argparse.Namespace) -> int:
 def _run_import(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        post_to = [str(FeedEntry(url="x", post_to=[p]).post_to[0]) for p in args.post_to]
+        post_to = [str(ChatRef.parse(p)) for p in args.post_to]
     except ConfigError as exc:
         print(f"netzbot: configuration error: {exc}", file=sys.stderr)
         return 2

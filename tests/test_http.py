@@ -370,13 +370,18 @@ async def test_scheduler_standby_on_a_follower_and_down_when_stopped(
             report.pop("jobs")  # whatever jobs/ holds in this build
             return resp.status, report
 
-    assert await scheduler() == (200, {"state": "up"})
-    app.scheduler.pause()
-    app.leadership = SimpleNamespace(is_leader=False)  # as a fail-over follower has it
-    assert await scheduler() == (200, {"state": "standby", "role": "follower"})
-    app.scheduler.resume()
-    app.leadership = SimpleNamespace(is_leader=True)
-    assert (await scheduler())[1]["role"] == "leader"
-    app.scheduler.shutdown(wait=False)
     status, report = await scheduler()
-    assert status == 503 and report["state"] == "down"
+    assert status == 200 and report["state"] == "up"  # role "leader" once fail-over is in
+    original = getattr(app, "leadership", None)
+    try:
+        app.scheduler.pause()
+        app.leadership = SimpleNamespace(is_leader=False)  # as a fail-over follower has it
+        assert await scheduler() == (200, {"state": "standby", "role": "follower"})
+        app.scheduler.resume()
+        app.leadership = SimpleNamespace(is_leader=True)
+        assert (await scheduler())[1]["role"] == "leader"
+        app.scheduler.shutdown(wait=False)
+        status, report = await scheduler()
+        assert status == 503 and report["state"] == "down"
+    finally:
+        app.leadership = original
