@@ -119,3 +119,32 @@ async def test_private_bodies_not_logged_at_info(
     err = capsys.readouterr().err
     assert "message handling failed chat=telegram:4711" in err  # the failure is logged…
     assert "0151-999" not in err and "private Nachricht" not in err  # …without the body
+
+
+def test_library_debug_lines_with_the_token_are_redacted(tmp_path, capsys, restore_logging) -> None:
+    """python-telegram-bot logs "Set Bot API URL: …/bot<TOKEN>" at DEBUG: the CLI's logging
+    set-up replaces every configured secret, in text and JSON, messages and tracebacks."""
+    from bot.cli import main
+
+    for fmt in ("text", "json"):
+        config = tmp_path / f"{fmt}.toml"
+        config.write_text(
+            f'[logging]\nlevel = "DEBUG"\nformat = "{fmt}"\n'
+            f'[storage]\nurl = "postgresql://netzbot:db-password-123@127.0.0.1/netzbot"\n'
+            f'[telegram]\ntoken = "{TOKEN}"\nsecret_token = "{HEADER_SECRET}"\n',
+            encoding="utf-8",
+        )
+        assert main(["--config", str(config), "check-config"]) == 0
+        ptb = logging.getLogger("telegram.ext.ExtBot")
+        ptb.debug("Set Bot API URL: http://127.0.0.1:1/bot%s", TOKEN)
+        ptb.debug("secret part alone: %s", TOKEN.split(":")[1])
+        try:
+            raise ValueError(f"bad URL https://api.telegram.org/bot{TOKEN}/getMe {HEADER_SECRET}")
+        except ValueError:
+            ptb.exception("request failed")
+        logging.getLogger("sqlalchemy").warning("connect postgresql://netzbot:db-password-123@x")
+        err = capsys.readouterr().err
+        assert "Set Bot API URL: http://127.0.0.1:1/bot***" in err
+        assert "request failed" in err and "ValueError" in err
+        for secret in (TOKEN.split(":")[1], HEADER_SECRET, "db-password-123"):
+            assert secret not in err, fmt
