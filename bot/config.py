@@ -163,8 +163,23 @@ class RemindersSection(Section):
 
 
 class HttpSection(Section):
+    """``listen = "127.0.0.1:8080"`` starts /healthz, /metrics, /kalender.ics (and the Telegram
+    webhook) in ``netzbot run``. ``public_url`` is how the world reaches it (behind a proxy)."""
+
     listen: str | None = None
     public_url: str | None = None
+
+    @validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(
+                "use 'host:port', e.g. '127.0.0.1:8080' (in a container '0.0.0.0:8080')"
+            )
+        return value
 
 
 class FeedEntry(Section):
@@ -202,6 +217,7 @@ class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NETZBOT_",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # compose passes unset secrets as "": that means "not set"
         extra="forbid",
         validate_default=True,
     )
