@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot import metrics
 from bot.config import Config
 from bot.feeds import render
 from bot.feeds.errors import FeedError
@@ -211,6 +212,7 @@ def record_failure(
 ) -> None:
     feed.failures += 1
     feed.error_code = error.code
+    metrics.FEED_ERRORS.inc(feed=feed.url)
     feed.last_error = json.dumps(error.params, ensure_ascii=False, default=str)
     wait = min(config.news.poll_interval * 2**feed.failures, MAX_BACKOFF)
     retry_after = error.params.get("retry_after")

@@ -379,3 +379,20 @@ async def test_a_chat_joining_a_known_feed_gets_its_own_backfill(
 def test_tick_interval() -> None:
     assert feeds_job.tick_interval(Config()) == timedelta(minutes=1)
     assert feeds_job.tick_interval(Config(news={"poll_interval": "5s"})) == timedelta(seconds=5)
+
+
+def test_feed_failure_counts_in_metrics() -> None:
+    """A failed fetch shows in /metrics as netzbot_feed_errors_total for that feed."""
+    from types import SimpleNamespace
+
+    from bot import metrics
+    from bot.config import Config
+    from bot.feeds.errors import FeedError
+    from jobs.feeds import record_failure
+
+    url = "https://example.org/metrics-feed.xml"
+    assert url not in metrics.REGISTRY.render()
+    feed = SimpleNamespace(url=url, failures=0, notified=False, paused=False, id=1)
+    record_failure(None, Config(), feed, FeedError("timeout"), datetime.now(UTC))  # type: ignore[arg-type]
+    line = next(x for x in metrics.REGISTRY.render().splitlines() if url in x)
+    assert line.startswith("netzbot_feed_errors_total") and line.endswith(" 1")
