@@ -9,7 +9,6 @@ outbox) are covered here; capabilities that keep their person-related data in ``
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot import i18n
 from bot.markup import Markup
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
+from storage.questions import redact
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +106,6 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
     if stored:
         lines.append(i18n.t(lang, "privacy.data.outbox", n=len(stored), pending=len(pending)))
     return lines
-
-
-def redact(text: str, names: set[str], replacement: str) -> str:
-    for name in sorted(names, key=len, reverse=True):
-        text = re.sub(re.escape(name), replacement, text, flags=re.IGNORECASE)
-    return text
 
 
 def _forget_core(session: Session, ref: str, names: set[str], now: datetime) -> None:

@@ -42,12 +42,12 @@ def question_line(lang: str, ranked: qs.RankedQuestion) -> Markup:
 
 
 def split_anonymous(text: str) -> tuple[str, bool]:
-    """'anonym' as the first or last word makes a question anonymous."""
+    """'anonym' as the last (or else the first) word makes a question anonymous."""
     words = text.split()
+    if words and words[-1].lower().strip("()[].,") in ANONYMOUS_WORDS:
+        return " ".join(words[:-1]), True
     if words and words[0].lower().rstrip(":,") in ANONYMOUS_WORDS:
         return " ".join(words[1:]), True
-    if words and words[-1].lower().strip("()[]") in ANONYMOUS_WORDS:
-        return " ".join(words[:-1]), True
     return text.strip(), False
 
 
@@ -167,7 +167,7 @@ def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
 
 
 def _forget(session: Session, ref: str, names: set[str], now: datetime) -> None:
-    qs.forget_person(session, ref)
+    qs.forget_person(session, ref, names)
 
 
 register_personal_data(PersonalDataSource("questions", _describe, _forget))

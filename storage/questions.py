@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -174,10 +175,11 @@ def anonymous_ref() -> str:
     return f"anon:{secrets.token_hex(8)}"
 
 
-def forget_person(session: Session, person_ref: str) -> None:
+def forget_person(session: Session, person_ref: str, names: set[str] = frozenset()) -> None:
     """Questions others supported stay, without asker; the person's other questions are deleted.
     Supports of open questions are deleted (the person may support again, once); supports of
-    questions already done stay counted under random stand-ins."""
+    questions already done stay counted under random stand-ins. ``names`` (the person's display
+    names) are cut out of the questions that stay."""
     for row in asked_by(session, person_ref):
         others = session.scalar(
             select(func.count())
@@ -188,6 +190,7 @@ def forget_person(session: Session, person_ref: str) -> None:
             row.asker_ref = None
             row.asker_name = None
             row.anonymous = True
+            row.text = redact(row.text, names)
             session.add(row)
         else:
             session.execute(delete(QuestionSupport).where(QuestionSupport.question_id == row.id))
@@ -204,6 +207,12 @@ def forget_person(session: Session, person_ref: str) -> None:
     session.execute(
         update(Question).where(col(Question.chat_ref) == person_ref).values(chat_ref=None)
     )
+
+
+def redact(text: str, names: set[str], replacement: str = "…") -> str:
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(re.escape(name), replacement, text, flags=re.IGNORECASE)
+    return text
 
 
 def move_chat(session: Session, old: str, new: str) -> None:
