@@ -105,7 +105,7 @@ def parse_number(args: Args, key: str) -> int:
     section="documents",
 )
 async def dokumente(ctx: Context, args: Args) -> Markup:
-    query = args.rest.strip()
+    query = args.rest.strip() if docs.search_words(args.rest) else ""
     with ctx.store.session() as session:
         found = (
             docs.search(session, query, LIST_LIMIT) if query else docs.newest(session, LIST_LIMIT)

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -19,16 +21,19 @@ from storage.models.documents import Document
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 # Weights of where a search word was found (best field counts per word).
 TITLE, TAG, DESCRIPTION = 3, 2, 1
 
 
+@lru_cache(maxsize=50_000)
 def fold(text: str) -> str:
     """'Bürgerrat' -> 'buergerrat': lower case, umlauts written out, other accents dropped."""
     text = text.lower().translate(_UMLAUTS)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def fold_loose(text: str) -> str:
@@ -60,7 +65,7 @@ class _Field:
 
 @dataclass(frozen=True)
 class Hit:
-    document: Document
+    document: Any  # Document or a plain row of its columns
     matched: int  # how many search words were found
     weight: int  # sum of the best field weight per found word
     all_matched: bool
@@ -70,13 +75,14 @@ class Hit:
         return (int(self.all_matched), self.matched, self.weight, self.document.created_at)
 
 
-def score(doc: Document, words: list[str]) -> Hit:
+def score(doc: Any, words: list[str] | list[_Field]) -> Hit:
+    """How well ``doc`` (a Document or a row with title, tags, description) matches."""
     title = _Field.of(doc.title)
     tags = [_Field.of(t) for t in split_tags(doc.tags)]
     description = _Field.of(doc.description or "")
     matched = weight = 0
     for raw in words:
-        word = _Field.of(raw)
+        word = raw if isinstance(raw, _Field) else _Field.of(raw)
         if title.has(word):
             best = TITLE
         elif any(t.has(word) for t in tags):
@@ -93,12 +99,18 @@ def score(doc: Document, words: list[str]) -> Hit:
 def search(session: Session, query: str, limit: int = 10) -> list[Document]:
     """Documents matching any word of ``query``, best first: all words over some, then title
     hits over tag hits over description hits, then newer over older."""
-    words = search_words(query)
+    words = [_Field.of(w) for w in search_words(query)]
     if not words:
         return newest(session, limit)
-    hits = [h for h in (score(d, words) for d in session.exec(select(Document))) if h.matched]
+    # Plain rows, not ORM objects: loading is most of the time for a few thousand documents.
+    columns = select(
+        Document.id, Document.title, Document.tags, Document.description, Document.created_at
+    )
+    hits = [h for h in (score(row, words) for row in session.execute(columns)) if h.matched]
     hits.sort(key=lambda h: h.sort_key, reverse=True)
-    return [h.document for h in hits[:limit]]
+    ids = [h.document.id for h in hits[:limit]]
+    found = {d.id: d for d in session.exec(select(Document).where(col(Document.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def newest(session: Session, limit: int = 10, doc_type: str | None = None) -> list[Document]:
