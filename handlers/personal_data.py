@@ -17,7 +17,7 @@ CONFIRM_WORDS = ("ja", "yes", "j", "y")
     "mydata",
     help="privacy.help.meine_daten",
     private_only=True,
-    section="core",
+    section="privacy",
 )
 async def meine_daten(ctx: Context, args: Args) -> Markup:
     ref = str(ctx.sender.ref)
@@ -35,7 +35,7 @@ async def meine_daten(ctx: Context, args: Args) -> Markup:
     help="privacy.help.vergessen",
     usage="privacy.usage.vergessen",
     private_only=True,
-    section="core",
+    section="privacy",
 )
 async def vergessen(ctx: Context, args: Args) -> Markup:
     answer = (args.get(0) or "").lower()

@@ -210,8 +210,12 @@ def forget_person(session: Session, person_ref: str, names: set[str] = frozenset
 
 
 def redact(text: str, names: set[str], replacement: str = "…") -> str:
-    for name in sorted(names, key=len, reverse=True):
-        text = re.sub(re.escape(name), replacement, text, flags=re.IGNORECASE)
+    """Cut a person's names out of a text (whole words only; names under 3 letters are left,
+    they would mangle ordinary words)."""
+    for name in sorted((n.strip() for n in names), key=len, reverse=True):
+        if len(name) >= 3:
+            pattern = rf"(?<!\w){re.escape(name)}(?!\w)"
+            text = re.sub(pattern, replacement, text, flags=re.IGNORECASE)
     return text
 
 

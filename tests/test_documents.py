@@ -254,3 +254,12 @@ async def test_recording_meeting_by_number_and_date(
     assert "finde ich nicht" in bad
     wrong_type = await harness.say("/dokument_neu Z https://v.example.org/4 termin=1 typ=studie")
     assert "Nur Aufzeichnungen" in wrong_type
+
+
+async def test_recordings_subscription_listed_and_ended(harness: Harness) -> None:
+    await harness.say("/abo aufzeichnungen", chat="telegram:5")
+    assert "aufzeichnungen – jede neue Aufzeichnung" in await harness.say(
+        "/abos", chat="telegram:5"
+    )
+    assert "aufzeichnungen" in (await harness.say("/abo_ende aufzeichnungen", chat="telegram:5"))
+    assert "jede neue Aufzeichnung" not in await harness.say("/abos", chat="telegram:5")

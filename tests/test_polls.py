@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from bot.types import ChatRef, PollSpec, Sender
+from storage import questions as qs
 from storage.db import Store
 from tests.support import Harness, make_app
 
@@ -115,3 +116,16 @@ async def test_vote_without_poll_and_in_private_chat(harness: Harness) -> None:
     await harness.say(POLL, chat=TG_GROUP, sender="telegram:9", admin=True)
     assert "gezählt" in await harness.say("/vote 2 poll=1", chat="telegram:3")
     assert "1. Haushalt: 1 (100 %)" in await harness.say("/ergebnis 1")
+
+
+async def test_moved_group_keeps_its_poll_and_questions(store: Store, now: datetime) -> None:
+    h = make_app(store, now, platform="telegram")
+    await h.reply(POLL, chat=TG_GROUP, sender="telegram:9", admin=True)
+    await h.say("/frage Was ist mit dem Haushalt?", chat=TG_GROUP, sender="telegram:9")
+    new_group = "telegram:-1009999"
+    await h.app.chat_moved(ChatRef.parse(TG_GROUP), ChatRef.parse(new_group))
+    assert "gezählt" in await h.say("/stimme 2", chat=new_group, sender="telegram:3")
+    result = await h.say("/ergebnis", chat=new_group, sender="telegram:3")
+    assert "1. Haushalt: 1 (100 %)" in result and "in 1 Chat(s)" in result
+    with store.session() as session:
+        assert qs.get(session, 1).chat_ref == new_group
