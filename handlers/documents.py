@@ -184,18 +184,17 @@ def parse_meeting_day(value: str) -> date | None:
 
 
 def resolve_meeting(ctx: Context, session: Session, value: str) -> agenda_source.Occurrence:
-    """``termin=N`` (number in /termine), ``termin=letzte`` or ``termin=TT.MM.JJJJ``."""
-    word = value.strip().lower()
+    """``termin=N`` (the number /termine shows), ``termin=letzte`` or ``termin=TT.MM.JJJJ``."""
+    word = value.strip().lower().lstrip("#")
     found: agenda_source.Occurrence | None = None
     if word.isdigit() and int(word) > 0:
-        upcoming = agenda_source.upcoming(session, ctx.now)
-        found = upcoming[int(word) - 1] if int(word) <= len(upcoming) else None
+        found = agenda_source.by_number(session, ctx.now, int(word))
     elif word in ("letzte", "letztes", "last"):
         recent = agenda_source.recent(session, ctx.now)
         found = recent[0] if recent else None
     elif (day := parse_meeting_day(word)) is not None:
         start = datetime.combine(day, time(0), tzinfo=ctx.tz)
-        on_day = agenda_source.occurrences(session, start, start + timedelta(days=1))
+        on_day = agenda_source.between(session, start, start + timedelta(days=1))
         found = on_day[0] if on_day else None
     if found is None:
         raise InvalidInput("documents.error.meeting", ref=value)
