@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import i18n
@@ -202,6 +203,12 @@ def install_services(app: Any) -> None:
             )
 
     async def on_poll_answer(platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+        try:
+            record_answer(platform_poll_id, voter, option_ids)
+        except IntegrityError:  # two answers of one person at once: the second replaces
+            record_answer(platform_poll_id, voter, option_ids)
+
+    def record_answer(platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
         now = app.clock.now()
         with app.store.session() as session:
             post_row = store_polls.by_platform_id(session, platform_poll_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import i18n
@@ -113,9 +114,17 @@ def _number(args: Args) -> int:
 )
 async def plus(ctx: Context, args: Args) -> Markup:
     number = _number(args)
+    try:
+        count = _support(ctx, number)
+    except IntegrityError:  # the same person twice at the same moment: the other one won
+        raise UserError("questions.error.already", n=number) from None
+    return ctx.t("questions.supported", n=number, plus=count)
+
+
+def _support(ctx: Context, number: int) -> int:
     with ctx.store.session() as session:
         try:
-            count = qs.support(session, number, str(ctx.sender.ref), ctx.now)
+            return qs.support(session, number, str(ctx.sender.ref), ctx.now)
         except LookupError:
             raise NotFound("questions.not_found", n=number) from None
         except qs.QuestionClosed:
@@ -124,7 +133,6 @@ async def plus(ctx: Context, args: Args) -> Markup:
             raise UserError("questions.error.own", n=number) from None
         except qs.AlreadySupported:
             raise UserError("questions.error.already", n=number) from None
-    return ctx.t("questions.supported", n=number, plus=count)
 
 
 @command(

@@ -129,3 +129,27 @@ async def test_moved_group_keeps_its_poll_and_questions(store: Store, now: datet
     assert "1. Haushalt: 1 (100 %)" in result and "in 1 Chat(s)" in result
     with store.session() as session:
         assert qs.get(session, 1).chat_ref == new_group
+
+
+async def test_native_answer_race_is_retried(
+    store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from storage import polls as store_polls
+
+    h = make_app(store, now, platform="telegram")
+    await h.reply(POLL, chat=TG_GROUP, sender="telegram:9", admin=True)
+    await h.app.poll_sent(ChatRef.parse(TG_GROUP), 1, "tg-1")
+    real_vote, calls = store_polls.vote, []
+
+    def first_call_races(*args: object, **kwargs: object) -> bool:
+        calls.append(args)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO poll_vote", {}, Exception("unique"))
+        return real_vote(*args, **kwargs)
+
+    monkeypatch.setattr(store_polls, "vote", first_call_races)
+    await h.app.poll_answer("tg-1", tg_voter(1), [2])
+    assert len(calls) == 2
+    assert "1. Klima: 1 (100 %)" in await h.say("/ergebnis 1")

@@ -176,3 +176,17 @@ def test_agenda_before_must_be_positive() -> None:
     assert load_config(
         None, questions={"agenda_before": "3h"}
     ).questions.agenda_before == timedelta(hours=3)
+
+
+async def test_plus_race_reports_already_supported(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    await ask(harness, "Frage A", "telegram:1", "Anna")
+
+    def racing(*args: object, **kwargs: object) -> int:
+        raise IntegrityError("INSERT INTO question_support", {}, Exception("unique"))
+
+    monkeypatch.setattr(qs, "support", racing)
+    assert "schon" in await harness.say("/plus 1", chat=GROUP, sender="telegram:2")
