@@ -123,6 +123,12 @@ def ranked_open(session: Session, limit: int | None = None) -> list[RankedQuesti
     return [RankedQuestion(q, n) for q, n in session.exec(stmt)]
 
 
+def agenda_texts(session: Session, limit: int = 5) -> list[str]:
+    """The most supported open questions as plain lines, e.g. for the meetings capability's
+    ``agenda_questions`` hook (its /termin detail)."""
+    return [f"{r.question.text} (+{r.supporters})" for r in ranked_open(session, limit)]
+
+
 def mark_done(session: Session, question_id: int, now: datetime) -> Question | None:
     row = session.get(Question, question_id)
     if row is None:

@@ -190,3 +190,12 @@ async def test_plus_race_reports_already_supported(
 
     monkeypatch.setattr(qs, "support", racing)
     assert "schon" in await harness.say("/plus 1", chat=GROUP, sender="telegram:2")
+
+
+async def test_agenda_texts_for_the_meetings_capability(harness: Harness, store: Store) -> None:
+    await ask(harness, "Frage A", "telegram:1", "Anna")
+    await ask(harness, "Frage B", "telegram:2", "Bernd")
+    await harness.say("/plus 2", chat=GROUP, sender="telegram:1")
+    with store.session() as session:
+        assert qs.agenda_texts(session, 5) == ["Frage B (+1)", "Frage A (+0)"]
+        assert qs.agenda_texts(session, 1) == ["Frage B (+1)"]
