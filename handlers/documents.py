@@ -45,7 +45,9 @@ _TYPE_WORDS = {
     "sonstiges": "sonstiges",
     "other": "sonstiges",
 }
-_URLISH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
+_URLISH = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|www\.|(?:mailto|javascript|data|file|tel):)", re.IGNORECASE
+)
 
 
 # -- formatting ----------------------------------------------------------------------------------
@@ -155,10 +157,15 @@ async def aufzeichnungen(ctx: Context, args: Args) -> Markup:
 def validate_url(word: str) -> str:
     if word.lower().startswith("www."):
         raise InvalidInput("documents.error.url_no_scheme", url=word, fixed=f"https://{word}")
-    parts = urlsplit(word)
+    try:
+        parts = urlsplit(word)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise InvalidInput("documents.error.url_invalid", url=word) from None
     if parts.scheme.lower() not in ("http", "https"):
         raise InvalidInput("documents.error.url_scheme", url=word, scheme=parts.scheme)
-    if not parts.netloc or " " in word or not parts.hostname:
+    if not parts.netloc or not host:
         raise InvalidInput("documents.error.url_invalid", url=word)
     if len(word) > MAX_URL:
         raise InvalidInput("documents.error.url_too_long", max=MAX_URL)

@@ -23,6 +23,8 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ":
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
+MAX_SEARCH_WORDS = 10  # a pasted paragraph should not cost a second per document
+
 # Weights of where a search word was found (best field counts per word).
 TITLE, TAG, DESCRIPTION = 3, 2, 1
 
@@ -43,7 +45,7 @@ def fold_loose(text: str) -> str:
 
 def search_words(query: str) -> list[str]:
     words = [w for w in _WORD.findall(query) if len(w) >= 2 or w.isdigit()]
-    return list(dict.fromkeys(words))  # unique, in order
+    return list(dict.fromkeys(words))[:MAX_SEARCH_WORDS]  # unique, in order
 
 
 def split_tags(tags: str) -> list[str]:

@@ -163,6 +163,9 @@ async def test_doc_add_validates_url_and_title(harness: Harness) -> None:
     assert "Link" in await say("/dokument_neu Nur ein Titel")
     assert "Titel" in await say("/dokument_neu https://example.org/a")
     assert "kein gültiger Link" in await say("/dokument_neu Titel https://")
+    assert "kein gültiger Link" in await say("/dokument_neu Titel http://[::1")
+    assert "kein gültiger Link" in await say("/dokument_neu Titel https://example.org:99999/")
+    assert "nur http:// und https://" in await say("/dokument_neu Titel mailto:a@example.org")
     assert "Typ" in await say("/dokument_neu Titel https://example.org/a typ=podcast")
 
 
