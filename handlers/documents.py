@@ -28,6 +28,8 @@ RECORDINGS = "recordings"
 LIST_LIMIT = 10
 MAX_TITLE = 500
 MAX_URL = 2000
+MAX_TAGS = 1000  # characters of all tags together (the column's size)
+MAX_DESCRIPTION = 4000
 
 _TYPE_WORDS = {
     "aufzeichnung": "aufzeichnung",
@@ -222,7 +224,10 @@ def split_add_args(args: Args) -> tuple[str, str, list[str], str]:
         raise UsageError("documents.error.no_title")
     if len(title) > MAX_TITLE:
         raise InvalidInput("documents.error.title_too_long", max=MAX_TITLE)
-    return title, url, list(dict.fromkeys(tags)), description
+    tags = list(dict.fromkeys(tags))
+    if len(" ".join(tags)) > MAX_TAGS or len(description) > MAX_DESCRIPTION:
+        raise InvalidInput("documents.error.too_long", tags=MAX_TAGS, description=MAX_DESCRIPTION)
+    return title, url, tags, description
 
 
 def announce_recording(ctx: Context, session: Session, doc: Document) -> int:
@@ -249,7 +254,8 @@ def announce_recording(ctx: Context, session: Session, doc: Document) -> int:
             meeting=when,
             n=doc.id,
         )
-        key = f"recording:{doc.id}:{chat}"
+        # ids of removed documents can come back on SQLite: the time makes the key unique
+        key = f"recording:{doc.id}:{int(doc.created_at.timestamp())}:{chat}"
         if outbox.enqueue(session, Outgoing(chat, str(text), key, kind="recording"), ctx.now):
             count += 1
     return count

@@ -48,7 +48,7 @@ def ask(
     row = Question(
         text=text,
         asker_ref=asker_ref,
-        asker_name=None if anonymous else asker_name,
+        asker_name=None if anonymous or not asker_name else asker_name[:300],
         anonymous=anonymous,
         chat_ref=chat_ref,
         status=OPEN,

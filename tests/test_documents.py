@@ -167,6 +167,10 @@ async def test_doc_add_validates_url_and_title(harness: Harness) -> None:
     assert "kein gültiger Link" in await say("/dokument_neu Titel https://example.org:99999/")
     assert "nur http:// und https://" in await say("/dokument_neu Titel mailto:a@example.org")
     assert "Typ" in await say("/dokument_neu Titel https://example.org/a typ=podcast")
+    many_tags = " ".join(f"#schlagwort{i}" for i in range(120))
+    assert "zu lang" in await say(f"/dokument_neu Titel https://example.org/a {many_tags}")
+    assert "zu lang" in await say("/dokument_neu T https://example.org/a " + "Text " * 900)
+    assert "zu lang" in await say("/dokument_neu " + "Titel " * 100 + "https://example.org/a")
 
 
 async def test_doc_add_stores_tags_type_and_description(harness: Harness, store: Store) -> None:
