@@ -60,8 +60,10 @@ async def test_native_poll_reply_on_telegram(harness: Harness) -> None:
     assert "/ergebnis 1" in reply.text
 
 
-async def test_votes_counted_across_platforms_one_per_person(store: Store, now: datetime) -> None:
-    h = make_app(store, now, platform="telegram")
+async def test_votes_counted_across_platforms_one_per_person(
+    any_store: Store, now: datetime
+) -> None:
+    h = make_app(any_store, now, platform="telegram")
     app = h.app
     # Posted natively to two Telegram groups and as text to a Signal group.
     await h.reply(POLL, chat=TG_GROUP, sender="telegram:9", admin=True)

@@ -55,7 +55,8 @@ async def test_ask_rejects_empty_too_long_and_duplicates(harness: Harness) -> No
     assert "schon als #1" in dup and "/plus 1" in dup
 
 
-async def test_ranking_by_support_one_per_person(harness: Harness) -> None:
+async def test_ranking_by_support_one_per_person(any_store: Store, now: datetime) -> None:
+    harness = make_app(any_store, now)
     await ask(harness, "Frage A", "telegram:1", "Anna")
     await ask(harness, "Frage B", "telegram:2", "Bernd")
     await ask(harness, "Frage C", "telegram:3", "Cem")
