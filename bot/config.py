@@ -130,6 +130,7 @@ class QuestionsSection(Section):
     agenda_before: Duration = timedelta(days=1)  # post the top questions this long before
     agenda_top: int = Field(5, ge=1, le=20)  # how many questions the agenda post lists
     max_length: int = Field(500, ge=20, le=4000)  # longest question accepted
+    agenda_chats: list[ChatRefStr] = Field(default_factory=list)  # empty: every active group
 
     @validator("agenda_before")
     @classmethod

@@ -1,8 +1,9 @@
 """Before each meeting, post the most supported open questions to the groups as agenda input.
 
 Runs every few minutes; for every meeting starting within ``[questions] agenda_before`` it
-writes one outbox row per active group chat, keyed by meeting occurrence and chat, so a restart
-or a second process never posts twice.
+writes one outbox row per agenda chat (``[questions] agenda_chats``, default: every active
+group), keyed by meeting occurrence and chat, so a restart or a second process never posts
+twice.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def question_line(lang: str, ranked: qs.RankedQuestion) -> Markup:
     return i18n.t(lang, "questions.line", n=q.id, text=q.text, who=who, plus=ranked.supporters)
 
 
-def group_chats(session: Session) -> list[ChatRef]:
+def agenda_chats(session: Session, configured: list[str]) -> list[ChatRef]:
+    """The configured chats that are still active, or else every active group."""
+    if configured:
+        return [ChatRef.parse(c) for c in configured if chats.is_active(session, ChatRef.parse(c))]
     stmt = select(Chat.ref).where(Chat.is_group == True, Chat.active == True)  # noqa: E712
     return [ChatRef.parse(ref) for ref in session.exec(stmt.order_by(Chat.ref))]
 
@@ -61,7 +65,7 @@ def post_agendas(session: Session, jc: JobContext, now: datetime) -> int:
         ranked = qs.ranked_open(session, limit=jc.config.questions.agenda_top)
         if not ranked:
             continue  # nothing to post yet; a question asked later is still posted in time
-        for chat in group_chats(session):
+        for chat in agenda_chats(session, jc.config.questions.agenda_chats):
             lang = chats.chat_language(session, chat) or jc.config.bot.language
             text = str(agenda_text(lang, meeting, ranked, jc.config.tz))
             key = f"agenda:{meeting.key}:{chat}"

@@ -200,3 +200,14 @@ async def test_agenda_texts_for_the_meetings_capability(harness: Harness, store:
     with store.session() as session:
         assert qs.agenda_texts(session, 5) == ["Frage B (+1)", "Frage A (+0)"]
         assert qs.agenda_texts(session, 1) == ["Frage B (+1)"]
+
+
+async def test_agenda_only_to_configured_chats(store: Store, now: datetime) -> None:
+    h = make_app(store, now)
+    start = now + timedelta(hours=5)
+    meeting(store, start)
+    await ask(h, "Frage A", "telegram:1", "Anna")
+    await h.say("/hilfe", chat=SIGNAL_GROUP, sender="signal:+491")
+    config = Config(questions={"agenda_before": "6h", "agenda_chats": [SIGNAL_GROUP]})
+    await agenda.tick(JobContext(store, config, h.clock), now)
+    assert [r.chat_ref for r in outbox_rows(store)] == [SIGNAL_GROUP]
