@@ -9,6 +9,7 @@ outbox) are covered here; capabilities that keep their person-related data in ``
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,17 +110,21 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
 
 
 def _forget_core(session: Session, ref: str, names: set[str], now: datetime) -> None:
-    # Messages to the person's private chat (sent or not) and any keyed by their ref.
-    session.execute(
-        delete(OutboxMessage).where(
-            or_(OutboxMessage.chat_ref == ref, col(OutboxMessage.dedupe_key).contains(ref))
-        )
-    )
+    # Messages to the person's private chat (sent or not) and any keyed by their ref
+    # ('owner:telegram:1:…' must not catch 'telegram:12').
+    session.execute(delete(OutboxMessage).where(OutboxMessage.chat_ref == ref))
+    keyed = re.compile(rf"(?:^|:){re.escape(ref)}(?::|$)")
+    candidates = session.exec(
+        select(OutboxMessage).where(col(OutboxMessage.dedupe_key).contains(ref, autoescape=True))
+    ).all()
+    for row in candidates:
+        if keyed.search(row.dedupe_key):
+            session.delete(row)
     # Messages to groups that name the person (an agenda post with their question): keep the
     # message, drop the name.
     for name in names:
         rows = session.exec(
-            select(OutboxMessage).where(col(OutboxMessage.text).icontains(name))
+            select(OutboxMessage).where(col(OutboxMessage.text).icontains(name, autoescape=True))
         ).all()
         for row in rows:
             row.text = redact(row.text, names, "…")

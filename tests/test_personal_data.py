@@ -156,3 +156,28 @@ async def test_forget_then_vote_again_counts_once(store: Store, now: datetime) -
     await h.say("/vergessen ja", chat=ERIKA, sender=ERIKA, name=NAME)
     await h.app.poll_answer("tg-1", erika, [1])
     assert "1 Person hat abgestimmt" in await h.say("/ergebnis 1")
+
+
+async def test_forget_spares_people_whose_ref_starts_the_same(
+    harness: Harness, store: Store, now: datetime
+) -> None:
+    from sqlmodel import select
+
+    from bot.types import Outgoing
+    from storage import outbox
+    from storage.models.core import OutboxMessage
+
+    with store.session() as session:
+        for key, chat in [
+            ("owner:telegram:42:notice", "telegram:42"),
+            ("owner:telegram:4242:notice", "telegram:4242"),
+            ("agenda:x:telegram:-100", "telegram:-100"),
+            ("dm:telegram:42", "telegram:-100"),
+        ]:
+            outbox.enqueue(session, Outgoing(ChatRef.parse(chat), "Hallo", key), now)
+    await harness.say(
+        "/vergessen ja", chat="telegram:42", sender="telegram:42", name="Zweiundvierzig"
+    )
+    with store.session() as session:
+        keys = sorted(r.dedupe_key for r in session.exec(select(OutboxMessage)))
+    assert keys == ["agenda:x:telegram:-100", "owner:telegram:4242:notice"]
