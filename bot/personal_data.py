@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import escape
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
@@ -61,7 +62,8 @@ def known_names(session: Session, person_ref: str, extra: str | None = None) -> 
     person = session.get(Person, person_ref)
     if person is not None and person.name:
         names.add(person.name)
-    return {n for n in names if n and n.strip()}
+    names = {n for n in names if n and n.strip()}
+    return names | {str(escape(n)) for n in names}  # outbox texts hold escaped markup
 
 
 def forget_all(session: Session, person_ref: str, now: datetime, name: str | None = None) -> None:
@@ -87,6 +89,8 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
                 last=person.last_seen.date().strftime("%d.%m.%Y"),
             )
         )
+        if person.language:
+            lines.append(i18n.t(lang, "privacy.data.app_language", language=person.language))
     chat = session.get(Chat, ref)
     if chat is not None and chat.language:
         lines.append(i18n.t(lang, "privacy.data.language", language=chat.language))

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select as sa_select
 
 from bot.config import Config
+from bot.markup import Markup
 from bot.types import ChatRef, Sender
 from jobs import agenda
 from jobs.schedule import JobContext
@@ -181,3 +182,27 @@ async def test_forget_spares_people_whose_ref_starts_the_same(
     with store.session() as session:
         keys = sorted(r.dedupe_key for r in session.exec(select(OutboxMessage)))
     assert keys == ["agenda:x:telegram:-100", "owner:telegram:4242:notice"]
+
+
+async def test_escaped_names_and_app_language(
+    harness: Harness, store: Store, now: datetime
+) -> None:
+    from sqlmodel import select
+
+    from bot.types import Outgoing
+    from storage import outbox
+    from storage.models.core import OutboxMessage
+
+    name = "Anna & Ben <AG Klima>"
+    me = {"chat": "telegram:31", "sender": "telegram:31", "name": name}
+    text = await harness.say("/meine_daten", language="de-AT", **me)
+    assert "Sprache deiner App: de-AT" in text
+    with store.session() as session:
+        group = ChatRef.parse(GROUP)
+        posted = Markup("Frage von {} an alle").format(name)
+        outbox.enqueue(session, Outgoing(group, str(posted), "agenda:y:" + GROUP), now)
+    await harness.say("/vergessen ja", **me)
+    with store.session() as session:
+        (row,) = session.exec(select(OutboxMessage)).all()
+    assert row.text == "Frage von … an alle"
+    assert values_mentioning(store, "telegram:31", "Anna &amp; Ben", name) == []
