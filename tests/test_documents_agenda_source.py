@@ -8,10 +8,17 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlmodel import select
 
+from bot.config import Config
+from jobs import agenda
+from jobs.schedule import JobContext
 from storage import agenda_source
+from storage import documents as docs
 from storage.db import Store
+from storage.models.core import OutboxMessage
 from storage.models.meetings import MeetingSeries
+from tests.support import make_app
 
 
 @pytest.fixture
@@ -89,3 +96,35 @@ def test_delegates_to_meetings_capability(store: Store, monkeypatch: pytest.Monk
     assert by_number is not None and by_number.number == 12
     assert by_number.key == f"occ12@{int((now + timedelta(days=3)).timestamp())}"
     assert cancelled is None
+
+
+async def test_with_the_real_meetings_capability(store: Store) -> None:
+    """Runs once the ``meetings`` branch is merged (its storage.meetings is not on this branch):
+    ``termin=N`` is the '#N' of /termine, ``letzte`` the last past meeting, and the agenda post
+    is keyed by occurrence."""
+    meetings = pytest.importorskip("storage.meetings", reason="meetings capability not merged")
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    with store.session() as session:
+        meetings.create_series(
+            session,
+            title="Netzwerktreffen",
+            start=now - timedelta(days=14) + timedelta(hours=8),
+            duration=timedelta(minutes=90),
+            now=now - timedelta(days=20),
+            rrule="FREQ=WEEKLY;INTERVAL=2",
+        )
+        numbers = [m.id for m in meetings.upcoming(session, now, 2)]
+    h = make_app(store, now)
+    await h.say(f"/dokument_neu Vorschau https://v.example.org/2 termin={numbers[1]}")
+    await h.say("/dokument_neu Aufzeichnung https://v.example.org/1 termin=letzte")
+    with store.session() as session:
+        assert docs.get(session, 1).meeting_start == datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+        assert docs.get(session, 2).meeting_start == datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
+    await h.say("/frage Was kostet das?", chat="telegram:-100", sender="telegram:5", name="Ute")
+    await agenda.tick(JobContext(store, Config(), h.clock), now)
+    with store.session() as session:
+        rows = list(session.exec(select(OutboxMessage)))
+    assert ["Netzwerktreffen" in r.text for r in rows] == [True]
+    assert [r.dedupe_key for r in rows] == [
+        f"agenda:occ{numbers[0]}@{int(datetime(2026, 11, 22, 18, 0, tzinfo=UTC).timestamp())}:telegram:-100"
+    ]
