@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import escape
-from sqlalchemy import delete, or_, update
+from sqlalchemy import MetaData, delete, or_, update
 from sqlmodel import Session, col, select
 
 from bot import i18n
@@ -142,4 +142,42 @@ def _forget_core(session: Session, ref: str, names: set[str], now: datetime) -> 
     session.execute(delete(Person).where(Person.ref == ref))
 
 
+# -- a safety net for refs in other capabilities' tables ---------------------------------------
+SWEPT_COLUMNS = ("chat_ref", "person_ref", "created_by", "added_by")
+OWN_TABLES = frozenset({"chat", "person", "subscription", "outbox"})
+
+
+def sweep_ref_columns(session: Session, ref: str, metadata: MetaData | None = None) -> list[str]:
+    """Set nullable ``chat_ref``/``person_ref``/``created_by``/``added_by`` columns that hold the
+    person's ref to NULL in every table (e.g. the private chat a meeting was created in).
+    Capabilities with richer person data register their own source; this catches the rest.
+    Returns 'table.column' for every column changed."""
+    if metadata is None:
+        from storage.models import metadata as models_metadata
+
+        metadata = models_metadata
+    changed: list[str] = []
+    for table in metadata.sorted_tables:
+        if table.name in OWN_TABLES:
+            continue
+        for name in SWEPT_COLUMNS:
+            column = table.columns.get(name)
+            if column is None or not column.nullable:
+                continue
+            result = session.execute(table.update().where(column == ref).values({name: None}))
+            if result.rowcount:
+                changed.append(f"{table.name}.{name}")
+    return changed
+
+
+def _describe_nothing(session: Session, ref: str, lang: str) -> list[Markup]:
+    return []
+
+
+def _forget_swept(session: Session, ref: str, names: set[str], now: datetime) -> None:
+    for column in sweep_ref_columns(session, ref):
+        log.info("personal data: ref cleared in %s", column)
+
+
 register(PersonalDataSource("core", _describe_core, _forget_core, order=1000))
+register(PersonalDataSource("ref-columns", _describe_nothing, _forget_swept, order=900))

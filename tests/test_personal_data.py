@@ -206,3 +206,32 @@ async def test_escaped_names_and_app_language(
         (row,) = session.exec(select(OutboxMessage)).all()
     assert row.text == "Frage von … an alle"
     assert values_mentioning(store, "telegram:31", "Anna &amp; Ben", name) == []
+
+
+def test_sweep_clears_refs_in_other_capabilities_tables(store: Store) -> None:
+    import sqlalchemy as sa
+
+    from bot.personal_data import sweep_ref_columns
+
+    other = sa.MetaData()
+    table = sa.Table(
+        "other_capability",
+        other,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("chat_ref", sa.String(200), nullable=True),
+        sa.Column("created_by", sa.String(200), nullable=False),
+    )
+    other.create_all(store.engine)
+    with store.session() as session:
+        session.execute(
+            table.insert(),
+            [
+                {"chat_ref": ERIKA, "created_by": "telegram:1"},
+                {"chat_ref": "telegram:-1001", "created_by": ERIKA},
+            ],
+        )
+        assert sweep_ref_columns(session, ERIKA, other) == ["other_capability.chat_ref"]
+        rows = session.execute(sa.select(table.c.chat_ref, table.c.created_by)).all()
+    # nullable columns are cleared; a NOT NULL one is the capability's to handle (and the
+    # table scan above would show it)
+    assert [tuple(r) for r in rows] == [(None, "telegram:1"), ("telegram:-1001", ERIKA)]
