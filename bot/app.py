@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -43,6 +44,9 @@ class App:
         self.store = store or Store(config.storage.url)
         self.connectors: dict[str, Connector] = {c.platform: c for c in connectors or []}
         self.services = SimpleNamespace(app=self, bot_usernames={})
+        for name, module in sorted(sys.modules.items()):  # capabilities answering app hooks
+            if name.startswith("handlers.") and hasattr(module, "install_services"):
+                module.install_services(self)  # e.g. handlers/polls.py: poll_sent, poll_answer
         self.delivery = DeliveryWorker(self.store, self.connectors, self.clock, config)
         self.scheduler = AsyncIOScheduler(timezone=config.tz)
         self.run_jobs = run_jobs

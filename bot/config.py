@@ -162,6 +162,22 @@ class RemindersSection(Section):
     )
 
 
+class QuestionsSection(Section):
+    """Questions for the next meeting (``/frage``) and the agenda post before each meeting."""
+
+    agenda_before: Duration = timedelta(days=1)  # post the top questions this long before
+    agenda_top: int = Field(5, ge=1, le=20)  # how many questions the agenda post lists
+    max_length: int = Field(500, ge=20, le=4000)  # longest question accepted
+    agenda_chats: list[ChatRefStr] = Field(default_factory=list)  # empty: every active group
+
+    @validator("agenda_before")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("agenda_before must be positive, e.g. '1d' or '3h'")
+        return value
+
+
 class HttpSection(Section):
     """``listen = "127.0.0.1:8080"`` starts /healthz, /metrics, /kalender.ics (and the Telegram
     webhook) in ``netzbot run``. ``public_url`` is how the world reaches it (behind a proxy)."""
@@ -228,6 +244,7 @@ class Config(BaseSettings):
     signal: SignalSection = Field(default_factory=SignalSection)
     news: NewsSection = Field(default_factory=NewsSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
+    questions: QuestionsSection = Field(default_factory=QuestionsSection)
     http: HttpSection = Field(default_factory=HttpSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
     feeds: list[FeedEntry] = Field(default_factory=list)
