@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import commands, i18n, router
+from bot import commands, i18n, metrics, router
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
@@ -43,12 +44,16 @@ class App:
         self.store = store or Store(config.storage.url)
         self.connectors: dict[str, Connector] = {c.platform: c for c in connectors or []}
         self.services = SimpleNamespace(app=self, bot_usernames={})
+        for name, module in sorted(sys.modules.items()):  # capabilities answering app hooks
+            if name.startswith("handlers.") and hasattr(module, "install_services"):
+                module.install_services(self)  # e.g. handlers/polls.py: poll_sent, poll_answer
         self.delivery = DeliveryWorker(self.store, self.connectors, self.clock, config)
         self.scheduler = AsyncIOScheduler(timezone=config.tz)
         self.run_jobs = run_jobs
         self.job_context = schedule.JobContext(self.store, config, self.clock, self.services)
         self._tasks: list[asyncio.Task[Any]] = []
         self.started = False
+        self.http: Any = None  # bot.http_server.HttpServer when [http] listen is set
 
     def add_connector(self, connector: Connector) -> None:
         self.connectors[connector.platform] = connector
@@ -57,6 +62,11 @@ class App:
     # -- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
         migrate.upgrade(self.store)
+        if self.config.http.listen:  # before the connectors: a webhook may post at once
+            from bot.http_server import HttpServer
+
+            self.http = HttpServer(self)
+            await self.http.start()
         for platform, connector in list(self.connectors.items()):
             await connector.start(self._callback(connector))
             log.info("connector started platform=%s", platform)
@@ -81,11 +91,14 @@ class App:
                 await connector.stop()
             except Exception:
                 log.exception("connector stop failed platform=%s", connector.platform)
+        if self.http is not None:
+            await self.http.stop()
         self.store.dispose()
         self.started = False
 
     def _callback(self, connector: Connector):
         async def on_message(incoming: Incoming) -> None:
+            metrics.message_received(incoming.platform, self.clock.now())
             await self.handle(incoming, connector)
 
         return on_message
@@ -141,6 +154,7 @@ class App:
         for attempt in range(1, REPLY_ATTEMPTS + 1):
             try:
                 await connector.send(chat, reply)
+                metrics.reply_sent(chat.platform)
                 return
             except TransientError as exc:
                 wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
