@@ -7,6 +7,7 @@ is moved, edited or the list around it changes (see ``storage.models.meetings``)
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import i18n
 from bot.args import Args
@@ -89,7 +90,7 @@ async def termine(ctx: Context, args: Args) -> Markup:
 
 def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
     with ctx.store.session() as session:
-        questions = meetings.agenda_questions(session, meeting.id)
+        questions = meetings.agenda_questions(session, meeting.id, ctx.now)
     return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
 
 
@@ -122,3 +123,12 @@ async def kalender(ctx: Context, args: Args) -> Reply:
     filename = "termine.ics" if ctx.lang == "de" else "meetings.ics"
     attachment = Attachment(filename, data, "text/calendar")
     return Reply(str(join(lines)), attachments=(attachment,))
+
+
+def install_services(app: Any) -> None:
+    """Give the HTTP endpoint (``/kalender.ics``) the calendar of upcoming meetings."""
+
+    def calendar_ics(now: datetime) -> bytes:
+        return calendar_feed(app.store, app.config, now)
+
+    app.services.calendar_ics = calendar_ics

@@ -118,10 +118,18 @@ def get(session: Session, occurrence_id: int) -> Meeting | None:
     return to_meeting(*row)
 
 
-def agenda_questions(session: Session, occurrence_id: int) -> list[str]:
-    """Questions collected for a meeting's agenda. Hook for the questions capability: it
-    replaces this with a query on its own tables; until then there are none."""
-    return []
+def agenda_questions(session: Session, occurrence_id: int, now: datetime) -> list[str]:
+    """The agenda questions shown with a meeting: the questions capability collects questions
+    for *the next* meeting, so only that one gets them (an empty list elsewhere, or while the
+    questions capability is not installed)."""
+    following = upcoming(session, now, 1, include_cancelled=False)
+    if not following or following[0].id != occurrence_id:
+        return []
+    try:
+        from storage import questions
+    except ImportError:
+        return []
+    return list(questions.agenda_texts(session))
 
 
 def _spec(series: MeetingSeries) -> Series:

@@ -1,0 +1,44 @@
+"""The real meetings calendar behind ``GET /kalender.ics`` of the HTTP endpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+
+from bot.app import App
+from bot.calendar.ics import import_ics
+from bot.clock import FixedClock
+from bot.config import Config
+from storage import meetings
+from storage.db import Store
+
+
+async def test_subscription_url_serves_upcoming_meetings(store: Store, now: datetime) -> None:
+    with store.session() as session:
+        meetings.create_series(
+            session,
+            title="Netzwerktreffen",
+            start=datetime(2026, 11, 26, 18, 0, tzinfo=UTC),
+            duration=timedelta(minutes=90),
+            now=now,
+            rrule="FREQ=WEEKLY;INTERVAL=4",
+            link="https://meet.jit.si/netz",
+        )
+    app = App(
+        Config(http={"listen": "127.0.0.1:0"}), clock=FixedClock(now), store=store, run_jobs=False
+    )
+    await app.start()
+    try:
+        url = f"http://127.0.0.1:{app.http.port}/kalender.ics"
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            assert resp.status == 200
+            body = await resp.read()
+    finally:
+        await app.stop()
+    calendar = import_ics(body, now, now + timedelta(days=60))
+    assert [o.start for o in calendar.occurrences()] == [
+        datetime(2026, 11, 26, 18, 0, tzinfo=UTC),
+        datetime(2026, 12, 24, 18, 0, tzinfo=UTC),
+    ]
+    assert calendar.occurrences()[0].url == "https://meet.jit.si/netz"
