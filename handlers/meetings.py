@@ -6,6 +6,7 @@ is moved, edited or the list around it changes (see ``storage.models.meetings``)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,11 +20,13 @@ from bot.context import Context
 from bot.errors import NotFound, UsageError
 from bot.markup import Markup, join, link
 from bot.types import Attachment, Reply
+from jobs.calendar_sync import first_sync_event
 from storage import meetings
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
 CALENDAR_DAYS = 400
+FIRST_SYNC_WAIT = 60.0
 
 
 def occurrence_number(ctx: Context, args: Args) -> int:
@@ -42,6 +45,20 @@ def load(ctx: Context, number: int) -> meetings.Meeting:
     if found is None:
         raise NotFound("meetings.error.not_found", n=number)
     return found
+
+
+async def after_first_calendar_sync(ctx: Context) -> None:
+    """Wait (once, briefly) for the start-up sync of ``[[calendars]]`` when the scheduler runs."""
+    app = getattr(ctx.services, "app", None)
+    if not ctx.config.calendars or app is None or not getattr(app, "run_jobs", False):
+        return
+    if not app.scheduler.running:
+        return
+    event = first_sync_event(ctx.services)
+    try:
+        await asyncio.wait_for(event.wait(), FIRST_SYNC_WAIT)
+    except TimeoutError:
+        event.set()  # do not make every command wait: answer with what is there
 
 
 def subscription_url(config: Config) -> str | None:
@@ -73,6 +90,7 @@ def calendar_feed(store, config: Config, now: datetime, lang: str | None = None)
     section="meetings",
 )
 async def termine(ctx: Context, args: Args) -> Markup:
+    await after_first_calendar_sync(ctx)
     count = DEFAULT_COUNT
     if args.positional:
         if not args.positional[0].isdigit() or int(args.positional[0]) < 1:
@@ -96,6 +114,7 @@ def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
 
 @command("naechster", "next", help="meetings.help.naechster", section="meetings")
 async def naechster(ctx: Context, args: Args) -> Markup:
+    await after_first_calendar_sync(ctx)
     with ctx.store.session() as session:
         upcoming = meetings.upcoming(session, ctx.now, 1, include_cancelled=False)
     if not upcoming:
@@ -111,11 +130,13 @@ async def naechster(ctx: Context, args: Args) -> Markup:
     section="meetings",
 )
 async def termin(ctx: Context, args: Args) -> Markup:
+    await after_first_calendar_sync(ctx)
     return _detail(ctx, load(ctx, occurrence_number(ctx, args)))
 
 
 @command("kalender", "calendar", help="meetings.help.kalender", section="meetings")
 async def kalender(ctx: Context, args: Args) -> Reply:
+    await after_first_calendar_sync(ctx)
     data = calendar_feed(ctx.store, ctx.config, ctx.now, ctx.lang)
     lines: list[Markup | str] = [ctx.t("meetings.calendar.caption")]
     if url := subscription_url(ctx.config):

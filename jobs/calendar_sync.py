@@ -97,17 +97,26 @@ async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: dateti
     log.info("calendar synced calendar=%s %s", source, result)
 
 
+def first_sync_event(services: object) -> asyncio.Event:
+    """Set once every configured calendar has been tried after start-up, so that the first
+    ``/termine`` (e.g. piped into ``netzbot console``) already shows the calendar's meetings."""
+    return services.__dict__.setdefault("calendar_first_sync", asyncio.Event())
+
+
 async def tick(jc: JobContext, now: datetime) -> None:
     states: dict[int, CalendarState] = jc.services.__dict__.setdefault("calendar_sync", {})
-    for index, entry in enumerate(jc.config.calendars):
-        state = states.setdefault(index, CalendarState())
-        if state.last_attempt is not None and now - state.last_attempt < entry.sync_interval:
-            continue
-        state.last_attempt = now
-        try:
-            await sync_one(jc, entry, index, now)
-        except Exception:  # one broken calendar must not stop the others
-            log.exception("calendar sync crashed calendar=%s", source_name(entry, index))
+    try:
+        for index, entry in enumerate(jc.config.calendars):
+            state = states.setdefault(index, CalendarState())
+            if state.last_attempt is not None and now - state.last_attempt < entry.sync_interval:
+                continue
+            state.last_attempt = now
+            try:
+                await sync_one(jc, entry, index, now)
+            except Exception:  # one broken calendar must not stop the others
+                log.exception("calendar sync crashed calendar=%s", source_name(entry, index))
+    finally:
+        first_sync_event(jc.services).set()
 
 
 def interval(config: Config) -> timedelta:

@@ -208,3 +208,28 @@ def test_sync_on_sqlite_and_postgresql(any_store: Store) -> None:
     result = _sync(any_store, changed)
     assert result.removed > 40
     assert len(_upcoming(any_store)) == 2
+
+
+async def test_first_commands_wait_for_the_start_up_sync(store: Store, tmp_path) -> None:
+    from bot.app import App
+    from bot.clock import FixedClock
+    from bot.markup import to_plain
+    from bot.types import ChatRef, Incoming, Sender
+    from tests.support import RecordingConnector
+
+    path = tmp_path / "cal.ics"
+    path.write_bytes(_ics(WEEKLY.replace("RRULE:FREQ=WEEKLY", "RRULE:FREQ=WEEKLY;BYDAY=TH")))
+    config = Config(calendars=[{"url": str(path), "name": "outlook"}])
+    connector = RecordingConnector()
+    app = App(config, clock=FixedClock(NOW), store=store, connectors=[connector])
+    await app.start()
+    try:
+        chat = ChatRef.parse("console:local")
+        incoming = Incoming(chat, Sender(chat, "Tester"), "/termine 2", False, None, "console")
+        reply = await app.answer(incoming, connector)
+    finally:
+        await app.stop()
+    assert reply is not None
+    text = to_plain(reply.text)
+    assert "Do, 26. November 2026, 19:00 Uhr – Plenum" in text
+    assert "Do, 3. Dezember 2026" in text

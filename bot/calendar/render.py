@@ -79,6 +79,9 @@ def repeat_text(rrule: str | None, lang: str) -> str | None:
     if not rrule:
         return None
     parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
+    parts.pop("WKST", None)
+    if parts.get("FREQ") == "WEEKLY" and "," not in parts.get("BYDAY", ","):
+        parts.pop("BYDAY")  # "every Thursday" for a series that starts on a Thursday
     plain = set(parts) <= {"FREQ", "INTERVAL"}
     interval = int(parts.get("INTERVAL", "1") or 1)
     freq = parts.get("FREQ")
