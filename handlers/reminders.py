@@ -104,7 +104,7 @@ async def erinnerung(ctx: Context, args: Args) -> Markup:
 def _switch_off(ctx: Context) -> Markup:
     with ctx.store.session() as session:
         subscriptions.unsubscribe(session, ctx.chat, KIND)
-    return ctx.t("meetings.reminders.off")
+    return ctx.t("meetings.reminders.off" if ctx.is_group else "meetings.reminders.off_private")
 
 
 async def _status(ctx: Context) -> Markup:

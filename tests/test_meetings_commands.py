@@ -240,3 +240,9 @@ def test_countdown_texts(delta: timedelta, text: str) -> None:
 
     now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
     assert relative(now + delta, now, "de", ZoneInfo("Europe/Berlin")) == text
+
+
+async def test_reminders_off_in_private_chat(harness: Harness) -> None:
+    await harness.say("/erinnerung 1h", chat=MEMBER)
+    assert "keine Erinnerungen an Termine mehr" in await harness.say("/erinnerung aus", chat=MEMBER)
+    assert "keine Erinnerungen" in await harness.say("/erinnerung", chat=MEMBER)
