@@ -102,8 +102,8 @@ def _not_past(ctx: Context, start: datetime) -> None:
 
 
 def _editable(meeting: meetings.Meeting) -> None:
-    if meeting.source.startswith("calendar:"):
-        source = meeting.source.removeprefix("calendar:")
+    if meeting.source.startswith(("calendar:", "import:")):
+        source = meeting.source.partition(":")[2]
         raise InvalidInput("meetings.error.calendar_owned", n=meeting.id, source=source)
 
 

@@ -22,7 +22,7 @@ from bot.calendar.ics import default_window, import_ics
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import CalendarEntry, Config
 from jobs.schedule import JobContext, JobSpec
-from storage.meetings_sync import SyncResult, sync_calendar
+from storage.meetings_sync import SyncResult, configured_sources, remove_source, sync_calendar
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,20 @@ async def tick(jc: JobContext, now: datetime) -> None:
                 await sync_one(jc, entry, index, now)
             except Exception:  # one broken calendar must not stop the others
                 log.exception("calendar sync crashed calendar=%s", source_name(entry, index))
+        await asyncio.to_thread(_drop_unconfigured, jc, now)
     finally:
         first_sync_event(jc.services).set()
+
+
+def _drop_unconfigured(jc: JobContext, now: datetime) -> None:
+    """Meetings of a calendar that was taken out of the config disappear (``import:`` ones
+    from ``netzbot import-ics`` stay)."""
+    configured = {source_name(entry, i) for i, entry in enumerate(jc.config.calendars)}
+    with jc.store.session() as session:
+        for source in configured_sources(session):
+            if source not in configured:
+                result = remove_source(session, source, now)
+                log.info("calendar no longer configured calendar=%s %s", source, result)
 
 
 def interval(config: Config) -> timedelta:
@@ -135,7 +147,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--name",
         help="calendar name (default: the file name); importing again under the same name "
-        "updates those meetings, and events gone from the file disappear",
+        "updates those meetings, and events gone from the file disappear. Imported meetings "
+        "are kept when [[calendars]] change",
     )
 
 
@@ -154,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"netzbot: configuration error: {exc}", file=sys.stderr)
         return 2
     name = args.name or Path(args.location.rstrip("/")).stem or "import"
-    source = f"calendar:{name}"
+    source = f"import:{name}"
     store = Store(config.storage.url)
     try:
         migrate.upgrade(store)

@@ -189,4 +189,20 @@ def remove_source(session: Session, source: str, now: datetime) -> SyncResult:
     """Hide every future date of a calendar that is no longer configured."""
     empty = IcsCalendar(name="", timezone="UTC", events=())
     far = (now - timedelta(days=1), datetime.max.replace(tzinfo=UTC))
-    return sync_calendar(session, source, empty, far, now)
+    result = sync_calendar(session, source, empty, far, now)
+    for series in session.exec(select(MeetingSeries).where(MeetingSeries.source == source)):
+        series.status = REMOVED
+        series.updated_at = now
+        session.add(series)
+    return result
+
+
+def configured_sources(session: Session) -> list[str]:
+    """Every ``calendar:<name>`` source with meetings that are not removed yet."""
+    stmt = (
+        select(MeetingSeries.source)
+        .where(col(MeetingSeries.source).startswith("calendar:"))
+        .where(MeetingSeries.status != REMOVED)
+        .distinct()
+    )
+    return list(session.exec(stmt))

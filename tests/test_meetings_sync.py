@@ -192,7 +192,7 @@ def test_import_ics_cli(tmp_path, capsys) -> None:
     start = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y%m%dT190000")
     ics.write_bytes(_ics(_event("cli-1", start, "RRULE:FREQ=WEEKLY;COUNT=3\r\n")))
     assert main(["--config", str(config), "import-ics", str(ics)]) == 0
-    assert "calendar:plenum: added=3" in capsys.readouterr().out
+    assert "import:plenum: added=3" in capsys.readouterr().out
     assert main(["--config", str(config), "import-ics", str(tmp_path / "nope.ics")]) == 1
     assert "cannot read" in capsys.readouterr().err
     store = Store(f"sqlite:///{db}")
@@ -233,3 +233,18 @@ async def test_first_commands_wait_for_the_start_up_sync(store: Store, tmp_path)
     text = to_plain(reply.text)
     assert "Do, 26. November 2026, 19:00 Uhr – Plenum" in text
     assert "Do, 3. Dezember 2026" in text
+
+
+async def test_calendar_taken_out_of_the_config_disappears(store: Store, tmp_path) -> None:
+    path = tmp_path / "cal.ics"
+    path.write_bytes(_ics(WEEKLY))
+    imported = _ics(_event("cli", "20261130T180000", summary="Importiert"))
+    with store.session() as session:
+        window = default_window(NOW)
+        sync_calendar(session, "import:cli", import_ics(imported, *window), window, NOW)
+    config = Config(calendars=[{"url": str(path), "name": "alt"}])
+    await calendar_sync.tick(make_app(store, NOW, config).app.job_context, NOW)
+    assert {m.title for m in _upcoming(store, limit=20)} == {"Plenum", "Importiert"}
+    later = NOW + timedelta(hours=2)
+    await calendar_sync.tick(make_app(store, later, Config()).app.job_context, later)
+    assert {m.title for m in _upcoming(store, later, limit=20)} == {"Importiert"}
