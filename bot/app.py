@@ -208,7 +208,9 @@ class App:
         if handler is not None:
             await handler(chat, poll_id, platform_poll_id)
 
-    async def poll_answer(self, platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+    async def poll_answer(
+        self, platform_poll_id: str, voter: Sender, option_ids: list[int]
+    ) -> None:
         handler = getattr(self.services, "on_poll_answer", None)
         if handler is not None:
             await handler(platform_poll_id, voter, option_ids)

@@ -86,5 +86,7 @@ class ConnectorHooks(Protocol):
     async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         """A native poll (Reply.poll) was posted; remember the platform's id for its answers."""
 
-    async def poll_answer(self, platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+    async def poll_answer(
+        self, platform_poll_id: str, voter: Sender, option_ids: list[int]
+    ) -> None:
         """Someone voted in a native poll (empty ``option_ids``: vote retracted)."""
