@@ -49,10 +49,10 @@ class Context:
     def is_owner(self) -> bool:
         return self.config.is_owner(self.sender.ref) or self.sender.ref.platform == "console"
 
-    def t(self, key: str, **kwargs: Any) -> Markup:
+    def t(self, key: str, /, **kwargs: Any) -> Markup:
         return i18n.t(self.lang, key, **kwargs)
 
-    def tn(self, key: str, n: int, **kwargs: Any) -> Markup:
+    def tn(self, key: str, n: int, /, **kwargs: Any) -> Markup:
         return i18n.tn(self.lang, key, n, **kwargs)
 
     async def is_admin(self) -> bool:

@@ -50,7 +50,7 @@ def has(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
     return key in catalog(normalize_language(lang))
 
 
-def t(lang: str | None, key: str, **kwargs: Any) -> Markup:
+def t(lang: str | None, key: str, /, **kwargs: Any) -> Markup:
     """The text for ``key`` in ``lang`` (German fallback), with escaped placeholders filled."""
     lang = normalize_language(lang)
     text = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
@@ -64,7 +64,7 @@ def t(lang: str | None, key: str, **kwargs: Any) -> Markup:
         return Markup(text)
 
 
-def plain(lang: str | None, key: str, **kwargs: Any) -> str:
+def plain(lang: str | None, key: str, /, **kwargs: Any) -> str:
     """A catalog text used as plain text (usage lines with ``<Datum>``): no markup, no escaping."""
     lang = normalize_language(lang)
     text = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key) or key
@@ -74,6 +74,6 @@ def plain(lang: str | None, key: str, **kwargs: Any) -> str:
         return text
 
 
-def tn(lang: str | None, key: str, n: int, **kwargs: Any) -> Markup:
+def tn(lang: str | None, key: str, n: int, /, **kwargs: Any) -> Markup:
     """Plural choice: ``<key>.one`` for n == 1, else ``<key>.other``; ``{n}`` is filled."""
     return t(lang, f"{key}.one" if n == 1 else f"{key}.other", n=n, **kwargs)

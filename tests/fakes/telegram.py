@@ -947,6 +947,17 @@ class FakeTelegram:
         }
         return self.push_update(update)
 
+    def push_poll_answer(self, poll_id: str, user_id: int, option_ids: list[int]) -> dict:
+        """A vote in a non-anonymous poll (empty ``option_ids``: vote retracted)."""
+        user = self.users.get(user_id) or self.add_user(user_id)
+        answer = {
+            "poll_id": poll_id,
+            "user": user,
+            "option_ids": option_ids,
+            "option_persistent_ids": [str(i) for i in option_ids],
+        }
+        return self.push_update({"poll_answer": answer})
+
     def push_migration(self, old_id: int, new_id: int, *, user_id: int = 1001) -> None:
         """The group became a supergroup: the two service messages Telegram sends, plus 400s."""
         self.migrate_chat(old_id, new_id)

@@ -1,0 +1,501 @@
+"""The Telegram connector: python-telegram-bot 22 inside our event loop.
+
+Updates arrive by long polling (default) or through ``handle_webhook`` (``[telegram] mode =
+"webhook"``; the HTTP listener belongs to the operations side and calls it). Each update becomes
+an ``Incoming`` for the app; membership changes and group migrations go to the app's hooks.
+``send`` renders neutral markup to Telegram HTML (``telegram_render``) and maps PTB errors to
+the delivery errors of ``bot.connectors.base`` (``telegram_errors``). Pacing is the delivery
+worker's job; ``send`` makes exactly one API call per message part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    ChatMemberUpdated,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    PollAnswer,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.config import Config, TelegramSection
+from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
+from bot.connectors.telegram_errors import FloodScope, map_error
+from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
+from bot.errors import ConfigError
+from bot.types import ChatRef, Incoming, Reply, Sender
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer"]
+PRESENT = {"member", "administrator", "creator", "restricted"}
+ADMIN_STATUSES = {"creator", "administrator"}
+MENU_LANGUAGES = ("de", "en")
+CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… part of a split message (the 1st raises)
+ADMIN_CACHE_SECONDS = 60.0
+
+
+def _ref(chat_id: int | str) -> ChatRef:
+    return ChatRef("telegram", str(chat_id))
+
+
+class TelegramConnector:
+    platform = "telegram"
+
+    def __init__(
+        self,
+        settings: TelegramSection,
+        hooks: ConnectorHooks,
+        *,
+        default_language: str = "de",
+        poll_timeout: int = 10,
+        admin_cache_seconds: float = ADMIN_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        if settings.token is None or not settings.token.get_secret_value().strip():
+            raise ConfigError(
+                "[telegram] is switched on but has no token: set [telegram] token "
+                "or the environment variable NETZBOT_TELEGRAM__TOKEN"
+            )
+        if settings.mode == "webhook" and not settings.webhook_url:
+            raise ConfigError(
+                '[telegram] mode = "webhook" needs webhook_url (the public HTTPS URL)'
+            )
+        self.settings = settings
+        self.hooks = hooks
+        self.default_language = default_language
+        self.poll_timeout = poll_timeout
+        self.admin_cache_seconds = admin_cache_seconds
+        self.clock = clock
+        self.sleep = sleep
+        self.username: str | None = settings.username
+        self.bot_id: int | None = None
+        self.application: Application | None = None
+        self.flood = FloodScope(
+            settings.group_messages_per_minute, settings.private_messages_per_second, clock
+        )
+        self._on_message: MessageCallback | None = None
+        self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
+        self._chat_types: dict[int, str] = {}
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._connect_task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    # ------------------------------------------------------------------ life cycle
+
+    def _build_application(self) -> Application:
+        token = self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
+        builder = (
+            Application.builder()
+            .token(token)
+            .base_url(self.settings.base_url)
+            .concurrent_updates(True)  # order per chat is kept by our own per-chat locks
+            .connect_timeout(5.0)
+            .read_timeout(10.0)
+            .write_timeout(30.0)
+            .pool_timeout(5.0)
+            .get_updates_connect_timeout(5.0)
+        )
+        if self.settings.base_file_url:
+            builder = builder.base_file_url(self.settings.base_file_url)
+        if self.settings.mode == "webhook":
+            builder = builder.updater(None)
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        return application
+
+    async def start(self, on_message: MessageCallback) -> None:
+        """Connect; a bad token raises ``ConfigError``. If Telegram cannot be reached, keep
+        trying in the background (with backoff) and return, so the rest of the bot runs."""
+        self._on_message = on_message
+        self.application = self._build_application()
+        try:
+            await self._connect()
+        except InvalidToken:
+            await self._discard_application()
+            raise ConfigError(
+                "Telegram rejected the bot token ([telegram] token / NETZBOT_TELEGRAM__TOKEN); "
+                "check it with @BotFather"
+            ) from None
+        except (NetworkError, TimedOut) as exc:  # BadRequest etc. are NetworkErrors too
+            log.warning("telegram not reachable at start-up, retrying in background error=%s", exc)
+            self._connect_task = asyncio.create_task(
+                self._connect_with_backoff(), name="telegram-connect"
+            )
+
+    async def _connect_with_backoff(self) -> None:
+        delay = 1.0
+        while True:
+            await self.sleep(delay)
+            try:
+                await self._connect()
+                log.info("telegram connected after retry")
+                return
+            except InvalidToken:
+                log.error("Telegram rejected the bot token; the Telegram connector stays off")
+                return
+            except (NetworkError, TimedOut) as exc:
+                delay = min(30.0, delay * 2)
+                log.warning("telegram still not reachable, next try in %.0fs error=%s", delay, exc)
+            except Exception:
+                delay = min(30.0, delay * 2)
+                log.exception("telegram start-up failed, next try in %.0fs", delay)
+
+    async def _connect(self) -> None:
+        app = self.application
+        assert app is not None
+        if not app._initialized:
+            await app.initialize()  # getMe: InvalidToken / NetworkError surface here
+        self.username = app.bot.username
+        self.bot_id = app.bot.id
+        services = getattr(self.hooks, "services", None)
+        if services is not None and isinstance(getattr(services, "bot_usernames", None), dict):
+            services.bot_usernames[self.platform] = self.username
+        if not app.running:
+            await app.start()
+        await self.register_commands()
+        if self.settings.mode == "webhook":
+            secret = self.settings.secret_token
+            await app.bot.set_webhook(
+                url=self.settings.webhook_url or "",
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        elif app.updater is not None and not app.updater.running:
+            await app.updater.start_polling(
+                poll_interval=0.0,
+                timeout=self.poll_timeout,
+                bootstrap_retries=3,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._polling_error,
+            )
+        self.ready.set()
+        log.info("telegram connected username=%s mode=%s", self.username, self.settings.mode)
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        log.warning("telegram polling error (retrying) error=%s: %s", type(exc).__name__, exc)
+
+    async def stop(self) -> None:
+        if self._connect_task is not None:
+            self._connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._connect_task
+            self._connect_task = None
+        await self._discard_application()
+
+    async def _discard_application(self) -> None:
+        app, self.application = self.application, None
+        self.ready.clear()
+        self.bot_id = None
+        if app is None:
+            return
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        except Exception:
+            log.exception("telegram shutdown failed")
+
+    # ------------------------------------------------------------------ menus
+
+    async def register_commands(self) -> None:
+        """setMyCommands in German and English; admin commands in the admins' scope only."""
+        bot = self._bot()
+        admin_scope = BotCommandScopeAllChatAdministrators()
+        languages = [(lang, lang) for lang in MENU_LANGUAGES] + [(self.default_language, None)]
+        try:
+            for lang, code in languages:
+                menu = self.hooks.command_menu(lang)
+                everyone = [_bot_command(n, d) for n, d, _admin in menu][:100]
+                members = [_bot_command(n, d) for n, d, admin in menu if not admin][:100]
+                await bot.set_my_commands(members, language_code=code)
+                await bot.set_my_commands(everyone, scope=admin_scope, language_code=code)
+        except TelegramError as exc:
+            log.warning("telegram command menu not registered error=%s", exc)
+
+    # ------------------------------------------------------------------ incoming
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            if update.my_chat_member is not None:
+                await self._on_membership(update.my_chat_member)
+            elif update.poll_answer is not None:
+                await self._on_poll_answer(update.poll_answer)
+            elif update.message is not None:
+                await self._on_telegram_message(update.message)
+        except Exception:
+            log.exception("telegram update failed update_id=%s", update.update_id)
+
+    async def _on_telegram_message(self, msg: Message) -> None:
+        chat = msg.chat
+        self._chat_types[chat.id] = chat.type
+        if msg.migrate_to_chat_id:
+            self._chat_types[msg.migrate_to_chat_id] = "supergroup"
+            await self.hooks.chat_moved(_ref(chat.id), _ref(msg.migrate_to_chat_id))
+            return
+        incoming = self.incoming_from(msg)
+        if incoming is None or self._on_message is None:
+            return
+        lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
+        async with lock:  # replies in one chat keep their order
+            await self._on_message(incoming)
+        if not lock.locked() and len(self._chat_locks) > 1000:
+            self._chat_locks.pop(chat.id, None)
+
+    def incoming_from(self, msg: Message) -> Incoming | None:
+        """The neutral message, or None for what is not for us (other bots, channels, …)."""
+        chat = msg.chat
+        if chat.type not in ("private", "group", "supergroup"):
+            return None
+        text = msg.text or msg.caption
+        if not text:
+            return None
+        if text.startswith("/"):
+            word = text.split(maxsplit=1)[0]
+            _, at, target = word.partition("@")
+            if at and self.username and target.lower() != self.username.lower():
+                return None  # /cmd@otherbot
+        is_group = chat.type != "private"
+        user = msg.from_user
+        language = user.language_code if user else None
+        if msg.sender_chat is not None:
+            anonymous_admin = msg.sender_chat.id == chat.id
+            name = msg.sender_chat.title or msg.sender_chat.username or "Admin"
+            sender = Sender(_ref(msg.sender_chat.id), name, is_admin=anonymous_admin)
+            language = None
+        elif user is not None:
+            if user.is_bot:
+                return None
+            sender = Sender(_ref(user.id), user.full_name, is_admin=None)
+        else:
+            return None
+        return Incoming(
+            chat=_ref(chat.id),
+            sender=sender,
+            text=text,
+            is_group=is_group,
+            language=language,
+            platform=self.platform,
+            message_id=str(msg.message_id),
+            raw=msg,
+        )
+
+    async def _on_membership(self, change: ChatMemberUpdated) -> None:
+        if self.bot_id is not None and change.new_chat_member.user.id != self.bot_id:
+            return
+        chat = change.chat
+        ref = _ref(chat.id)
+        self._chat_types[chat.id] = chat.type
+        was = _present(change.old_chat_member)
+        now = _present(change.new_chat_member)
+        if now and not was:
+            log.info("telegram bot added chat=%s type=%s", ref, chat.type)
+            if chat.type in ("group", "supergroup"):
+                welcome = await self.hooks.chat_joined(ref, chat.title, True)
+                if welcome is not None:
+                    await self._send_with_retries(ref, welcome)
+        elif was and not now:
+            reason = "blocked" if chat.type == "private" else change.new_chat_member.status
+            log.info("telegram bot removed chat=%s reason=%s", ref, reason)
+            self._forget_admins(chat.id)
+            await self.hooks.chat_gone(ref, f"telegram: bot {reason}")
+
+    async def _on_poll_answer(self, answer: PollAnswer) -> None:
+        if answer.user is not None:
+            voter = Sender(_ref(answer.user.id), answer.user.full_name)
+        elif answer.voter_chat is not None:
+            voter = Sender(_ref(answer.voter_chat.id), answer.voter_chat.title or "")
+        else:
+            return
+        await self.hooks.poll_answer(answer.poll_id, voter, list(answer.option_ids))
+
+    async def handle_webhook(self, body: bytes, secret_header: str | None) -> int:
+        """Feed one webhook request to PTB; returns the HTTP status to answer with."""
+        app = self.application
+        if self.settings.mode != "webhook" or app is None or not app.running:
+            return 503
+        secret = self.settings.secret_token
+        if secret is not None:
+            expected = secret.get_secret_value().encode()
+            if secret_header is None or not hmac.compare_digest(secret_header.encode(), expected):
+                log.warning("telegram webhook request with a wrong secret token rejected")
+                return 403
+        try:
+            update = Update.de_json(json.loads(body), app.bot)
+        except Exception:
+            log.warning("telegram webhook body is not an update (%d bytes)", len(body))
+            return 400
+        await app.update_queue.put(update)
+        return 200
+
+    # ------------------------------------------------------------------ admins
+
+    async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
+        if chat == person:
+            return True  # a private chat, or an anonymous admin posting as the group
+        if chat.platform != self.platform or person.platform != self.platform:
+            return False
+        try:
+            chat_id, user_id = int(chat.id), int(person.id)
+        except ValueError:
+            return False
+        now = self.clock()
+        cached = self._admin_cache.get((chat_id, user_id))
+        if cached is not None and now - cached[0] < self.admin_cache_seconds:
+            return cached[1]
+        try:
+            member = await self._bot().get_chat_member(chat_id, user_id)
+        except (TelegramError, TransientError) as exc:
+            log.warning("telegram admin check failed chat=%s error=%s", chat, exc)
+            return False
+        is_admin = member.status in ADMIN_STATUSES
+        self._admin_cache[(chat_id, user_id)] = (now, is_admin)
+        return is_admin
+
+    def _forget_admins(self, chat_id: int) -> None:
+        for key in [k for k in self._admin_cache if k[0] == chat_id]:
+            del self._admin_cache[key]
+
+    # ------------------------------------------------------------------ outgoing
+
+    def _bot(self) -> Bot:
+        app = self.application
+        if app is None or self.bot_id is None:  # bot_id: set once getMe answered
+            raise TransientError("telegram connector is not connected")
+        return app.bot
+
+    def _is_group(self, chat_id: int) -> bool:
+        kind = self._chat_types.get(chat_id)
+        return kind != "private" if kind else chat_id < 0
+
+    async def send(self, chat: ChatRef, reply: Reply) -> None:
+        bot = self._bot()
+        try:
+            chat_id: int | str = int(chat.id)
+        except ValueError:
+            chat_id = chat.id  # '@channelname'
+        steps: list[Callable[[], Awaitable[Any]]] = []
+        parts = render_parts(reply.text)
+        preview = LinkPreviewOptions(is_disabled=not reply.link_preview)
+        caption: str | None = None
+        if reply.poll is not None and plain_text(reply.text).strip() == reply.poll.question.strip():
+            parts = []  # the poll itself shows the question
+        if (
+            len(reply.attachments) == 1
+            and len(parts) == 1
+            and utf16_len(plain_text(reply.text)) <= CAPTION_LIMIT
+        ):
+            caption, parts = parts[0], []
+        for part in parts:
+            steps.append(
+                lambda part=part: bot.send_message(
+                    chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=preview
+                )
+            )
+        for attachment in reply.attachments:
+            steps.append(
+                lambda a=attachment, c=caption: bot.send_document(
+                    chat_id,
+                    InputFile(a.content, filename=a.filename),
+                    caption=c,
+                    parse_mode=ParseMode.HTML if c else None,
+                )
+            )
+        if reply.poll is not None:
+            poll = reply.poll
+            steps.append(
+                lambda: bot.send_poll(
+                    chat_id,
+                    _shorten(poll.question, 300),
+                    [_shorten(o, 100) for o in poll.options[:12]],
+                    is_anonymous=False,
+                )
+            )
+        for index, step in enumerate(steps):
+            result = await self._call(chat, chat_id, step, first=index == 0)
+            if reply.poll is not None and index == len(steps) - 1 and result.poll is not None:
+                await self.hooks.poll_sent(chat, reply.poll.poll_id, result.poll.id)
+
+    async def _call(
+        self, chat: ChatRef, chat_id: int | str, step: Callable[[], Awaitable[T]], *, first: bool
+    ) -> T:
+        """One API call. The first part of a message raises mapped errors for the caller to
+        handle; later parts are retried here, so a 429 mid-way does not repeat earlier parts."""
+        attempt = 0
+        numeric = chat_id if isinstance(chat_id, int) else 0
+        while True:
+            try:
+                result = await step()
+            except TelegramError as exc:
+                scope = self.flood.scope(chat, numeric, self._is_group(numeric))
+                error = map_error(exc, chat, scope)
+                attempt += 1
+                if (
+                    first
+                    or not isinstance(error, TransientError)
+                    or attempt > CONTINUATION_ATTEMPTS
+                ):
+                    raise error from exc
+                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
+                log.warning("telegram part retry chat=%s in=%.1fs error=%s", chat, wait, error)
+                await self.sleep(wait)
+                continue
+            self.flood.note_send(numeric)
+            return result
+
+    async def _send_with_retries(self, chat: ChatRef, reply: Reply, attempts: int = 4) -> None:
+        """For the connector's own messages (the welcome): transient errors retried, bounded."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.send(chat, reply)
+                return
+            except TransientError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
+                if attempt == attempts or wait > 60:
+                    log.warning("telegram message dropped chat=%s error=%s", chat, exc)
+                    return
+                await self.sleep(wait)
+            except Exception as exc:
+                log.warning("telegram message not deliverable chat=%s error=%s", chat, exc)
+                return
+
+
+def _present(member: Any) -> bool:
+    if member.status == "restricted":
+        return bool(getattr(member, "is_member", True))
+    return member.status in PRESENT
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _bot_command(name: str, description: str) -> BotCommand:
+    description = " ".join(description.split()) or name
+    return BotCommand(name, _shorten(description, 256))
+
+
+def create(config: Config, hooks: ConnectorHooks) -> TelegramConnector:
+    """Entry point for ``bot.connectors.registry``."""
+    return TelegramConnector(config.telegram, hooks, default_language=config.bot.language)

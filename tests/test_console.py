@@ -1,0 +1,109 @@
+"""``netzbot console`` as a user runs it: a real subprocess with piped stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def netzbot(
+    args: list[str], stdin: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NETZBOT_")}
+    environment["PYTHONPATH"] = str(ROOT)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        timeout=120,
+    )
+
+
+def test_piped_console_answers_in_german_then_english(tmp_path: Path) -> None:
+    result = netzbot(["console"], "/hilfe\n/sprache en\n/help\n/gibtsnicht\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert (
+        out.index("Was ich kann")
+        < out.index("All right, I will write in English")
+        < out.index("What I can do")
+    )
+    assert "I don't know the command /gibtsnicht" in out
+    assert "Traceback" not in result.stderr
+    assert (
+        tmp_path / "netzbot.sqlite3"
+    ).exists()  # embedded default: SQLite in the working directory
+
+
+def test_language_choice_survives_a_restart(tmp_path: Path) -> None:
+    netzbot(["console"], "/sprache en\n", tmp_path)
+    assert "What I can do" in netzbot(["console"], "/hilfe\n", tmp_path).stdout
+
+
+def test_empty_input_exits_cleanly(tmp_path: Path) -> None:
+    result = netzbot(["console"], "", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+
+
+def test_misspelt_config_key_stops_with_exit_code_2(tmp_path: Path) -> None:
+    (tmp_path / "netzbot.toml").write_text('[bot]\nsprache = "de"\n', encoding="utf-8")
+    result = netzbot(["console"], "/hilfe\n", tmp_path)
+    assert result.returncode == 2
+    assert "netzbot.toml" in result.stderr and "bot.sprache: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_config_from_flag_and_environment(tmp_path: Path) -> None:
+    cfg = tmp_path / "other.toml"
+    cfg.write_text('[bot]\nlanguage = "en"\n', encoding="utf-8")
+    assert (
+        "What I can do" in netzbot(["--config", str(cfg), "console"], "/hilfe\n", tmp_path).stdout
+    )
+    env = {"NETZBOT_CONFIG": str(cfg)}
+    assert "What I can do" in netzbot(["console"], "/hilfe\n", tmp_path, env).stdout
+
+
+def test_check_config_and_db_upgrade(tmp_path: Path) -> None:
+    result = netzbot(["check-config"], "", tmp_path)
+    assert result.returncode == 0 and "configuration is valid" in result.stdout
+    result = netzbot(["db", "upgrade"], "", tmp_path)
+    assert result.returncode == 0 and "schema revision" in result.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[news]\npoll_interval = "bald"\n', encoding="utf-8")
+    result = netzbot(["--config", str(bad), "check-config"], "", tmp_path)
+    assert result.returncode == 2 and "news.poll_interval" in result.stderr
+
+
+def test_run_without_messenger_explains_what_to_do(tmp_path: Path) -> None:
+    result = netzbot(["run"], "", tmp_path)
+    assert result.returncode == 2
+    assert (
+        "no messenger is configured" in result.stderr and "netzbot console --demo" in result.stderr
+    )
+
+
+def test_demo_seeds_a_network_once(tmp_path: Path) -> None:
+    from sqlmodel import select
+
+    from storage.db import Store
+    from storage.models.documents import Document
+    from storage.models.meetings import MeetingSeries
+
+    for _ in range(2):
+        assert netzbot(["console", "--demo"], "/hilfe\n", tmp_path).returncode == 0
+    store = Store(f"sqlite:///{tmp_path}/netzbot.sqlite3")
+    with store.session() as session:
+        series = session.exec(select(MeetingSeries)).all()
+        assert len(series) == 1 and "INTERVAL=4" in (series[0].rrule or "")
+        assert len(session.exec(select(Document)).all()) >= 3
+    store.dispose()

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import string
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import i18n
+from bot.commands import COMMANDS
+from bot.i18n.dates import format_date, format_datetime_long, format_relative, format_time
+from bot.markup import ALLOWED_TAGS, Markup, segments, to_plain
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_german_and_english_have_the_same_keys_and_placeholders() -> None:
+    de, en = i18n.catalog("de"), i18n.catalog("en")
+    assert set(de) == set(en), f"only de: {set(de) - set(en)}; only en: {set(en) - set(de)}"
+    for key in de:
+        assert placeholders(de[key]) == placeholders(en[key]), key
+
+
+def test_every_command_has_help_and_usage_texts_in_both_languages() -> None:
+    for cmd in COMMANDS:
+        for key in (cmd.help, cmd.usage):
+            if key is None:
+                continue
+            for lang in ("de", "en"):
+                assert i18n.has(key, lang), f"{cmd.name}: {key} missing in {lang}"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_catalog_markup_uses_only_allowed_tags(lang: str) -> None:
+    import re
+
+    for key, text in i18n.catalog(lang).items():
+        if ".usage." in key:
+            continue  # usage lines are plain text (they show <Datum>)
+        tags = set(re.findall(r"</?([a-zA-Z0-9-]+)", text))
+        assert tags <= ALLOWED_TAGS, f"{lang} {key}: {tags - ALLOWED_TAGS}"
+
+
+def test_placeholders_are_escaped() -> None:
+    text = i18n.t("de", "core.unknown_command", cmd="<script>&")
+    assert "&lt;script&gt;&amp;" in text
+    assert to_plain(text).startswith("Den Befehl /<script>& kenne")
+
+
+def test_unknown_language_falls_back_to_german() -> None:
+    assert i18n.normalize_language("fr") == "de"
+    assert i18n.normalize_language("en_US") == "en"
+    assert i18n.normalize_language(None) == "de"
+
+
+def test_german_date_form() -> None:
+    when = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
+    assert format_datetime_long(when, "de", BERLIN) == "Do, 3. Dezember 2026, 18:00 Uhr"
+    assert format_datetime_long(when, "en", BERLIN) == "Thu, 3 December 2026, 18:00"
+    assert format_date(when, "de", BERLIN) == "Do, 3. Dezember 2026"
+    summer = datetime(2026, 7, 2, 16, 30, tzinfo=UTC)
+    assert format_time(summer, "de", BERLIN) == "18:30 Uhr"
+
+
+def test_relative_times() -> None:
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert format_relative(datetime(2026, 12, 3, 12, 0, tzinfo=UTC), now, "de") == "in 3 Tagen"
+    assert format_relative(datetime(2026, 12, 3, 12, 0, tzinfo=UTC), now, "en") == "in 3 days"
+    assert format_relative(datetime(2026, 11, 30, 13, 0, tzinfo=UTC), now, "de") == "in 1 Stunde"
+
+
+def test_markup_segments_and_plain_rendering() -> None:
+    text = Markup('<b>Titel</b> &amp; <a href="https://x.org/?a=1&amp;b=2">Link</a>')
+    runs = segments(text)
+    assert runs[0] == ("Titel", frozenset({"b"}), None)
+    assert ("Link", frozenset({"a"}), "https://x.org/?a=1&b=2") in runs
+    assert to_plain(text) == "Titel & Link (https://x.org/?a=1&b=2)"

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.args import parse_args, parse_command
+from bot.commands import COMMANDS, NAME
+from bot.config import Config
+from storage.db import Store
+from tests.support import Harness, make_app
+
+
+def test_parse_command_forms() -> None:
+    assert parse_command("/termine 3").word == "termine"
+    parsed = parse_command("/termine@netzbot 3")
+    assert parsed is not None and parsed.addressed_to == "netzbot" and parsed.rest == "3"
+    assert parse_command("!Hilfe").word == "hilfe"
+    assert parse_command("hallo /termine") is None
+    assert parse_command("/") is None
+    assert parse_command("/termine\nzweite Zeile").rest == "zweite Zeile"
+
+
+def test_parse_args_quotes_and_options() -> None:
+    args = parse_args(
+        '3.12.2030 18:00 "Netzwerk Treffen" link=https://x.org/?a=1&b=2 dauer=90', ("link", "dauer")
+    )
+    assert args.positional == ["3.12.2030", "18:00", "Netzwerk Treffen"]
+    assert args.options == {"link": "https://x.org/?a=1&b=2", "dauer": "90"}
+    assert parse_args("„Bürgerrat Mitte“ x").positional == ["Bürgerrat Mitte", "x"]
+    # undeclared key=value stays positional, unbalanced quotes do not fail
+    assert parse_args("a=b").positional == ["a=b"]
+    assert parse_args("it's \"open").positional == ["it's", '"open']
+
+
+def test_every_command_is_telegram_legal_with_alias() -> None:
+    for cmd in COMMANDS:
+        assert NAME.match(cmd.name), cmd.name
+        assert cmd.alias is None or NAME.match(cmd.alias), cmd.alias
+
+
+async def test_unknown_command_suggests_and_points_to_help(harness: Harness) -> None:
+    text = await harness.say("/hilfee")
+    assert "/hilfee" in text and "/hilfe" in text and "Meintest du" in text
+    assert "/hilfe" in await harness.say("/xyzzy")
+
+
+async def test_unknown_command_in_english(harness: Harness) -> None:
+    await harness.say("/sprache en")
+    assert "I don't know the command /xyzzy" in await harness.say("/xyzzy")
+
+
+async def test_wrong_arguments_show_usage(harness: Harness) -> None:
+    text = await harness.say("/sprache klingonisch")
+    assert "klingonisch" in text
+    assert "So geht's: /sprache de|en" in text
+
+
+async def test_help_for_one_command(harness: Harness) -> None:
+    text = await harness.say("/hilfe sprache")
+    assert "/sprache" in text and "de|en" in text
+    assert "Den Befehl nix kenne ich nicht" in await harness.say("/hilfe nix")
+
+
+async def test_group_language_is_admin_only(harness: Harness) -> None:
+    group = "telegram:-100123"
+    refused = await harness.say("/sprache en", chat=group, sender="telegram:7", admin=False)
+    assert "Admins" in refused
+    assert "Was ich kann" in await harness.say("/hilfe", chat=group, sender="telegram:7")
+    await harness.say("/sprache en", chat=group, sender="telegram:8", admin=True)
+    assert "What I can do" in await harness.say("/hilfe", chat=group, sender="telegram:7")
+
+
+async def test_admin_check_asks_the_connector(harness: Harness) -> None:
+    group = "telegram:-100555"
+    harness.connector.admins.add((group, "telegram:9"))
+    assert "English" in await harness.say("/sprache en", chat=group, sender="telegram:9")
+
+
+async def test_owner_from_config_is_admin_everywhere(store: Store, now) -> None:
+    h = make_app(store, now, Config(bot={"owners": ["telegram:4242"]}))
+    assert "English" in await h.say(
+        "/sprache en", chat="telegram:-1009", sender="telegram:4242", admin=False
+    )
+
+
+async def test_private_language_follows_platform_language(harness: Harness) -> None:
+    assert "What I can do" in await harness.say("/hilfe", chat="telegram:77", language="en-GB")
+    assert "Was ich kann" in await harness.say("/hilfe", chat="telegram:78", language="fr")
+
+
+async def test_commands_for_other_bots_and_chatter_are_ignored(harness: Harness) -> None:
+    harness.app.services.bot_usernames["telegram"] = "netzbot"
+    group = "telegram:-100777"
+    assert await harness.say("/hilfe@otherbot", chat=group, sender="telegram:1") == ""
+    assert "Was ich kann" in await harness.say("/hilfe@NetzBot", chat=group, sender="telegram:1")
+    assert await harness.say("schönen Abend allen!", chat=group, sender="telegram:1") == ""
+    assert await harness.say("!wichtig: morgen", chat=group, sender="telegram:1") == ""
+    assert "/hilfe" in await harness.say("hallo bot", chat="telegram:5")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/hilfe " + "x" * 100_000,
+        "/sprache \x00\x1b[31m",
+        '/abo "',
+        "/abo_ende ''",
+        "/" + "a" * 64,
+        "/hilfe <script>alert(1)</script>",
+        "\u202e/hilfe",
+    ],
+)
+async def test_hostile_input_never_crashes(harness: Harness, text: str) -> None:
+    reply = await harness.reply(text)
+    assert reply is None or "schiefgegangen" not in reply.text
+
+
+async def test_hostile_argument_is_escaped(harness: Harness) -> None:
+    reply = await harness.reply("/sprache <b>x</b>&")
+    assert reply is not None
+    assert "&lt;b&gt;x&lt;/b&gt;&amp;" in reply.text

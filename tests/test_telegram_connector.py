@@ -1,0 +1,398 @@
+"""The Telegram connector on its own (stub app hooks) against the Bot API fake."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from types import SimpleNamespace
+
+import pytest
+from aiohttp import web
+
+from bot.config import TelegramSection
+from bot.connectors.base import ChatMoved, PermanentError, RateLimited, TransientError
+from bot.connectors.telegram import TelegramConnector
+from bot.errors import ConfigError
+from bot.types import Attachment, ChatRef, Incoming, PollSpec, Reply, Sender
+from tests.fakes.telegram import FakeTelegram
+
+MENU = {
+    "de": [("hilfe", "Hilfe anzeigen", False), ("einstellung", "Einstellungen  ändern", True)],
+    "en": [("help", "show help", False), ("settings", "change settings", True)],
+}
+
+
+class Hooks:
+    """Records what the connector asks of the app."""
+
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[tuple] = asyncio.Queue()
+        self.services = SimpleNamespace(bot_usernames={})
+
+    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+        await self.events.put(("joined", chat, title))
+        return Reply("Hallo <b>zusammen</b>! Alle Befehle: /hilfe")
+
+    async def chat_gone(self, chat: ChatRef, reason: str) -> None:
+        await self.events.put(("gone", chat, reason))
+
+    async def chat_moved(self, old: ChatRef, new: ChatRef) -> None:
+        await self.events.put(("moved", old, new))
+
+    async def notify_owners(self, key: str, dedupe_key: str, **kwargs: object) -> None:
+        await self.events.put(("owners", key))
+
+    def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
+        return MENU[lang]
+
+    async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
+        await self.events.put(("poll_sent", chat, poll_id, platform_poll_id))
+
+    async def poll_answer(
+        self, platform_poll_id: str, voter: Sender, option_ids: list[int]
+    ) -> None:
+        await self.events.put(("poll_answer", platform_poll_id, voter, option_ids))
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class RecordingSleep:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def hooks() -> Hooks:
+    return Hooks()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+async def received() -> asyncio.Queue[Incoming]:
+    return asyncio.Queue()
+
+
+@pytest.fixture
+async def connector(fake, hooks, clock, sleep, received):
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5, clock=clock, sleep=sleep)
+    await conn.start(received.put)
+    yield conn
+    await conn.stop()
+
+
+async def next_incoming(received: asyncio.Queue[Incoming]) -> Incoming:
+    return await asyncio.wait_for(received.get(), 10)
+
+
+async def next_event(hooks: Hooks) -> tuple:
+    return await asyncio.wait_for(hooks.events.get(), 10)
+
+
+async def test_start_polls_and_registers_menus(connector, fake, hooks) -> None:
+    assert connector.username == fake.username
+    assert hooks.services.bot_usernames == {"telegram": fake.username}
+    names = lambda cmds: [c["command"] for c in cmds]  # noqa: E731
+    assert names(fake.commands_for("default", "de")) == ["hilfe"]
+    assert names(fake.commands_for("default", "en")) == ["help"]
+    assert names(fake.commands_for("all_chat_administrators", "de")) == ["hilfe", "einstellung"]
+    assert names(fake.commands_for("all_chat_administrators", "en")) == ["help", "settings"]
+    assert names(fake.commands_for("default", "")) == ["hilfe"]  # fallback: bot language
+    assert (
+        fake.commands_for("all_chat_administrators", "de")[1]["description"]
+        == "Einstellungen ändern"
+    )
+
+
+async def test_private_message_becomes_incoming(connector, fake, received) -> None:
+    fake.push_command(42, "hilfe", language_code="en", first_name="Ada")
+    incoming = await next_incoming(received)
+    assert incoming.chat == ChatRef("telegram", "42")
+    assert incoming.sender == Sender(ChatRef("telegram", "42"), "Ada", None)
+    assert (incoming.text, incoming.is_group, incoming.language) == ("/hilfe", False, "en")
+    assert incoming.platform == "telegram"
+
+
+async def test_command_for_another_bot_is_ignored(connector, fake, received) -> None:
+    fake.push_command(-100200, "hilfe", mention="anderer_bot", user_id=5)
+    fake.push_command(-100200, "termine", user_id=5)
+    fake.push_message(
+        -100200, "/hilfe", user_id=6, extra={"from": {"id": 9, "is_bot": True, "first_name": "Bot"}}
+    )
+    fake.push_command(-100200, "abo", "news", user_id=5)
+    first = await next_incoming(received)
+    second = await next_incoming(received)
+    assert first.text == f"/termine@{fake.username}"
+    assert first.is_group and first.sender.is_admin is None
+    assert second.text == f"/abo@{fake.username} news"
+    assert received.empty()
+
+
+async def test_anonymous_admin_is_admin(connector, fake, received) -> None:
+    fake.push_message(-100300, "/sprache en", anonymous_admin=True, title="Netz Nord")
+    incoming = await next_incoming(received)
+    assert incoming.sender.is_admin is True
+    assert incoming.sender.ref == incoming.chat
+    assert await connector.is_chat_admin(incoming.chat, incoming.sender.ref)
+
+
+async def test_admin_check_uses_get_chat_member_with_cache(connector, fake, clock) -> None:
+    fake.push_message(-100400, "hallo", user_id=8)
+    fake.set_admins(-100400, [7], creator=6)
+    chat = ChatRef("telegram", "-100400")
+    person = lambda uid: ChatRef("telegram", str(uid))  # noqa: E731
+    assert [await connector.is_chat_admin(chat, person(u)) for u in (6, 7, 8)] == [
+        True,
+        True,
+        False,
+    ]
+    calls = lambda: sum(1 for name, _ in fake.calls if name == "getchatmember")  # noqa: E731
+    assert calls() == 3
+    fake.set_admins(-100400, [8])
+    assert await connector.is_chat_admin(chat, person(8)) is False  # cached
+    assert calls() == 3
+    clock.now += 61
+    assert await connector.is_chat_admin(chat, person(8)) is True
+    assert calls() == 4
+    assert await connector.is_chat_admin(chat, ChatRef("signal", "+49151")) is False
+
+
+async def test_send_renders_html_and_disables_previews(connector, fake) -> None:
+    await connector.send(
+        ChatRef("telegram", "42"), Reply('<b>Treffen</b> &amp; <a href="https://x.test">mehr</a>')
+    )
+    await connector.send(ChatRef("telegram", "42"), Reply("https://x.test", link_preview=True))
+    first, second = fake.sent_to(42)
+    assert first.text == "Treffen & mehr" and first.parse_mode == "HTML"
+    assert first.link_preview_disabled and not second.link_preview_disabled
+
+
+async def test_hostile_text_arrives_as_literal_text(connector, fake) -> None:
+    from markupsafe import Markup
+
+    title = "<script>alert(1)</script> & <b>Netz"
+    await connector.send(
+        ChatRef("telegram", "42"), Reply(Markup("Gruppe: <b>{}</b>").format(title))
+    )
+    [sent] = fake.sent_to(42)
+    assert sent.text == f"Gruppe: {title}"
+    assert sent.entities == [{"type": "bold", "offset": 8, "length": len(title)}]
+
+
+async def test_errors_are_mapped(connector, fake) -> None:
+    chat = ChatRef("telegram", "42")
+    cases = [
+        ("429", RateLimited),
+        ("502", TransientError),
+        ("403", PermanentError),
+        ("chat_not_found", PermanentError),
+    ]
+    for kind, error in cases:
+        fake.fail_next(1, kind, retry_after=3)
+        with pytest.raises(error) as info:
+            await connector.send(chat, Reply("x"))
+        if kind == "429":
+            assert info.value.retry_after == 3 and info.value.scope == "global"
+        if kind in ("403", "chat_not_found"):
+            assert info.value.chat_gone
+    with pytest.raises(PermanentError) as info:
+        await connector.send(chat, Reply("", poll=PollSpec(1, "Frage?", ("nur eine",))))
+    assert not info.value.chat_gone
+    fake.migrate_chat(-4711, -1004711)
+    with pytest.raises(ChatMoved) as moved:
+        await connector.send(ChatRef("telegram", "-4711"), Reply("x"))
+    assert moved.value.new_chat == ChatRef("telegram", "-1004711")
+
+
+async def test_flood_scope_names_the_chat_when_our_sending_explains_it(connector, fake) -> None:
+    group = ChatRef("telegram", "-100500")
+    fake.add_chat(-100500, "supergroup")
+    for i in range(20):
+        await connector.send(group, Reply(f"m{i}"))
+    with pytest.raises(RateLimited) as info:
+        await connector.send(group, Reply("m20"))
+    assert info.value.scope == "telegram:-100500"
+    private = ChatRef("telegram", "43")
+    for _ in range(fake.private_burst):
+        await connector.send(private, Reply("p"))
+    with pytest.raises(RateLimited) as info:
+        await connector.send(private, Reply("p"))
+    assert info.value.scope == "telegram:43"
+
+
+async def test_long_text_is_split_and_later_parts_retry_in_place(connector, fake, sleep) -> None:
+    fake.configure(rate_limits=False)
+    lines = [f"<b>Zeile {i}</b> " + "x" * 90 for i in range(120)]
+    fake.fail_next(1, "429", chat_id=44, retry_after=2)  # hits the first part: raised
+    with pytest.raises(RateLimited):
+        await connector.send(ChatRef("telegram", "44"), Reply("\n".join(lines)))
+    original_send = fake._m_sendmessage
+    calls = 0
+
+    async def fail_second_once(params, chat):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            fake.fail_next(1, "429", chat_id=44, retry_after=2)
+        return await original_send(params, chat)
+
+    fake._m_sendmessage = fail_second_once
+    await connector.send(ChatRef("telegram", "44"), Reply("\n".join(lines)))
+    texts = fake.texts_to(44)
+    assert len(texts) == 4
+    assert "\n".join(texts) == "\n".join(
+        line.replace("<b>", "").replace("</b>", "") for line in lines
+    )
+    assert sleep.calls == [2.0]
+
+
+async def test_document_and_native_poll(connector, fake, hooks) -> None:
+    chat = ChatRef("telegram", "-100600")
+    await connector.send(
+        chat,
+        Reply(
+            "<b>Protokoll</b> vom Treffen",
+            attachments=(Attachment("p.pdf", b"%PDF", "application/pdf"),),
+        ),
+    )
+    await connector.send(
+        chat,
+        Reply("Wann treffen wir uns?", poll=PollSpec(7, "Wann treffen wir uns?", ("Mo", "Di"))),
+    )
+    doc, poll = fake.sent_to(-100600)
+    assert doc.method == "sendDocument" and doc.text == "Protokoll vom Treffen"
+    assert doc.document == ("p.pdf", b"%PDF", "application/pdf")
+    assert poll.method == "sendPoll" and poll.poll["is_anonymous"] is False
+    event = await next_event(hooks)
+    assert event == ("poll_sent", chat, 7, poll.poll["id"])
+    fake.push_poll_answer(poll.poll["id"], 5, [1])
+    kind, poll_id, voter, options = await next_event(hooks)
+    assert (kind, poll_id, voter.ref, options) == (
+        "poll_answer",
+        poll.poll["id"],
+        ChatRef("telegram", "5"),
+        [1],
+    )
+
+
+async def test_added_to_group_introduces_itself_and_removal_reports(connector, fake, hooks) -> None:
+    fake.push_my_chat_member(-100700, "member", title="<b>Netz & Co")
+    event = await next_event(hooks)
+    assert event == ("joined", ChatRef("telegram", "-100700"), "<b>Netz & Co")
+    [welcome] = await fake.wait_for_sent(-100700)
+    assert welcome.text == "Hallo zusammen! Alle Befehle: /hilfe"
+    fake.push_my_chat_member(-100700, "kicked")
+    kind, chat, reason = await next_event(hooks)
+    assert (kind, chat) == ("gone", ChatRef("telegram", "-100700")) and "kicked" in reason
+    fake.push_my_chat_member(55, "kicked", chat_type="private")
+    kind, chat, reason = await next_event(hooks)
+    assert (kind, chat, reason) == ("gone", ChatRef("telegram", "55"), "telegram: bot blocked")
+
+
+async def test_migration_message_moves_chat(connector, fake, hooks) -> None:
+    fake.push_migration(-4712, -1004712)
+    assert await next_event(hooks) == (
+        "moved",
+        ChatRef("telegram", "-4712"),
+        ChatRef("telegram", "-1004712"),
+    )
+
+
+async def test_invalid_token_is_a_config_error(fake, hooks) -> None:
+    settings = TelegramSection(token="123:wrong", base_url=fake.base_url)
+    conn = TelegramConnector(settings, hooks)
+    with pytest.raises(ConfigError, match="rejected the bot token") as info:
+        await conn.start(asyncio.Queue().put)
+    assert "123:wrong" not in str(info.value)
+    assert conn.application is None
+    with pytest.raises(ConfigError, match="no token"):
+        TelegramConnector(TelegramSection(enabled=True), hooks)
+
+
+async def test_unreachable_at_start_retries_in_background(hooks, received) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake = FakeTelegram()
+    gate = asyncio.Event()
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await gate.wait()
+
+    settings = TelegramSection(token=fake.token, base_url=f"http://127.0.0.1:{port}/bot")
+    conn = TelegramConnector(settings, hooks, poll_timeout=5, sleep=sleep)
+    await conn.start(received.put)  # returns although nothing listens
+    assert not conn.ready.is_set()
+    await fake.start(port=port)
+    try:
+        gate.set()
+        await asyncio.wait_for(conn.ready.wait(), 10)
+        fake.push_command(42, "hilfe")
+        assert (await next_incoming(received)).text == "/hilfe"
+        assert waits == [1.0]
+    finally:
+        await conn.stop()
+        await fake.stop()
+
+
+async def test_webhook_mode(fake, hooks, received) -> None:
+    holder: dict[str, TelegramConnector] = {}
+
+    async def hook(request: web.Request) -> web.Response:
+        status = await holder["c"].handle_webhook(
+            await request.read(), request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        )
+        return web.Response(status=status)
+
+    app = web.Application()
+    app.router.add_post("/telegram", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    settings = TelegramSection(
+        token=fake.token,
+        base_url=fake.base_url,
+        mode="webhook",
+        webhook_url=f"http://127.0.0.1:{port}/telegram",
+        secret_token="s3cret-token",
+    )
+    conn = holder["c"] = TelegramConnector(settings, hooks)
+    try:
+        await conn.start(received.put)
+        assert fake.webhook == {"url": settings.webhook_url, "secret_token": "s3cret-token"}
+        fake.push_command(42, "hilfe")
+        assert (await next_incoming(received)).text == "/hilfe"
+        assert await conn.handle_webhook(b"{}", "wrong") == 403
+        assert await conn.handle_webhook(b"not json", "s3cret-token") == 400
+        assert fake.webhook_deliveries[0][1] == 200
+    finally:
+        await conn.stop()
+        await runner.cleanup()
