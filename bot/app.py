@@ -62,7 +62,7 @@ class App:
 
         SQLite: raises ``leader.AlreadyRunning`` when another process uses the database.
         """
-        lease = leader.lease_for(self.store)
+        lease = leader.lease_for(self.store, self.delivery.worker_id)
         if isinstance(lease, leader.PostgresLease):
             await lease.migrate_exclusively(lambda: migrate.upgrade(self.store))
         else:
@@ -71,7 +71,9 @@ class App:
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
         self.delivery.connectors = {}
-        self.leadership = leader.Leadership(lease, self._lead, self._follow)
+        self.leadership = leader.Leadership(
+            lease, self._lead, self._follow, while_leading=self.delivery.reap
+        )
         if not await self.leadership.start():
             await self._follow()
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))

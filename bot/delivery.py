@@ -124,6 +124,24 @@ class DeliveryWorker:
             log.warning("released %d claimed outbox rows (a send may repeat once)", n)
         return n
 
+    async def reap(self, lease: object) -> int:
+        """Give back rows claimed by processes that died (PostgreSQL: their liveness lock is
+        free), instead of waiting for the lease to lapse. Run by the leader every few seconds."""
+        dead_workers = getattr(lease, "dead_workers", None)
+        if dead_workers is None:
+            return 0
+        with self.store.session() as session:
+            claimants = outbox.claimants(session)
+        dead = await dead_workers([w for w in claimants if w != self.worker_id])
+        released = 0
+        for worker in dead:
+            with self.store.session() as session:
+                released += outbox.release_claims(session, worker)
+            log.warning("released rows of a dead process worker=%s", worker)
+        if released:
+            self.wake()
+        return released
+
     # -- sending --------------------------------------------------------------------------
     def _spawn(self, row: ClaimedRow) -> None:
         platform = row.chat_ref.split(":", 1)[0]

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 LEADER_KEY = 0x6E65747A626F74  # "netzbot"
 MIGRATION_KEY = LEADER_KEY + 1
+WORKER_NAMESPACE = 0x6E62  # pg_advisory_lock(namespace, crc32(worker id)): "this worker lives"
 POLL_SECONDS = 5.0
 
 
@@ -94,12 +96,21 @@ class SqliteLock:
             self._fd = None
 
 
-class PostgresLease:
-    """``pg_try_advisory_lock`` on a connection of its own, never returned to a pool."""
+def worker_key(worker_id: str) -> int:
+    return zlib.crc32(worker_id.encode()) - 2**31  # a signed int4
 
-    def __init__(self, conninfo: str, key: int = LEADER_KEY) -> None:
+
+class PostgresLease:
+    """``pg_try_advisory_lock`` on a connection of its own, never returned to a pool.
+
+    The same connection also holds a lock named after this process's delivery worker, so any
+    process can tell whether the claimant of an outbox row is still alive (``dead_workers``).
+    """
+
+    def __init__(self, conninfo: str, key: int = LEADER_KEY, worker_id: str | None = None) -> None:
         self.conninfo = conninfo
         self.key = key
+        self.worker_id = worker_id
         self._conn: Any = None
         self.held = False
 
@@ -119,7 +130,27 @@ class PostgresLease:
                 connect_timeout=5,
             )
             self.held = False
+            if self.worker_id:
+                await self._conn.execute(
+                    "SELECT pg_advisory_lock(%s, %s)",
+                    (WORKER_NAMESPACE, worker_key(self.worker_id)),
+                )
         return self._conn
+
+    async def dead_workers(self, workers: list[str]) -> list[str]:
+        """Those of ``workers`` whose process is gone (their liveness lock is free)."""
+        conn = await self._connect()
+        dead = []
+        for worker in workers:
+            if worker == self.worker_id:
+                continue
+            args = (WORKER_NAMESPACE, worker_key(worker))
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s, %s)", args)
+            row = await cur.fetchone()
+            if row and row[0]:
+                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", args)
+                dead.append(worker)
+        return dead
 
     async def migrate_exclusively(self, migrate: Callable[[], None]) -> None:
         """Run migrations while holding a second advisory lock: two processes starting at once
@@ -168,11 +199,11 @@ class PostgresLease:
         await self._drop()
 
 
-def lease_for(store: Store) -> Lease:
+def lease_for(store: Store, worker_id: str | None = None) -> Lease:
     url = store.engine.url
     if url.get_backend_name() == "postgresql":
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresLease(conninfo)
+        return PostgresLease(conninfo, worker_id=worker_id)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return SqliteLock(Path(url.database).resolve())
     return AlwaysLeader()
@@ -188,10 +219,12 @@ class Leadership:
         on_elected: Callable[[], Awaitable[None]],
         on_lost: Callable[[], Awaitable[None]],
         poll_every: float = POLL_SECONDS,
+        while_leading: Callable[[Lease], Awaitable[object]] | None = None,
     ) -> None:
         self.lease = lease
         self.on_elected = on_elected
         self.on_lost = on_lost
+        self.while_leading = while_leading
         self.poll_every = poll_every
         self.is_leader = False
         self._task: asyncio.Task[None] | None = None
@@ -212,6 +245,8 @@ class Leadership:
             self.is_leader = True
             log.info("leadership taken: this process receives messages and runs jobs")
             await self.on_elected()
+        if self.is_leader and self.while_leading is not None:
+            await self.while_leading(self.lease)
 
     async def _loop(self) -> None:
         while True:

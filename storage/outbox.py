@@ -265,11 +265,12 @@ def claim_ready(
 
 
 def mark_sent_many(session: Session, ids: list[int], now: datetime) -> None:
+    """Final state. ``claimed_by`` stays: it records which process sent the row."""
     if ids:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(status=SENT, sent_at=now, claimed_by=None, claimed_until=None, last_error=None)
+            .values(status=SENT, sent_at=now, claimed_until=None, last_error=None)
         )
 
 
@@ -283,6 +284,16 @@ def release_claims(session: Session, worker: str | None = None) -> int:
         stmt = stmt.where(OutboxMessage.claimed_by == worker)
     result = session.execute(stmt.values(status=PENDING, claimed_by=None, claimed_until=None))
     return result.rowcount or 0
+
+
+def claimants(session: Session) -> list[str]:
+    """Workers that hold claimed rows right now."""
+    stmt = (
+        select(OutboxMessage.claimed_by)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by.is_not(None))
+        .distinct()
+    )
+    return [w for w in session.scalars(stmt) if w]
 
 
 def record_attempt(

@@ -77,7 +77,9 @@ async def test_hilfe_in_private_chat_german_and_english(app: App, fake: FakeTele
     assert text("en", "core.help.header") in reply.text
 
 
-async def test_group_command_with_botname_and_commands_for_other_bots(app: App, fake: FakeTelegram) -> None:
+async def test_group_command_with_botname_and_commands_for_other_bots(
+    app: App, fake: FakeTelegram
+) -> None:
     group = -100200
     fake.push_command(group, "hilfe", mention="anderer_bot", chat_type="supergroup", user_id=5)
     fake.push_command(group, "hilfe", chat_type="supergroup", user_id=5)  # /hilfe@netzbot_test_bot
@@ -118,7 +120,9 @@ async def test_menus_in_both_languages_and_admin_scope(app: App, fake: FakeTeleg
         members = [name for name, _, admin in menu if not admin]
         everyone = [name for name, _, _ in menu]
         assert [c["command"] for c in fake.commands_for("default", lang)] == members
-        assert [c["command"] for c in fake.commands_for("all_chat_administrators", lang)] == everyone
+        assert [
+            c["command"] for c in fake.commands_for("all_chat_administrators", lang)
+        ] == everyone
     assert "hilfe" in [c["command"] for c in fake.commands_for("default", "de")]
     assert "help" in [c["command"] for c in fake.commands_for("default", "en")]
     assert fake.commands_for("default", "") == fake.commands_for("default", "de")
@@ -155,7 +159,9 @@ async def test_blocked_bot_deactivates_the_chat(app: App, fake: FakeTelegram) ->
     assert fake.sent_to(42) == []
 
 
-async def test_removed_from_group_deactivates_and_added_introduces(app: App, fake: FakeTelegram) -> None:
+async def test_removed_from_group_deactivates_and_added_introduces(
+    app: App, fake: FakeTelegram
+) -> None:
     group = -100400
     fake.push_my_chat_member(group, "member", title="Rathaus-Netz")
     [welcome] = await fake.wait_for_sent(group)
@@ -197,7 +203,13 @@ async def test_hostile_text_is_escaped_and_shown_literally(app: App, fake: FakeT
     title = '<b>Netz & "Rathaus" </i>'
     fake.push_my_chat_member(-100500, "member", title=title)
     await fake.wait_for_sent(-100500)
-    app.enqueue(Outgoing(ref(-100500), f"Neu im Feed: {title.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}", "e2e:hostile"))
+    app.enqueue(
+        Outgoing(
+            ref(-100500),
+            f"Neu im Feed: {title.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}",
+            "e2e:hostile",
+        )
+    )
     *_, news = await fake.wait_for_sent(-100500, 2, timeout=15)
     assert news.text == f"Neu im Feed: {title.strip()}"
 
@@ -221,7 +233,9 @@ base_url = "{fake.base_url}"
     return path
 
 
-async def test_netzbot_run_with_a_bad_token_exits_2_without_traceback(fake: FakeTelegram, tmp_path: Path) -> None:
+async def test_netzbot_run_with_a_bad_token_exits_2_without_traceback(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
     config = write_config(tmp_path, fake, "123:not-the-token")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run",
