@@ -209,21 +209,19 @@ def claim_ready(
     if not platforms or limit <= 0:
         return []
     o = OutboxMessage
+    claimable = (
+        or_(
+            and_(o.status == PENDING, o.not_before <= now),
+            and_(o.status == SENDING, o.claimed_until < now),
+        ),
+        _head_of_line(now),
+    )
     stmt = (
         select(o.id, o.chat_ref, o.text, o.payload, o.attempts)
-        .where(
-            or_(
-                and_(o.status == PENDING, o.not_before <= now),
-                and_(o.status == SENDING, o.claimed_until < now),
-            ),
-            or_(*(o.chat_ref.startswith(f"{p}:") for p in platforms)),
-            _head_of_line(now),
-        )
+        .where(*claimable, or_(*(o.chat_ref.startswith(f"{p}:") for p in platforms)))
         .order_by(o.not_before, o.id)
         .limit(candidates or limit * 4)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=o)
     rows = session.execute(stmt).all()
     if not rows:
         return []
@@ -242,6 +240,21 @@ def claim_ready(
         elif accept is None or accept(r.chat_ref):
             seen.add(r.chat_ref)
             chosen.append(ClaimedRow(r.id, r.chat_ref, r.text, r.payload, r.attempts + 1))
+    if session.get_bind().dialect.name == "postgresql" and (chosen or dead):
+        # Lock only what we take, skipping rows another process is claiming right now; the
+        # conditions are checked again, so a row claimed since the read above drops out.
+        lock = (
+            select(o.id, o.attempts)
+            .where(o.id.in_([c.id for c in chosen] + dead), *claimable)
+            .with_for_update(skip_locked=True, of=o)
+        )
+        locked = {row.id: row.attempts for row in session.execute(lock)}
+        chosen = [
+            ClaimedRow(c.id, c.chat_ref, c.text, c.payload, locked[c.id] + 1)
+            for c in chosen
+            if c.id in locked
+        ]
+        dead = [d for d in dead if d in locked]
     if dead:
         session.execute(
             update(o)
