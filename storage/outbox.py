@@ -280,9 +280,10 @@ def claim_ready(
 def mark_sent_many(session: Session, ids: list[int], now: datetime) -> None:
     """Final state. ``claimed_by`` stays: it records which process sent the row."""
     if ids:
+        table = OutboxMessage.__table__  # Core: no ORM session bookkeeping on the hot path
         session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            update(table)
+            .where(table.c.id.in_(ids))
             .values(status=SENT, sent_at=now, claimed_until=None, last_error=None)
         )
 
