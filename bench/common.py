@@ -73,9 +73,7 @@ class TelegramFakeProcess:
         self.proc.wait(10)
 
 
-def write_config(
-    directory: Path, db_url: str, base_url: str, rate: float, extra: str = ""
-) -> Path:
+def write_config(directory: Path, db_url: str, base_url: str, rate: float, extra: str = "") -> Path:
     path = directory / "netzbot.toml"
     path.write_text(
         f"""

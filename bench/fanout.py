@@ -43,14 +43,18 @@ def enqueue(db_url: str, chats: int, per_chat: int) -> None:
             for c in range(chats):
                 chat = ChatRef("telegram", str(100_000 + c))
                 text = f"Erinnerung c{c}#{seq}: <b>Plenum</b> morgen, 18:00 Uhr"
-                outbox.enqueue(session, Outgoing(chat, text, f"bench:{c}:{seq}", kind="reminder"), now)
+                outbox.enqueue(
+                    session, Outgoing(chat, text, f"bench:{c}:{seq}", kind="reminder"), now
+                )
     store.dispose()
 
 
-def bursts_of_429(fake: TelegramFakeProcess, stop: threading.Event) -> None:
-    """Every 1.5 s the next 25 sends are answered 429 with retry_after 1."""
-    while not stop.wait(1.5):
-        fake.call("/_fake/fail", {"count": 25, "kind": "429", "retry_after": 1})
+def bursts_of_429(fake: TelegramFakeProcess, stop: threading.Event, bursts: int) -> None:
+    """``bursts`` times, 2 s apart: the next 20 sends are answered 429 with retry_after 2."""
+    for _ in range(bursts):
+        if stop.wait(2.0):
+            return
+        fake.call("/_fake/fail", {"count": 20, "kind": "429", "retry_after": 2})
 
 
 def main() -> None:
@@ -59,6 +63,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=300.0, help="overall limit, msg/s (300)")
     p.add_argument("--per-chat", type=int, default=1, help="messages per private chat (1)")
     p.add_argument("--faults", action="store_true", help="10 %% 502 and bursts of 429")
+    p.add_argument("--bursts", type=int, default=3, help="429 bursts with --faults (3)")
     p.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     p.add_argument("--concurrency", type=int, help="NETZBOT_DELIVERY_CONCURRENCY for netzbot")
     p.add_argument("--timeout", type=float, default=300.0)
@@ -70,7 +75,9 @@ def main() -> None:
     total = chats * args.per_chat
     fake = TelegramFakeProcess("--max-messages-per-second", str(args.rate))
     env = {"NETZBOT_DELIVERY_CONCURRENCY": str(args.concurrency)} if args.concurrency else {}
-    bot = NetzbotProcess(write_config(work, db_url, fake.base_url, args.rate), work / "bot.log", env)
+    bot = NetzbotProcess(
+        write_config(work, db_url, fake.base_url, args.rate), work / "bot.log", env
+    )
     stop_bursts = threading.Event()
     try:
         ready_after = bot.wait_log("ready platforms=")
@@ -82,7 +89,9 @@ def main() -> None:
         enqueue(db_url, chats, args.per_chat)
         enqueued_at = time.monotonic()
         if args.faults:
-            threading.Thread(target=bursts_of_429, args=(fake, stop_bursts), daemon=True).start()
+            threading.Thread(
+                target=bursts_of_429, args=(fake, stop_bursts, args.bursts), daemon=True
+            ).start()
         got: list[dict] = []
         deadline = time.monotonic() + args.timeout
         seen: set[tuple[int, int]] = set()
@@ -90,7 +99,9 @@ def main() -> None:
             time.sleep(0.2)
             new = fake.sent(since + len(got))
             got += new
-            seen |= {(int(m.group(1)), int(m.group(2))) for s in new if (m := TEXT.search(s["text"]))}
+            seen |= {
+                (int(m.group(1)), int(m.group(2))) for s in new if (m := TEXT.search(s["text"]))
+            }
         done_at = time.monotonic()
         stop_bursts.set()
         cpu1 = cpu_seconds(bot.pid)
@@ -115,11 +126,15 @@ def main() -> None:
     faults = stats["faults"] - base_stats["faults"]
     cpu = cpu1 - cpu0
     print(f"fan-out: {total} messages to {chats} private chats, limit {args.rate:g}/s"
-          f"{' with faults (10% 502, 429 bursts)' if args.faults else ''}")  # fmt: skip
+          f"{f' with faults (10% 502, {args.bursts} bursts of 20x 429)' if args.faults else ''}")  # fmt: skip
     print(f"  netzbot ready after        {ready_after:.2f} s")
-    print(f"  first to last send         {actual:.2f} s (ideal {ideal:.2f} s, {actual / ideal:.1%})")
+    print(
+        f"  first to last send         {actual:.2f} s (ideal {ideal:.2f} s, {actual / ideal:.1%})"
+    )
     print(f"  enqueue to last send       {done_at - enqueued_at:.2f} s (incl. up to 1 s poll)")
-    print(f"  requests / 429 answered    {requests} / {too_many} ({too_many / max(1, requests):.2%})")
+    print(
+        f"  requests / 429 answered    {requests} / {too_many} ({too_many / max(1, requests):.2%})"
+    )
     print(f"  injected faults            {faults}")
     print(f"  delivered / lost / repeated {len(seen)} / {total - len(seen)} / {repeated}")
     print(f"  chats out of order         {out_of_order}")
