@@ -72,7 +72,11 @@ class App:
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
         self.delivery.connectors = {}
         self.leadership = leader.Leadership(
-            lease, self._lead, self._follow, while_leading=self.delivery.reap
+            lease,
+            self._lead,
+            self._follow,
+            poll_every=leader.POLL_SECONDS,
+            while_leading=self.delivery.reap,
         )
         if not await self.leadership.start():
             await self._follow()

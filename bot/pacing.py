@@ -43,7 +43,7 @@ class TokenBucket:
         now = self.clock()
         self._refill(now)
         wait = max(0.0, self.paused_until - now)
-        if self.tokens < 1.0:
+        if self.tokens < 1.0 - 1e-9:  # float dust must not cost a wake-up
             wait = max(wait, (1.0 - self.tokens) / self.rate)
         return wait
 

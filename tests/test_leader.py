@@ -150,3 +150,38 @@ async def test_two_processes_on_postgres_send_once_and_fail_over(
     assert len(per_chat) == 320
     assert sum(n - 1 for n in per_chat.values()) <= 8  # only what A had in flight at the kill
     assert "leader=False" in b.text() and "leadership taken" in b.text()
+
+
+@pytest.mark.postgres
+async def test_only_the_leader_app_receives_and_runs_jobs(pg_url: str, monkeypatch) -> None:
+    from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+
+    from bot import leader
+    from bot.app import App
+    from bot.config import Config
+    from tests.support import RecordingConnector
+
+    monkeypatch.setattr(leader, "POLL_SECONDS", 0.05)
+    apps = []
+    for _ in range(2):
+        connector = RecordingConnector(platform="telegram")
+        apps.append(App(Config(), store=Store(pg_url), connectors=[connector], run_jobs=True))
+    a, b = apps
+    await a.start()
+    await b.start()
+    try:
+        assert a.leadership.is_leader and not b.leadership.is_leader
+        assert hasattr(a.connectors["telegram"], "on_message")  # started: receiving
+        assert not hasattr(b.connectors["telegram"], "on_message")
+        assert a.scheduler.state == STATE_RUNNING and not b.scheduler.running
+        assert "telegram" in a.delivery.connectors and b.delivery.connectors == {}
+
+        await a.leadership.lease._conn.close()  # a's database connection dies
+        while not b.leadership.is_leader or a.leadership.is_leader:
+            await asyncio.sleep(0.01)
+        assert hasattr(b.connectors["telegram"], "on_message")
+        assert b.scheduler.state == STATE_RUNNING and a.scheduler.state == STATE_PAUSED
+        assert a._receiving == set() and "telegram" not in a.delivery.connectors
+    finally:
+        await a.stop()
+        await b.stop()
