@@ -47,7 +47,7 @@ LEASE = timedelta(seconds=60)
 # is a knob for benchmarks, not configuration.
 DEFAULT_CONCURRENCY = int(os.environ.get("NETZBOT_DELIVERY_CONCURRENCY", "4"))
 MARK_WINDOW = 0.015  # seconds a sent row may wait to be marked with others (crash: repeated)
-DEFAULT_PREFETCH = 64  # rows claimed ahead (per platform at most ~2 s of its rate)
+DEFAULT_PREFETCH = 128  # rows claimed ahead (per platform at most ~2 s of its rate)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -201,18 +201,33 @@ class DeliveryWorker:
         self._to_mark.append(row.id)
         self._marked.set()
 
+    def _write_sent(self, ids: list[int], now: datetime) -> None:
+        with self.store.session() as session:
+            outbox.mark_sent_many(session, ids, now)
+
     def flush_marks(self) -> int:
         """Mark everything sent since the last flush, in one transaction."""
         if not self._to_mark:
             return 0
         ids, self._to_mark = self._to_mark, []
         try:
-            with self.store.session() as session:
-                outbox.mark_sent_many(session, ids, self.clock.now())
+            self._write_sent(ids, self.clock.now())
         except Exception:
             self._to_mark[:0] = ids
             raise
         return len(ids)
+
+    async def _flush_in_thread(self) -> None:
+        """As ``flush_marks``, but the commit (an fsync on PostgreSQL) runs beside the loop, so
+        sends go on meanwhile."""
+        if not self._to_mark:
+            return
+        ids, self._to_mark = self._to_mark, []
+        try:
+            await asyncio.to_thread(self._write_sent, ids, self.clock.now())
+        except Exception:
+            self._to_mark[:0] = ids
+            raise
 
     async def _marker(self) -> None:
         """Marks sent rows in batches: one commit costs about as much as a send, so the rows
@@ -222,7 +237,7 @@ class DeliveryWorker:
             await asyncio.sleep(MARK_WINDOW)
             self._marked.clear()
             try:
-                self.flush_marks()
+                await self._flush_in_thread()
             except Exception:
                 log.exception("marking sent rows failed; retrying")
                 await asyncio.sleep(1.0)
@@ -307,8 +322,10 @@ class DeliveryWorker:
         self.flush_marks()
         return len(rows)
 
-    def _fill(self) -> int:
-        """Claim rows for every platform that has room; returns how many were claimed."""
+    async def _fill(self) -> int:
+        """Claim rows for every platform that has room; returns how many were claimed.
+
+        The claim transaction runs in a thread: sends in flight go on while it waits."""
         claimed = 0
         queued = Counter(self._tasks.values())
         for platform in list(self.connectors):
@@ -319,7 +336,7 @@ class DeliveryWorker:
             free = cap - queued[platform]
             if free <= 0 or (queued[platform] and free < max(1, cap // 2)):
                 continue
-            for row in self._claim(platform, free, only_ready=True):
+            for row in await asyncio.to_thread(self._claim, platform, free, True):
                 self._spawn(row)
                 claimed += 1
         return claimed
@@ -333,7 +350,7 @@ class DeliveryWorker:
                 self._room.clear()
                 self._next_ready = float("inf")
                 try:
-                    self._fill()
+                    await self._fill()
                 except Exception:
                     log.exception("claiming outbox rows failed")
                 timeout = min(poll_every, max(0.01, self._next_ready))

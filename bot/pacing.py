@@ -39,12 +39,13 @@ class TokenBucket:
         self.updated = now
 
     def delay(self) -> float:
-        """Seconds until a token is available (0 if one is)."""
+        """Seconds until a token is available (0 if one is). Changes nothing, so the claim
+        (which runs in a thread) may ask."""
         now = self.clock()
-        self._refill(now)
+        tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         wait = max(0.0, self.paused_until - now)
-        if self.tokens < 1.0 - 1e-9:  # float dust must not cost a wake-up
-            wait = max(wait, (1.0 - self.tokens) / self.rate)
+        if tokens < 1.0 - 1e-9:  # float dust must not cost a wake-up
+            wait = max(wait, (1.0 - tokens) / self.rate)
         return wait
 
     def take(self) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -168,23 +168,44 @@ class ClaimedRow:
     attempts: int  # including this one
 
 
-def _head_of_line(now: datetime):
-    """No earlier row of the same chat is in flight or waiting (for its time or a retry).
+def _due_heads(now: datetime, platforms: list[str], limit: int):
+    """The first row of each chat's line, if it may go out now, oldest first.
 
-    Rows scheduled for later (never tried, ``not_before`` in the future) do not block: a
-    reminder queued for tomorrow must not hold back today's news.
+    A chat's line is its unfinished rows in id order; rows scheduled for later (never tried,
+    ``not_before`` in the future) stand aside: a reminder queued for tomorrow must not hold
+    back today's news, but a row waiting for a retry holds back every later row of its chat.
+    One ranked scan (``row_number() over (partition by chat_ref)``) rather than a correlated
+    NOT EXISTS, whose PostgreSQL plan turns quadratic while the table statistics lag behind
+    a fan-out that was just enqueued.
     """
-    earlier = OutboxMessage.__table__.alias("earlier")
-    return ~exists().where(
-        earlier.c.chat_ref == OutboxMessage.chat_ref,
-        earlier.c.id < OutboxMessage.id,
-        or_(
-            earlier.c.status == SENDING,
-            and_(
-                earlier.c.status == PENDING,
-                or_(earlier.c.attempts > 0, earlier.c.not_before <= now),
+    o = OutboxMessage
+    ranked = (
+        select(
+            o.id,
+            o.chat_ref,
+            o.status,
+            o.not_before,
+            o.claimed_until,
+            func.row_number().over(partition_by=o.chat_ref, order_by=o.id).label("place"),
+        )
+        .where(
+            o.status.in_((PENDING, SENDING)),
+            or_(o.status == SENDING, o.attempts > 0, o.not_before <= now),
+            or_(*(o.chat_ref.startswith(f"{p}:") for p in platforms)),
+        )
+        .subquery()
+    )
+    return (
+        select(ranked.c.id, ranked.c.chat_ref)
+        .where(
+            ranked.c.place == 1,
+            or_(
+                and_(ranked.c.status == PENDING, ranked.c.not_before <= now),
+                and_(ranked.c.status == SENDING, ranked.c.claimed_until < now),
             ),
-        ),
+        )
+        .order_by(ranked.c.not_before, ranked.c.id)
+        .limit(limit)
     )
 
 
@@ -199,62 +220,50 @@ def claim_ready(
     accept: Callable[[str], bool] | None = None,
     candidates: int | None = None,
 ) -> list[ClaimedRow]:
-    """Claim up to ``limit`` due rows, at most one per chat (the oldest unfinished one).
+    """Claim up to ``limit`` due rows, at most one per chat (the first of its line).
 
     ``accept(chat_ref)`` lets the caller skip chats it cannot send to right now (pacing). On
-    PostgreSQL the candidates are locked with ``FOR UPDATE SKIP LOCKED``, so processes never
+    PostgreSQL the rows taken are locked with ``FOR UPDATE SKIP LOCKED``, so processes never
     claim the same row; rows of inactive chats are cancelled on the way. Runs in the caller's
     (short) transaction: commit it before sending anything.
     """
     if not platforms or limit <= 0:
         return []
     o = OutboxMessage
-    claimable = (
+    heads = session.execute(_due_heads(now, platforms, candidates or limit * 4)).all()
+    if not heads:
+        return []
+    refs = {h.chat_ref for h in heads}
+    inactive = set(
+        session.scalars(select(Chat.ref).where(Chat.ref.in_(refs), Chat.active == False))  # noqa: E712
+    )
+    take: list[tuple[int, str]] = []
+    dead: list[int] = []
+    for h in heads:
+        if h.chat_ref in inactive:
+            dead.append(h.id)
+        elif len(take) < limit and (accept is None or accept(h.chat_ref)):
+            take.append((h.id, h.chat_ref))
+    if not take and not dead:
+        return []
+    # Fetch (and on PostgreSQL lock) only what we take. The conditions are checked again on
+    # the locked rows, so a row another process claimed since the read above drops out.
+    fetch = select(o.id, o.text, o.payload, o.attempts).where(
+        o.id.in_([i for i, _ in take] + dead),
         or_(
             and_(o.status == PENDING, o.not_before <= now),
             and_(o.status == SENDING, o.claimed_until < now),
         ),
-        _head_of_line(now),
     )
-    stmt = (
-        select(o.id, o.chat_ref, o.text, o.payload, o.attempts)
-        .where(*claimable, or_(*(o.chat_ref.startswith(f"{p}:") for p in platforms)))
-        .order_by(o.not_before, o.id)
-        .limit(candidates or limit * 4)
-    )
-    rows = session.execute(stmt).all()
-    if not rows:
-        return []
-    refs = {r.chat_ref for r in rows}
-    inactive = set(
-        session.scalars(select(Chat.ref).where(Chat.ref.in_(refs), Chat.active == False))  # noqa: E712
-    )
-    chosen: list[ClaimedRow] = []
-    dead: list[int] = []
-    seen: set[str] = set()
-    for r in rows:
-        if r.chat_ref in inactive:
-            dead.append(r.id)
-        elif r.chat_ref in seen or len(chosen) >= limit:
-            continue
-        elif accept is None or accept(r.chat_ref):
-            seen.add(r.chat_ref)
-            chosen.append(ClaimedRow(r.id, r.chat_ref, r.text, r.payload, r.attempts + 1))
-    if session.get_bind().dialect.name == "postgresql" and (chosen or dead):
-        # Lock only what we take, skipping rows another process is claiming right now; the
-        # conditions are checked again, so a row claimed since the read above drops out.
-        lock = (
-            select(o.id, o.attempts)
-            .where(o.id.in_([c.id for c in chosen] + dead), *claimable)
-            .with_for_update(skip_locked=True, of=o)
-        )
-        locked = {row.id: row.attempts for row in session.execute(lock)}
-        chosen = [
-            ClaimedRow(c.id, c.chat_ref, c.text, c.payload, locked[c.id] + 1)
-            for c in chosen
-            if c.id in locked
-        ]
-        dead = [d for d in dead if d in locked]
+    if session.get_bind().dialect.name == "postgresql":
+        fetch = fetch.with_for_update(skip_locked=True, of=o)
+    got = {row.id: row for row in session.execute(fetch)}
+    chosen = [
+        ClaimedRow(i, ref, got[i].text, got[i].payload, got[i].attempts + 1)
+        for i, ref in take
+        if i in got
+    ]
+    dead = [d for d in dead if d in got]
     if dead:
         session.execute(
             update(o)

@@ -30,7 +30,7 @@ def test_bucket_allows_its_burst_then_its_rate() -> None:
     assert not bucket.idle
     clock.t += 10  # idle: refills to the burst, not beyond
     assert bucket.delay() == 0
-    assert bucket.tokens == 3 and bucket.idle
+    assert bucket.idle and bucket.tokens == 3
 
 
 def test_pause_holds_every_token_until_retry_after() -> None:
