@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 
@@ -30,6 +31,11 @@ async def test_kill_mid_fan_out_loses_nothing_and_repeats_only_in_flight(tmp_pat
         second = await NetzbotProcess(config, tmp_path / "second.log").start()
         try:
             await fake.wait_for(lambda: len({s.chat_id for s in fake.sent}) >= N, timeout=60)
+            # rows that were in flight at the kill go out again after the restart
+            deadline = asyncio.get_running_loop().time() + 60
+            while outbox_counts(db_url) != {"sent": N}:
+                assert asyncio.get_running_loop().time() < deadline, outbox_counts(db_url)
+                await asyncio.sleep(0.05)
         finally:
             assert await second.stop() == 0, second.text()
 
