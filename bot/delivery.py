@@ -51,8 +51,9 @@ DEFAULT_PREFETCH = 128  # rows claimed ahead (per platform at most ~2 s of its r
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at one hour."""
-    base = min(3600.0, 5.0 * 2 ** max(0, attempts - 1))
+    """Exponential backoff with ±20 % jitter: ~2 s, 4 s, 8 s … capped at one hour (12 attempts
+    span about two hours)."""
+    base = min(3600.0, 2.0 * 2 ** max(0, attempts - 1))
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
