@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import commands, i18n, leader, router
+from bot import commands, i18n, leader, metrics, router
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
@@ -43,6 +44,9 @@ class App:
         self.store = store or Store(config.storage.url)
         self.connectors: dict[str, Connector] = {c.platform: c for c in connectors or []}
         self.services = SimpleNamespace(app=self, bot_usernames={})
+        for name, module in sorted(sys.modules.items()):  # capabilities answering app hooks
+            if name.startswith("handlers.") and hasattr(module, "install_services"):
+                module.install_services(self)  # e.g. handlers/polls.py: poll_sent, poll_answer
         self.delivery = DeliveryWorker(self.store, self.connectors, self.clock, config)
         self.scheduler = AsyncIOScheduler(timezone=config.tz)
         self.run_jobs = run_jobs
@@ -51,6 +55,7 @@ class App:
         self.leadership: leader.Leadership | None = None
         self._receiving: set[str] = set()  # platforms whose connectors this process started
         self.started = False
+        self.http: Any = None  # bot.http_server.HttpServer when [http] listen is set
 
     def add_connector(self, connector: Connector) -> None:
         self.connectors[connector.platform] = connector
@@ -70,6 +75,11 @@ class App:
             migrate.upgrade(self.store)
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
+        if self.config.http.listen:  # before the connectors: a webhook may post at once
+            from bot.http_server import HttpServer
+
+            self.http = HttpServer(self)
+            await self.http.start()
         self.delivery.connectors = {}
         self.leadership = leader.Leadership(
             lease,
@@ -136,6 +146,8 @@ class App:
                 await connector.stop()
             except Exception:
                 log.exception("connector stop failed platform=%s", connector.platform)
+        if self.http is not None:
+            await self.http.stop()
         self._receiving.clear()
         if self.leadership is not None:
             await self.leadership.stop()
@@ -144,6 +156,7 @@ class App:
 
     def _callback(self, connector: Connector):
         async def on_message(incoming: Incoming) -> None:
+            metrics.message_received(incoming.platform, self.clock.now())
             await self.handle(incoming, connector)
 
         return on_message
@@ -199,6 +212,7 @@ class App:
         for attempt in range(1, REPLY_ATTEMPTS + 1):
             try:
                 await connector.send(chat, reply)
+                metrics.reply_sent(chat.platform)
                 return
             except TransientError as exc:
                 wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt

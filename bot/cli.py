@@ -26,6 +26,7 @@ def _load_extensions() -> None:
     """Capabilities register extra verbs when their modules are imported."""
     import handlers  # noqa: F401
     import jobs
+    from bot import backup, doctor, opml  # noqa: F401 - operations verbs
 
     for mod in pkgutil.iter_modules(jobs.__path__):
         if not mod.name.startswith("_"):
@@ -165,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb in VERBS:
             return VERBS[args.verb].run(args)
         config = load_config(args.config)
-        from bot.logs import setup_logging
+        from bot.logs import secrets_of, setup_logging
 
         quiet = args.verb == "console"
-        setup_logging("WARNING" if quiet else config.logging.level, config.logging.format)
+        level = "WARNING" if quiet else config.logging.level
+        setup_logging(level, config.logging.format, secrets_of(config))
         if args.verb == "console":
             return asyncio.run(run_console(config, args.demo, sys.stdin, sys.stdout))
         if args.verb == "run":

@@ -80,6 +80,14 @@ class TelegramSection(Section):
     max_messages_per_second: float = Field(30.0, gt=0)
     group_messages_per_minute: float = Field(20.0, gt=0)
     private_messages_per_second: float = Field(1.0, gt=0)
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+
+    @validator("base_url", "base_file_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
 
     @property
     def active(self) -> bool:
@@ -93,6 +101,22 @@ class SignalSection(Section):
     auth_user: str | None = None
     auth_password: SecretStr | None = None
     max_messages_per_second: float = Field(1.0, gt=0)
+    # After a 429 ("rate limit") pause all Signal sending this long, then retry.
+    rate_limit_pause: Duration = timedelta(minutes=5)
+
+    @validator("service")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or ":" not in value):
+            raise ValueError("write host:port without a scheme, e.g. '127.0.0.1:8080'")
+        return value
+
+    @validator("phone_number")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("+") and value[1:].isdigit()):
+            raise ValueError("the bot's number in international form, e.g. '+4915123456789'")
+        return value
 
     @property
     def active(self) -> bool:
@@ -109,6 +133,20 @@ class NewsSection(Section):
     digest_weekday: Literal["mo", "di", "mi", "do", "fr", "sa", "so"] | None = None
     timeout: Duration = timedelta(seconds=20)
     allow_private_addresses: bool = False
+    # exceptions to the refusal of internal addresses, e.g. ["10.1.2.0/24"] for an intranet host
+    allowed_networks: list[str] = Field(default_factory=list)
+
+    @validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not a network; write e.g. '10.1.2.0/24'") from exc
+        return value
 
     @validator("poll_interval")
     @classmethod
@@ -124,9 +162,40 @@ class RemindersSection(Section):
     )
 
 
+class QuestionsSection(Section):
+    """Questions for the next meeting (``/frage``) and the agenda post before each meeting."""
+
+    agenda_before: Duration = timedelta(days=1)  # post the top questions this long before
+    agenda_top: int = Field(5, ge=1, le=20)  # how many questions the agenda post lists
+    max_length: int = Field(500, ge=20, le=4000)  # longest question accepted
+    agenda_chats: list[ChatRefStr] = Field(default_factory=list)  # empty: every active group
+
+    @validator("agenda_before")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("agenda_before must be positive, e.g. '1d' or '3h'")
+        return value
+
+
 class HttpSection(Section):
+    """``listen = "127.0.0.1:8080"`` starts /healthz, /metrics, /kalender.ics (and the Telegram
+    webhook) in ``netzbot run``. ``public_url`` is how the world reaches it (behind a proxy)."""
+
     listen: str | None = None
     public_url: str | None = None
+
+    @validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(
+                "use 'host:port', e.g. '127.0.0.1:8080' (in a container '0.0.0.0:8080')"
+            )
+        return value
 
 
 class FeedEntry(Section):
@@ -136,6 +205,14 @@ class FeedEntry(Section):
     mode: Literal["immediate", "digest"] = "immediate"
     keywords: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+
+    @validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.lower().startswith(("http://", "https://")) or len(value) < 11:
+            raise ValueError("a feed URL starts with http:// or https://")
+        return value
 
 
 class CalendarEntry(Section):
@@ -156,6 +233,7 @@ class Config(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NETZBOT_",
         env_nested_delimiter="__",
+        env_ignore_empty=True,  # compose passes unset secrets as "": that means "not set"
         extra="forbid",
         validate_default=True,
     )
@@ -166,6 +244,7 @@ class Config(BaseSettings):
     signal: SignalSection = Field(default_factory=SignalSection)
     news: NewsSection = Field(default_factory=NewsSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
+    questions: QuestionsSection = Field(default_factory=QuestionsSection)
     http: HttpSection = Field(default_factory=HttpSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
     feeds: list[FeedEntry] = Field(default_factory=list)

@@ -1,11 +1,20 @@
 """Logging set-up: one line per event, as text (key=value) or JSON. Secrets are never passed to
-log calls; message bodies of private chats are not logged at INFO."""
+log calls; message bodies of private chats are not logged at INFO.
+
+Libraries are less careful (python-telegram-bot logs its Bot API URL, token included, at DEBUG),
+so every formatted line also passes through a redactor that replaces the configured secrets.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,14 +30,48 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
-def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
+class RedactingFormatter(logging.Formatter):
+    """Formats with ``inner``, then replaces every secret (message, exception, stack) by ***."""
+
+    def __init__(self, inner: logging.Formatter, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.inner.format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def secrets_of(config: Config) -> list[str]:
+    """The values that must never appear in a log line."""
+    from sqlalchemy.engine import make_url
+
+    found: list[str] = []
+    for value in (config.telegram.token, config.telegram.secret_token, config.signal.auth_password):
+        if value is not None:
+            found.append(value.get_secret_value())
+    if config.telegram.token is not None:  # "<bot id>:<secret>": the secret part alone, too
+        found.append(config.telegram.token.get_secret_value().partition(":")[2])
+    try:
+        password = make_url(config.storage.url).password
+    except Exception:
+        password = None
+    if password:
+        found.append(str(password))
+    return found
+
+
+def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    formatter: logging.Formatter
     if fmt == "json":
-        handler.setFormatter(JsonFormatter())
+        formatter = JsonFormatter()
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-        )
+        formatter = logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    handler.setFormatter(RedactingFormatter(formatter, secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -390,3 +390,13 @@ async def test_standalone_process_serves_api_and_control() -> None:
         await proc.wait()
     assert [s["text"] for s in sent] == ["hi"]
     assert stats["pending_updates"] == 1 and stats["sent"] == 1
+
+
+async def test_faults_can_target_one_method(bot: Bot, fake: FakeTelegram) -> None:
+    from telegram.error import NetworkError
+
+    fake.fail_next(1, "502", method="getUpdates")
+    await bot.send_message(42, "sends are not affected")
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.get_updates(timeout=0)
+    assert await bot.get_updates(timeout=0) == ()

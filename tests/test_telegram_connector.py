@@ -173,11 +173,16 @@ async def test_admin_check_uses_get_chat_member_with_cache(connector, fake, cloc
     calls = lambda: sum(1 for name, _ in fake.calls if name == "getchatmember")  # noqa: E731
     assert calls() == 3
     fake.set_admins(-100400, [8])
-    assert await connector.is_chat_admin(chat, person(8)) is False  # cached
+    assert await connector.is_chat_admin(chat, person(8)) is False  # "no" is cached briefly
+    assert await connector.is_chat_admin(chat, person(7)) is True  # "yes" for a minute
     assert calls() == 3
-    clock.now += 61
-    assert await connector.is_chat_admin(chat, person(8)) is True
+    clock.now += 6
+    assert await connector.is_chat_admin(chat, person(8)) is True  # the promotion counts
+    assert await connector.is_chat_admin(chat, person(7)) is True  # still cached
     assert calls() == 4
+    clock.now += 55
+    assert await connector.is_chat_admin(chat, person(7)) is False  # demotion after the minute
+    assert calls() == 5
     assert await connector.is_chat_admin(chat, ChatRef("signal", "+49151")) is False
 
 
@@ -320,6 +325,11 @@ async def test_migration_message_moves_chat(connector, fake, hooks) -> None:
         ChatRef("telegram", "-4712"),
         ChatRef("telegram", "-1004712"),
     )
+    fake.push_my_chat_member(-1004712, "member", old_status="left")  # no second welcome there
+    fake.push_my_chat_member(-100713, "member", old_status="left")
+    assert (await next_event(hooks))[:2] == ("joined", ChatRef("telegram", "-100713"))
+    await fake.wait_for_sent(-100713)
+    assert fake.sent_to(-1004712) == []
 
 
 async def test_invalid_token_is_a_config_error(fake, hooks) -> None:
@@ -392,7 +402,156 @@ async def test_webhook_mode(fake, hooks, received) -> None:
         assert (await next_incoming(received)).text == "/hilfe"
         assert await conn.handle_webhook(b"{}", "wrong") == 403
         assert await conn.handle_webhook(b"not json", "s3cret-token") == 400
+        unreadable = b'{"update_id": 99, "message": {"text": "no chat"}}'
+        assert await conn.handle_webhook(unreadable, "s3cret-token") == 200  # skipped, not retried
         assert fake.webhook_deliveries[0][1] == 200
     finally:
         await conn.stop()
         await runner.cleanup()
+
+
+async def test_menus_are_retried_when_telegram_fails_at_start(fake, hooks, sleep, received) -> None:
+    fake.fail_next(2, "502", method="setMyCommands")
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5, sleep=sleep)
+    await conn.start(received.put)
+    try:
+        await fake.wait_for(lambda: len(fake.commands_for("all_chat_administrators", "")) == 2)
+        assert sleep.calls == [1.0, 2.0]
+        fake.push_command(42, "hilfe")
+        assert (await next_incoming(received)).text == "/hilfe"
+    finally:
+        await conn.stop()
+
+
+async def test_get_me_failing_at_start_is_retried(fake, hooks, sleep, received) -> None:
+    fake.fail_next(1, "502", method="getMe")
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5, sleep=sleep)
+    await conn.start(received.put)
+    try:
+        await asyncio.wait_for(conn.ready.wait(), 10)
+        assert sleep.calls == [1.0]
+        fake.push_command(42, "hilfe")
+        assert (await next_incoming(received)).text == "/hilfe"
+    finally:
+        await conn.stop()
+
+
+async def test_polling_survives_a_failing_get_updates(connector, fake, received) -> None:
+    fake.fail_next(1, "502", method="getUpdates")
+    fake.push_command(42, "hilfe")  # wakes the pending poll; the next one fails, then recovers
+    assert (await next_incoming(received)).text == "/hilfe"
+    fake.push_command(42, "termine")
+    assert (await next_incoming(received)).text == "/termine"
+    assert fake.stats["faults"] == 1
+
+
+async def test_an_unreadable_update_does_not_block_polling(
+    connector, fake, received, caplog
+) -> None:
+    # an administrator entry without its rights: PTB cannot build it and would re-fetch forever
+    fake.push_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": -100800, "type": "supergroup", "title": "Netz"},
+                "from": {"id": 5, "is_bot": False, "first_name": "Eva"},
+                "date": 1,
+                "old_chat_member": {"status": "left", "user": fake.me},
+                "new_chat_member": {"status": "administrator", "user": fake.me},
+            }
+        }
+    )
+    fake.push_command(42, "hilfe")
+    assert (await next_incoming(received)).text == "/hilfe"
+    assert "update unreadable, skipped update_id=1 kind=my_chat_member" in caplog.text
+    fake.push_command(42, "termine")
+    assert (await next_incoming(received)).text == "/termine"
+    getupdates = [p for name, p in fake.calls if name == "getupdates"]
+    assert len(getupdates) < 10  # no hot loop over the same batch
+
+
+def test_sanitize_updates_keeps_good_updates_untouched() -> None:
+    import json
+
+    from bot.connectors.telegram_request import sanitize_updates
+
+    good = {
+        "update_id": 3,
+        "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "hi"},
+    }
+    payload = json.dumps({"ok": True, "result": [good]}).encode()
+    assert sanitize_updates(payload) is payload
+    bad = {"update_id": 4, "message": {"text": "no chat"}}
+    cleaned = json.loads(
+        sanitize_updates(json.dumps({"ok": True, "result": [good, bad, {"x": 1}]}).encode())
+    )
+    assert cleaned["result"] == [good, {"update_id": 4}]
+
+
+@pytest.mark.parametrize("http_client", ["aiohttp", "httpx"])
+async def test_both_http_clients_poll_send_and_upload(fake, hooks, received, http_client) -> None:
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url, http_client=http_client)
+    conn = TelegramConnector(settings, hooks, poll_timeout=5)
+    await conn.start(received.put)
+    try:
+        fake.push_command(42, "hilfe", "termine")
+        assert (await next_incoming(received)).text == "/hilfe termine"
+        chat = ChatRef("telegram", "42")
+        await conn.send(chat, Reply("<i>Ä &amp; Ö</i>"))
+        await conn.send(
+            chat,
+            Reply("Anhang", attachments=(Attachment("ä.txt", "Grüße".encode(), "text/plain"),)),
+        )
+        fake.fail_next(1, "403")
+        with pytest.raises(PermanentError):
+            await conn.send(chat, Reply("x"))
+    finally:
+        await conn.stop()
+    text, doc = fake.sent_to(42)
+    assert text.text == "Ä & Ö"
+    assert doc.document == ("ä.txt", "Grüße".encode(), "text/plain") and doc.text == "Anhang"
+
+
+async def test_oversized_attachment_is_refused_before_sending(connector, fake) -> None:
+    huge = Attachment("film.mp4", b"x" * (50 * 1024 * 1024 + 1))
+    with pytest.raises(PermanentError, match="50 MB") as info:
+        await connector.send(ChatRef("telegram", "42"), Reply("Film", attachments=(huge,)))
+    assert not info.value.chat_gone
+    assert fake.sent_to(42) == []
+
+
+def test_token_is_redacted_from_log_records() -> None:
+    import logging
+
+    from bot.connectors.telegram_errors import TokenRedactor, redact
+
+    token = "123456789:AAFakeTokenForNetzbotTestsOnly_0123456"
+    assert redact(f"GET http://x/bot{token}/getMe failed") == "GET http://x/bot<token>/getMe failed"
+    assert redact("short 1:abc", "1:abc") == "short <token>"
+    record = logging.LogRecord(
+        "telegram.ext", logging.ERROR, "f", 1, "error %s", (f"url=/bot{token}/x",), None
+    )
+    try:
+        raise ValueError(f"InvalidURL http://h/bot{token}/getMe")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert TokenRedactor(token).filter(record)
+    assert token not in record.getMessage() and token not in record.exc_text
+    assert "<token>" in record.exc_text
+
+
+async def test_webhook_url_refused_by_telegram_is_a_config_error(fake, hooks) -> None:
+    fake.fail_next(1, "chat_not_found", method="setWebhook")  # any 400 answer
+    settings = TelegramSection(
+        token=fake.token,
+        base_url=fake.base_url,
+        mode="webhook",
+        webhook_url="https://bot.example.org/tg",
+    )
+    conn = TelegramConnector(settings, hooks)
+    with pytest.raises(ConfigError, match="refused the \\[telegram\\] settings"):
+        await conn.start(asyncio.Queue().put)
+    assert conn.application is None

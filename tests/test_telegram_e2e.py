@@ -241,7 +241,7 @@ async def test_netzbot_run_with_a_bad_token_exits_2_without_traceback(
         sys.executable, "-m", "bot", "--config", str(config), "run",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     message = err.decode()
     assert "rejected the bot token" in message
@@ -265,3 +265,17 @@ async def test_netzbot_run_answers_and_stops_cleanly(fake: FakeTelegram, tmp_pat
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     assert fake.token not in err.decode()
+
+
+async def test_fan_out_through_the_delivery_worker_respects_the_overall_limit(
+    app: App, fake: FakeTelegram
+) -> None:
+    fake.configure(max_messages_per_second=30)
+    chats_ = [10_000 + i for i in range(45)]
+    for chat_id in chats_:
+        app.enqueue(
+            Outgoing(ref(chat_id), f"Erinnerung für <b>{chat_id}</b>", f"e2e:fan:{chat_id}")
+        )
+    await fake.wait_for(lambda: fake.stats["sent"] >= len(chats_), timeout=30)
+    assert sorted(s.chat_id for s in fake.sent) == chats_  # each once
+    assert fake.stats["429"] <= 1

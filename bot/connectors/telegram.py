@@ -2,10 +2,14 @@
 
 Updates arrive by long polling (default) or through ``handle_webhook`` (``[telegram] mode =
 "webhook"``; the HTTP listener belongs to the operations side and calls it). Each update becomes
-an ``Incoming`` for the app; membership changes and group migrations go to the app's hooks.
-``send`` renders neutral markup to Telegram HTML (``telegram_render``) and maps PTB errors to
-the delivery errors of ``bot.connectors.base`` (``telegram_errors``). Pacing is the delivery
-worker's job; ``send`` makes exactly one API call per message part.
+an ``Incoming`` for the app; membership changes, group migrations and poll answers go to the
+app's hooks. Around it:
+
+- ``telegram_send``: Reply → sendMessage/sendDocument/sendPoll; one API call per part, pacing is
+  the delivery worker's job.
+- ``telegram_render``: neutral markup → valid Telegram HTML, split below 4096 characters.
+- ``telegram_errors``: PTB errors → ``bot.connectors.base`` errors, flood scope, token redaction.
+- ``telegram_request`` / ``telegram_aiohttp``: the HTTP transports (aiohttp by default).
 """
 
 from __future__ import annotations
@@ -17,41 +21,43 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     ChatMemberUpdated,
-    InputFile,
-    LinkPreviewOptions,
     Message,
     PollAnswer,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
-from bot.connectors.telegram_aiohttp import AiohttpRequest
-from bot.connectors.telegram_errors import FloodScope, map_error
-from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
+from bot.connectors.telegram_errors import FloodScope, TokenRedactor, retry_after_seconds
+from bot.connectors.telegram_request import make_requests
+from bot.connectors.telegram_send import TelegramSender, shorten
 from bot.errors import ConfigError
 from bot.types import ChatRef, Incoming, Reply, Sender
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer"]
 PRESENT = {"member", "administrator", "creator", "restricted"}
 ADMIN_STATUSES = {"creator", "administrator"}
 MENU_LANGUAGES = ("de", "en")
-CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… part of a split message (the 1st raises)
-ADMIN_CACHE_SECONDS = 60.0
+ADMIN_CACHE_SECONDS = 60.0  # "is admin" answers
+NOT_ADMIN_CACHE_SECONDS = 5.0  # "is not": short, so a fresh promotion counts almost at once
 
 
 def _ref(chat_id: int | str) -> ChatRef:
@@ -98,21 +104,24 @@ class TelegramConnector:
         self._admin_cache: dict[tuple[int, int], tuple[float, bool]] = {}
         self._chat_types: dict[int, str] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._migrated_into: set[int] = set()  # supergroups we already know: no second welcome
         self._connect_task: asyncio.Task[None] | None = None
+        self._menu_task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
+        self.sender = TelegramSender(self._bot, hooks, self.flood, self._is_group, sleep)
 
     # ------------------------------------------------------------------ life cycle
 
     def _build_application(self) -> Application:
-        token = self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
+        token = self._token
+        requests, updates_request = make_requests(self.settings.http_client)
         builder = (
             Application.builder()
             .token(token)
             .base_url(self.settings.base_url)
             .concurrent_updates(True)  # order per chat is kept by our own per-chat locks
-            # aiohttp instead of httpx: a third of the CPU per call (docs/performance.md)
-            .request(AiohttpRequest(32, read_timeout=10.0, write_timeout=30.0))
-            .get_updates_request(HTTPXRequest(connection_pool_size=1, connect_timeout=5.0))
+            .request(requests)
+            .get_updates_request(updates_request)
         )
         if self.settings.base_file_url:
             builder = builder.base_file_url(self.settings.base_file_url)
@@ -126,6 +135,7 @@ class TelegramConnector:
         """Connect; a bad token raises ``ConfigError``. If Telegram cannot be reached, keep
         trying in the background (with backoff) and return, so the rest of the bot runs."""
         self._on_message = on_message
+        self._install_redactor()
         self.application = self._build_application()
         try:
             await self._connect()
@@ -135,7 +145,10 @@ class TelegramConnector:
                 "Telegram rejected the bot token ([telegram] token / NETZBOT_TELEGRAM__TOKEN); "
                 "check it with @BotFather"
             ) from None
-        except (NetworkError, TimedOut) as exc:  # BadRequest etc. are NetworkErrors too
+        except BadRequest as exc:  # e.g. setWebhook refusing webhook_url
+            await self._discard_application()
+            raise ConfigError(f"Telegram refused the [telegram] settings: {exc.message}") from None
+        except (NetworkError, TimedOut) as exc:
             log.warning("telegram not reachable at start-up, retrying in background error=%s", exc)
             self._connect_task = asyncio.create_task(
                 self._connect_with_backoff(), name="telegram-connect"
@@ -171,7 +184,9 @@ class TelegramConnector:
             services.bot_usernames[self.platform] = self.username
         if not app.running:
             await app.start()
-        await self.register_commands()
+        retry = await self.register_commands()
+        if retry is not None and self._menu_task is None:
+            self._menu_task = asyncio.create_task(self._retry_menus(retry), name="telegram-menus")
         if self.settings.mode == "webhook":
             secret = self.settings.secret_token
             await app.bot.set_webhook(
@@ -190,15 +205,28 @@ class TelegramConnector:
         self.ready.set()
         log.info("telegram connected username=%s mode=%s", self.username, self.settings.mode)
 
+    def _install_redactor(self) -> None:
+        """Every handler of the root logger drops the token from what it writes."""
+        for handler in logging.getLogger().handlers:
+            if not any(
+                isinstance(f, TokenRedactor) and f.token == self._token for f in handler.filters
+            ):
+                handler.addFilter(TokenRedactor(self._token))
+
+    @property
+    def _token(self) -> str:
+        return self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
+
     def _polling_error(self, exc: TelegramError) -> None:
         log.warning("telegram polling error (retrying) error=%s: %s", type(exc).__name__, exc)
 
     async def stop(self) -> None:
-        if self._connect_task is not None:
-            self._connect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._connect_task
-            self._connect_task = None
+        for task in (self._connect_task, self._menu_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._connect_task = self._menu_task = None
         await self._discard_application()
 
     async def _discard_application(self) -> None:
@@ -218,8 +246,10 @@ class TelegramConnector:
 
     # ------------------------------------------------------------------ menus
 
-    async def register_commands(self) -> None:
-        """setMyCommands in German and English; admin commands in the admins' scope only."""
+    async def register_commands(self) -> float | None:
+        """setMyCommands in German and English; admin commands in the admins' scope only.
+
+        Returns None when done (or rejected for good), else seconds to wait before a retry."""
         bot = self._bot()
         admin_scope = BotCommandScopeAllChatAdministrators()
         languages = [(lang, lang) for lang in MENU_LANGUAGES] + [(self.default_language, None)]
@@ -230,8 +260,27 @@ class TelegramConnector:
                 members = [_bot_command(n, d) for n, d, admin in menu if not admin][:100]
                 await bot.set_my_commands(members, language_code=code)
                 await bot.set_my_commands(everyone, scope=admin_scope, language_code=code)
+        except RetryAfter as exc:
+            return retry_after_seconds(exc)
+        except BadRequest as exc:
+            log.warning("telegram command menu rejected error=%s", exc)
+        except (NetworkError, TimedOut) as exc:
+            log.warning("telegram command menu not registered yet error=%s", exc)
+            return 1.0
         except TelegramError as exc:
             log.warning("telegram command menu not registered error=%s", exc)
+        return None
+
+    async def _retry_menus(self, wait: float) -> None:
+        delay = 1.0
+        for _ in range(10):
+            await self.sleep(max(wait, delay))
+            retry = await self.register_commands()
+            if retry is None:
+                log.info("telegram command menu registered after retry")
+                return
+            wait, delay = retry, min(60.0, delay * 2)
+        log.warning("telegram command menu given up after 10 tries")
 
     # ------------------------------------------------------------------ incoming
 
@@ -251,6 +300,7 @@ class TelegramConnector:
         self._chat_types[chat.id] = chat.type
         if msg.migrate_to_chat_id:
             self._chat_types[msg.migrate_to_chat_id] = "supergroup"
+            self._migrated_into.add(msg.migrate_to_chat_id)
             await self.hooks.chat_moved(_ref(chat.id), _ref(msg.migrate_to_chat_id))
             return
         incoming = self.incoming_from(msg)
@@ -310,10 +360,10 @@ class TelegramConnector:
         now = _present(change.new_chat_member)
         if now and not was:
             log.info("telegram bot added chat=%s type=%s", ref, chat.type)
-            if chat.type in ("group", "supergroup"):
+            if chat.type in ("group", "supergroup") and chat.id not in self._migrated_into:
                 welcome = await self.hooks.chat_joined(ref, chat.title, True)
                 if welcome is not None:
-                    await self._send_with_retries(ref, welcome)
+                    await self.sender.send_with_retries(ref, welcome)
         elif was and not now:
             reason = "blocked" if chat.type == "private" else change.new_chat_member.status
             log.info("telegram bot removed chat=%s reason=%s", ref, reason)
@@ -341,10 +391,21 @@ class TelegramConnector:
                 log.warning("telegram webhook request with a wrong secret token rejected")
                 return 403
         try:
-            update = Update.de_json(json.loads(body), app.bot)
-        except Exception:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+        except ValueError:
             log.warning("telegram webhook body is not an update (%d bytes)", len(body))
             return 400
+        try:
+            update = Update.de_json(data, app.bot)
+        except Exception as exc:  # a retry would not help: accept and skip it
+            log.error(
+                "telegram webhook update unreadable, skipped update_id=%s error=%s",
+                data["update_id"],
+                exc,
+            )
+            return 200
         await app.update_queue.put(update)
         return 200
 
@@ -361,8 +422,11 @@ class TelegramConnector:
             return False
         now = self.clock()
         cached = self._admin_cache.get((chat_id, user_id))
-        if cached is not None and now - cached[0] < self.admin_cache_seconds:
-            return cached[1]
+        if cached is not None:
+            at, was_admin = cached
+            ttl = self.admin_cache_seconds if was_admin else NOT_ADMIN_CACHE_SECONDS
+            if now - at < ttl:
+                return was_admin
         try:
             member = await self._bot().get_chat_member(chat_id, user_id)
         except (TelegramError, TransientError) as exc:
@@ -389,95 +453,7 @@ class TelegramConnector:
         return kind != "private" if kind else chat_id < 0
 
     async def send(self, chat: ChatRef, reply: Reply) -> None:
-        bot = self._bot()
-        try:
-            chat_id: int | str = int(chat.id)
-        except ValueError:
-            chat_id = chat.id  # '@channelname'
-        steps: list[Callable[[], Awaitable[Any]]] = []
-        parts = render_parts(reply.text)
-        preview = LinkPreviewOptions(is_disabled=not reply.link_preview)
-        caption: str | None = None
-        if reply.poll is not None and plain_text(reply.text).strip() == reply.poll.question.strip():
-            parts = []  # the poll itself shows the question
-        if (
-            len(reply.attachments) == 1
-            and len(parts) == 1
-            and utf16_len(plain_text(reply.text)) <= CAPTION_LIMIT
-        ):
-            caption, parts = parts[0], []
-        for part in parts:
-            steps.append(
-                lambda part=part: bot.send_message(
-                    chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=preview
-                )
-            )
-        for attachment in reply.attachments:
-            steps.append(
-                lambda a=attachment, c=caption: bot.send_document(
-                    chat_id,
-                    InputFile(a.content, filename=a.filename),
-                    caption=c,
-                    parse_mode=ParseMode.HTML if c else None,
-                )
-            )
-        if reply.poll is not None:
-            poll = reply.poll
-            steps.append(
-                lambda: bot.send_poll(
-                    chat_id,
-                    _shorten(poll.question, 300),
-                    [_shorten(o, 100) for o in poll.options[:12]],
-                    is_anonymous=False,
-                )
-            )
-        for index, step in enumerate(steps):
-            result = await self._call(chat, chat_id, step, first=index == 0)
-            if reply.poll is not None and index == len(steps) - 1 and result.poll is not None:
-                await self.hooks.poll_sent(chat, reply.poll.poll_id, result.poll.id)
-
-    async def _call(
-        self, chat: ChatRef, chat_id: int | str, step: Callable[[], Awaitable[T]], *, first: bool
-    ) -> T:
-        """One API call. The first part of a message raises mapped errors for the caller to
-        handle; later parts are retried here, so a 429 mid-way does not repeat earlier parts."""
-        attempt = 0
-        numeric = chat_id if isinstance(chat_id, int) else 0
-        while True:
-            try:
-                result = await step()
-            except TelegramError as exc:
-                scope = self.flood.scope(chat, numeric, self._is_group(numeric))
-                error = map_error(exc, chat, scope)
-                attempt += 1
-                if (
-                    first
-                    or not isinstance(error, TransientError)
-                    or attempt > CONTINUATION_ATTEMPTS
-                ):
-                    raise error from exc
-                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
-                log.warning("telegram part retry chat=%s in=%.1fs error=%s", chat, wait, error)
-                await self.sleep(wait)
-                continue
-            self.flood.note_send(numeric)
-            return result
-
-    async def _send_with_retries(self, chat: ChatRef, reply: Reply, attempts: int = 4) -> None:
-        """For the connector's own messages (the welcome): transient errors retried, bounded."""
-        for attempt in range(1, attempts + 1):
-            try:
-                await self.send(chat, reply)
-                return
-            except TransientError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
-                if attempt == attempts or wait > 60:
-                    log.warning("telegram message dropped chat=%s error=%s", chat, exc)
-                    return
-                await self.sleep(wait)
-            except Exception as exc:
-                log.warning("telegram message not deliverable chat=%s error=%s", chat, exc)
-                return
+        await self.sender.send(chat, reply)
 
 
 def _present(member: Any) -> bool:
@@ -486,14 +462,9 @@ def _present(member: Any) -> bool:
     return member.status in PRESENT
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _bot_command(name: str, description: str) -> BotCommand:
     description = " ".join(description.split()) or name
-    return BotCommand(name, _shorten(description, 256))
+    return BotCommand(name, shorten(description, 256))
 
 
 def create(config: Config, hooks: ConnectorHooks) -> TelegramConnector:

@@ -7,6 +7,8 @@ sending explains the limit, else ``global`` (the delivery worker then pauses eve
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 import warnings
 from collections import deque
@@ -55,7 +57,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 def map_error(exc: TelegramError, chat: ChatRef, scope: str = "global") -> DeliveryError:
     """The base-module error for a failed send to ``chat``."""
-    message = f"{type(exc).__name__}: {exc.message}"
+    message = redact(f"{type(exc).__name__}: {exc.message}")
     if isinstance(exc, RetryAfter):
         return RateLimited(message, retry_after_seconds(exc), scope)
     if isinstance(exc, ChatMigrated):
@@ -105,3 +107,33 @@ class FloodScope:
             recent = sum(1 for t in sends if now - t <= 60.0)
             return str(chat) if recent >= self.group_per_minute else "global"
         return str(chat) if now - sends[-1] < 1.0 / self.private_per_second else "global"
+
+
+_TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{30,}")
+
+
+def redact(text: str, token: str | None = None) -> str:
+    """``text`` without the bot token (exact, and anything shaped like a Bot API token)."""
+    if token:
+        text = text.replace(token, "<token>")
+    return _TOKEN_PATTERN.sub("<token>", text)
+
+
+class TokenRedactor(logging.Filter):
+    """Keeps the bot token out of every log line passing a handler, PTB's own included (its
+    URLs carry the token, and some transport errors quote the URL)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, self.token)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.token)
+        return True

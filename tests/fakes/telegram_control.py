@@ -6,7 +6,7 @@ tests drive it over HTTP:
 - ``POST /_fake/push`` ``{"kind": "message"|"command"|"my_chat_member"|"migration"|"update", …}``
   (the other keys are the keyword arguments of ``FakeTelegram.push_<kind>``)
 - ``GET /_fake/sent[?chat_id=N&since=I]`` → list of sent messages (``since`` = index into the log)
-- ``POST /_fake/fail`` ``{"count", "kind", "chat_id"?, "retry_after"?}``
+- ``POST /_fake/fail`` ``{"count", "kind", "chat_id"?, "retry_after"?, "method"?}``
 - ``POST /_fake/admins`` ``{"chat_id", "admin_ids", "creator"?}``; ``POST /_fake/block`` ``{"chat_id"}``
 - ``POST /_fake/configure`` ``{"max_messages_per_second": 300, "fail_ratio": 0.1, …}``
 - ``GET /_fake/stats``; ``GET /_fake/commands``; ``POST /_fake/reset``
@@ -64,6 +64,7 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
             str(data.get("kind", "502")),
             chat_id=data.get("chat_id"),
             retry_after=int(data.get("retry_after", 1)),
+            method=data.get("method"),
         )
         return web.json_response(True)
 

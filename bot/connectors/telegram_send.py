@@ -1,0 +1,160 @@
+"""Sending through python-telegram-bot: one Reply → messages, a document, a native poll.
+
+The first API call of a reply raises the mapped error (``telegram_errors``) so the caller (the
+app's reply path or the delivery worker) decides; later calls of the same reply — the second
+part of a long text, the document after the text — are retried here, so a 429 half-way does
+not repeat what was already delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import Bot, InputFile, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.connectors.base import ConnectorHooks, PermanentError, TransientError
+from bot.connectors.telegram_errors import FloodScope, map_error
+from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
+from bot.types import ChatRef, Reply
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… call of a reply (the 1st raises)
+UPLOAD_LIMIT = 50 * 1024 * 1024  # Bot API limit for files a bot sends
+
+
+def shorten(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+async def _send_text(bot: Bot, chat_id: int | str, html: str, preview: LinkPreviewOptions) -> Any:
+    """sendMessage without building a ``Message`` from the answer: that parsing costs about a
+    third of the CPU of a send, and nothing here reads it. Same request, same error handling
+    (PTB's ``_post``); falls back to ``send_message`` should a PTB release rename ``_post``."""
+    params = {
+        "chat_id": chat_id,
+        "text": html,
+        "parse_mode": ParseMode.HTML,
+        "link_preview_options": preview,
+    }
+    post = getattr(bot, "_post", None)
+    if post is not None:
+        return await post("sendMessage", params)
+    return await bot.send_message(**params)
+
+
+class TelegramSender:
+    def __init__(
+        self,
+        get_bot: Callable[[], Bot],
+        hooks: ConnectorHooks,
+        flood: FloodScope,
+        is_group: Callable[[int], bool],
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.get_bot = get_bot
+        self.hooks = hooks
+        self.flood = flood
+        self.is_group = is_group
+        self.sleep = sleep
+
+    async def send(self, chat: ChatRef, reply: Reply) -> None:
+        """Render and send; raises the delivery errors of ``bot.connectors.base``."""
+        for attachment in reply.attachments:
+            if len(attachment.content) > UPLOAD_LIMIT:
+                raise PermanentError(
+                    f"attachment {attachment.filename!r} has {len(attachment.content)} bytes; "
+                    "Telegram takes at most 50 MB from bots"
+                )
+        bot = self.get_bot()
+        try:
+            chat_id: int | str = int(chat.id)
+        except ValueError:
+            chat_id = chat.id  # '@channelname'
+        steps: list[Callable[[], Awaitable[Any]]] = []
+        parts = render_parts(reply.text)
+        preview = LinkPreviewOptions(is_disabled=not reply.link_preview)
+        caption: str | None = None
+        if reply.poll is not None and plain_text(reply.text).strip() == reply.poll.question.strip():
+            parts = []  # the poll itself shows the question
+        if (
+            len(reply.attachments) == 1
+            and len(parts) == 1
+            and utf16_len(plain_text(reply.text)) <= CAPTION_LIMIT
+        ):
+            caption, parts = parts[0], []
+        for part in parts:
+            steps.append(lambda part=part: _send_text(bot, chat_id, part, preview))
+        for attachment in reply.attachments:
+            steps.append(
+                lambda a=attachment, c=caption: bot.send_document(
+                    chat_id,
+                    InputFile(a.content, filename=a.filename),
+                    caption=c,
+                    parse_mode=ParseMode.HTML if c else None,
+                )
+            )
+        if reply.poll is not None:
+            poll = reply.poll
+            steps.append(
+                lambda: bot.send_poll(
+                    chat_id,
+                    shorten(poll.question, 300),
+                    [shorten(o, 100) for o in poll.options[:12]],
+                    is_anonymous=False,
+                )
+            )
+        for index, step in enumerate(steps):
+            result = await self._call(chat, chat_id, step, first=index == 0)
+            if reply.poll is not None and index == len(steps) - 1 and result.poll is not None:
+                await self.hooks.poll_sent(chat, reply.poll.poll_id, result.poll.id)
+
+    async def _call(
+        self, chat: ChatRef, chat_id: int | str, step: Callable[[], Awaitable[T]], *, first: bool
+    ) -> T:
+        """One API call. The first part of a message raises mapped errors for the caller to
+        handle; later parts are retried here, so a 429 mid-way does not repeat earlier parts."""
+        attempt = 0
+        numeric = chat_id if isinstance(chat_id, int) else 0
+        while True:
+            try:
+                result = await step()
+            except TelegramError as exc:
+                scope = self.flood.scope(chat, numeric, self.is_group(numeric))
+                error = map_error(exc, chat, scope)
+                attempt += 1
+                if (
+                    first
+                    or not isinstance(error, TransientError)
+                    or attempt > CONTINUATION_ATTEMPTS
+                ):
+                    raise error from exc
+                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
+                log.warning("telegram part retry chat=%s in=%.1fs error=%s", chat, wait, error)
+                await self.sleep(wait)
+                continue
+            self.flood.note_send(numeric)
+            return result
+
+    async def send_with_retries(self, chat: ChatRef, reply: Reply, attempts: int = 4) -> None:
+        """For the connector's own messages (the welcome): transient errors retried, bounded."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await self.send(chat, reply)
+                return
+            except TransientError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
+                if attempt == attempts or wait > 60:
+                    log.warning("telegram message dropped chat=%s error=%s", chat, exc)
+                    return
+                await self.sleep(wait)
+            except Exception as exc:
+                log.warning("telegram message not deliverable chat=%s error=%s", chat, exc)
+                return

@@ -1,0 +1,185 @@
+"""Polls: one question, 2..10 options, posted to one or more chats, one vote per person.
+
+Votes arrive two ways: native poll answers (Telegram, via the platform's poll id) and
+``/stimme N`` on platforms without native polls. Both end in ``vote``; a new vote of the same
+person replaces the old one, so counting across chats is a plain count over ``poll_vote``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from storage.models.polls import Poll, PollPost, PollVote
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_QUESTION, MAX_OPTION = 300, 100  # Telegram's limits for sendPoll
+
+
+def options_of(poll: Poll) -> list[str]:
+    value = json.loads(poll.options or "[]")
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def create(
+    session: Session, question: str, options: list[str], created_by: str | None, now: datetime
+) -> Poll:
+    poll = Poll(
+        question=question,
+        options=json.dumps(options, ensure_ascii=False),
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(poll)
+    session.flush()
+    return poll
+
+
+def get(session: Session, poll_id: int) -> Poll | None:
+    return session.get(Poll, poll_id)
+
+
+def add_post(
+    session: Session,
+    poll_id: int,
+    chat_ref: str,
+    now: datetime,
+    platform_poll_id: str | None = None,
+) -> PollPost:
+    post = PollPost(
+        poll_id=poll_id, chat_ref=chat_ref, platform_poll_id=platform_poll_id, created_at=now
+    )
+    session.add(post)
+    session.flush()
+    return post
+
+
+def record_native_post(
+    session: Session, poll_id: int, chat_ref: str, platform_poll_id: str, now: datetime
+) -> None:
+    """The connector posted the native poll: attach its id to our post row (or add one)."""
+    if by_platform_id(session, platform_poll_id) is not None:
+        return
+    post = session.exec(
+        select(PollPost)
+        .where(
+            PollPost.poll_id == poll_id,
+            PollPost.chat_ref == chat_ref,
+            col(PollPost.platform_poll_id).is_(None),
+        )
+        .order_by(col(PollPost.id).desc())
+    ).first()
+    if post is None:
+        add_post(session, poll_id, chat_ref, now, platform_poll_id)
+    else:
+        post.platform_poll_id = platform_poll_id
+        session.add(post)
+
+
+def by_platform_id(session: Session, platform_poll_id: str) -> PollPost | None:
+    return session.exec(
+        select(PollPost).where(PollPost.platform_poll_id == platform_poll_id)
+    ).first()
+
+
+def latest_in_chat(session: Session, chat_ref: str, open_only: bool = False) -> Poll | None:
+    stmt = (
+        select(Poll)
+        .join(PollPost, col(PollPost.poll_id) == col(Poll.id))
+        .where(PollPost.chat_ref == chat_ref)
+    )
+    if open_only:
+        stmt = stmt.where(Poll.closed == False)  # noqa: E712 - SQL expression
+    return session.exec(stmt.order_by(col(PollPost.id).desc())).first()
+
+
+def latest(session: Session) -> Poll | None:
+    return session.exec(select(Poll).order_by(col(Poll.id).desc())).first()
+
+
+def vote(
+    session: Session, poll_id: int, voter_ref: str, option_ids: list[int], now: datetime
+) -> bool:
+    """Record (or replace, or with no options retract) a vote. Returns whether one was replaced."""
+    row = session.exec(
+        select(PollVote).where(PollVote.poll_id == poll_id, PollVote.voter_ref == voter_ref)
+    ).first()
+    if not option_ids:
+        if row is not None:
+            session.delete(row)
+        return row is not None
+    value = ",".join(str(i) for i in sorted(set(option_ids)))
+    replaced = row is not None
+    if row is None:
+        row = PollVote(poll_id=poll_id, voter_ref=voter_ref, option_ids=value, updated_at=now)
+    else:
+        row.option_ids = value
+        row.updated_at = now
+    session.add(row)
+    return replaced
+
+
+@dataclass(frozen=True)
+class Result:
+    poll: Poll
+    options: list[str]
+    counts: list[int]
+    voters: int
+    chats: int
+
+
+def result(session: Session, poll: Poll) -> Result:
+    options = options_of(poll)
+    counts = [0] * len(options)
+    voters = 0
+    for value in session.exec(select(PollVote.option_ids).where(PollVote.poll_id == poll.id)):
+        voters += 1
+        for part in value.split(","):
+            if part.isdigit() and int(part) < len(counts):
+                counts[int(part)] += 1
+    chats = len(set(session.exec(select(PollPost.chat_ref).where(PollPost.poll_id == poll.id))))
+    return Result(poll, options, counts, voters, chats)
+
+
+def close(session: Session, poll: Poll) -> None:
+    poll.closed = True
+    session.add(poll)
+
+
+# -- personal data -----------------------------------------------------------------------------
+def votes_by(session: Session, voter_ref: str) -> list[tuple[Poll, PollVote]]:
+    stmt = (
+        select(Poll, PollVote)
+        .join(PollVote, col(PollVote.poll_id) == col(Poll.id))
+        .where(PollVote.voter_ref == voter_ref)
+        .order_by(col(Poll.id))
+    )
+    return list(session.exec(stmt))
+
+
+def created_by(session: Session, person_ref: str) -> list[Poll]:
+    return list(session.exec(select(Poll).where(Poll.created_by == person_ref).order_by(Poll.id)))
+
+
+def forget_person(session: Session, person_ref: str) -> None:
+    """Votes in open polls are deleted (the person may vote again, once); votes in closed polls
+    stay counted under random stand-ins, so results already announced do not change. Who made a
+    poll is forgotten; posts in the person's private chat are removed."""
+    stmt = select(PollVote, Poll).join(Poll, col(Poll.id) == col(PollVote.poll_id))
+    for row, poll in session.exec(stmt.where(PollVote.voter_ref == person_ref)):
+        if poll.closed:
+            row.voter_ref = f"anon:{secrets.token_hex(8)}"
+            session.add(row)
+        else:
+            session.delete(row)
+    session.execute(update(Poll).where(col(Poll.created_by) == person_ref).values(created_by=None))
+    session.execute(delete(PollPost).where(PollPost.chat_ref == person_ref))
+
+
+def move_chat(session: Session, old: str, new: str) -> None:
+    session.execute(update(PollPost).where(PollPost.chat_ref == old).values(chat_ref=new))

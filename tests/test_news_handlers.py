@@ -1,0 +1,188 @@
+"""News commands through the router, with a loopback feed server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.config import Config
+from jobs import feeds as feeds_job
+from storage import chats
+from storage.db import Store
+from storage.models.core import OutboxMessage
+from storage.models.news import Feed
+from tests.feedserver import FeedServer, rss
+from tests.support import Harness, make_app
+from tests.test_news_jobs import item
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+GROUP = "telegram:-100555"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as srv:
+        srv.route("/f.xml", rss([item(n) for n in range(6)], title="Vereinsnews"))
+        srv.route("/seite.html", b"<html><body>Hallo</body></html>", content_type="text/html")
+        yield srv
+
+
+@pytest.fixture
+def bot(store: Store) -> Harness:
+    return make_app(store, NOW, Config(news={"allow_private_addresses": True}))
+
+
+@pytest.fixture
+def strict_bot(store: Store) -> Harness:
+    return make_app(store, NOW, Config())
+
+
+def outbox_rows(store: Store) -> list[OutboxMessage]:
+    with store.session() as session:
+        return list(session.exec(select(OutboxMessage)))
+
+
+async def test_add_poll_deliver_list_remove(bot: Harness, server: FeedServer, store: Store) -> None:
+    reply = await bot.say(f"/feed_neu {server.url('/f.xml')} stichwoerter=bürgerrat")
+    assert "Feed Vereinsnews abonniert (sofort; Stichwörter: bürgerrat)" in reply
+    assert "neuesten 3 Meldungen" in reply
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    sent = await bot.deliver()
+    assert [text.split("\n")[0] for _, text in sent] == [
+        "Meldung 3: Bürgerrat tagt",
+        "Meldung 4: Bürgerrat tagt",
+        "Meldung 5: Bürgerrat tagt",
+    ]
+    assert bot.connector.sent[0][1].text.startswith("<b>Meldung 3")
+    listing = await bot.say("/feeds")
+    assert "1. Vereinsnews – sofort; Stichwörter: bürgerrat" in listing
+    assert server.url("/f.xml") in listing
+    latest = await bot.say("/news 2")
+    assert latest.splitlines()[0] == "Die neuesten Meldungen:"
+    assert "Meldung 5: Bürgerrat tagt – Vereinsnews" in latest and "Meldung 3" not in latest
+    assert "Die neuesten" in await bot.say("/latest")
+    assert "Nr. 4 gibt es hier nicht" in await bot.say("/feed_weg 4")
+    assert "Vereinsnews abbestellt" in await bot.say("/feed_weg 1")
+    assert "folgt noch keinem Feed" in await bot.say("/feeds")
+
+
+async def test_english_aliases_and_digest_mode(bot: Harness, server: FeedServer) -> None:
+    reply = await bot.say(f"/feed_add {server.url('/f.xml')} mode=digest", language="en")
+    assert "digest" in reply
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    assert await bot.deliver() == []  # waits for the digest
+
+
+async def test_bad_mode_and_missing_url(bot: Harness, server: FeedServer) -> None:
+    assert "modus=sofort oder modus=digest" in await bot.say(
+        f"/feed_neu {server.url('/f.xml')} modus=stündlich"
+    )
+    assert "Welcher Feed?" in await bot.say("/feed_neu")
+
+
+async def test_only_admins_add_feeds(bot: Harness, server: FeedServer, store: Store) -> None:
+    reply = await bot.say(
+        f"/feed_neu {server.url('/f.xml')}", chat=GROUP, sender="telegram:42", admin=False
+    )
+    assert "nur Admins" in reply
+    assert server.requests == []
+    with store.session() as session:
+        assert list(session.exec(select(Feed))) == []
+
+
+async def test_feed_test_posts_nothing(bot: Harness, server: FeedServer, store: Store) -> None:
+    reply = await bot.say(f"/feed_test {server.url('/f.xml')}")
+    assert "Vereinsnews: 6 Meldungen im Feed" in reply
+    assert "Meldung 5: Bürgerrat tagt" in reply and "Meldung 2" not in reply
+    assert outbox_rows(store) == []
+    with store.session() as session:
+        assert list(session.exec(select(Feed))) == []
+
+
+async def test_not_a_feed_is_explained(bot: Harness, server: FeedServer) -> None:
+    reply = await bot.say(f"/feed_neu {server.url('/seite.html')}")
+    assert "kein RSS- oder Atom-Feed" in reply and "text/html" in reply
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            None,
+            "Abgelehnt: 127.0.0.1 zeigt auf eine interne Adresse (127.0.0.1, dieser Rechner selbst)",
+        ),
+        ("en", "Refused: 127.0.0.1 points to an internal address (127.0.0.1, this machine itself)"),
+    ],
+)
+async def test_internal_address_refused_in_the_chats_language(
+    strict_bot: Harness, server: FeedServer, store: Store, language: str | None, expected: str
+) -> None:
+    if language:
+        with store.session() as session:
+            chats.set_chat_language(session, chats.ChatRef.parse("console:local"), language, NOW)
+    for command in ("/feed_neu", "/feed_test"):
+        reply = await strict_bot.say(f"{command} {server.url('/f.xml')}")
+        assert expected in reply
+    assert server.requests == []
+
+
+async def test_refused_redirect_is_explained(store: Store, server: FeedServer) -> None:
+    """The bot may reach its intranet host (allowed_networks), not where that host redirects."""
+    bot = make_app(store, NOW, Config(news={"allowed_networks": ["127.0.0.1/32"]}))
+    server.redirect("/weiter.xml", "http://169.254.169.254/latest/meta-data/")
+    assert "Vereinsnews" in await bot.say(f"/feed_test {server.url('/f.xml')}")
+    reply = await bot.say(f"/feed_test {server.url('/weiter.xml')}")
+    assert "169.254.169.254" in reply and "link-lokal" in reply
+    literal = await bot.say("/feed_test http://[::ffff:169.254.169.254]/latest/meta-data/")
+    assert "Abgelehnt" in literal and "link-lokal" in literal
+
+
+async def test_bad_urls(bot: Harness) -> None:
+    assert "nur http:// und https://" in await bot.say("/feed_neu file:///etc/passwd")
+    assert "nur http:// und https://" in await bot.say("/feed_test ftp://example.org/feed")
+
+
+async def test_abo_news_in_private_chat(bot: Harness, server: FeedServer, store: Store) -> None:
+    await bot.say(f"/feed_neu {server.url('/f.xml')}", chat=GROUP, sender="console:local")
+    person = "telegram:4711"
+    reply = await bot.say("/abo news Verkehr, Klima modus=digest", chat=person)
+    assert "Abonniert: Meldungen mit Verkehr, Klima – als Digest um 08:00" in reply
+    assert "Verkehr, Klima" in await bot.say("/abos", chat=person)
+    assert "Abonniert: alle Meldungen – sofort" in await bot.say("/abo news", chat=person)
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    assert "Meldung 5" in await bot.say("/news", chat=person)
+    assert "im privaten Chat" in await bot.say("/abo news", chat=GROUP, admin=True)
+
+
+async def test_news_without_feeds_and_bad_count(bot: Harness) -> None:
+    assert "noch keine Feeds" in await bot.say("/news")
+    assert "keine Anzahl" in await bot.say("/news viele")
+
+
+async def test_paused_feed_is_shown_and_woken_by_adding_again(
+    bot: Harness, server: FeedServer, store: Store
+) -> None:
+    await bot.say(f"/feed_neu {server.url('/f.xml')}")
+    with store.session() as session:
+        feed = session.exec(select(Feed)).one()
+        feed.paused, feed.failures, feed.error_code, feed.last_error = (
+            True,
+            10,
+            "timeout",
+            '{"host": "x.example", "seconds": 20}',
+        )
+        session.add(feed)
+    listing = await bot.say("/feeds")
+    assert (
+        "pausiert nach 10 Fehlern: x.example hat nicht innerhalb von 20 Sekunden geantwortet."
+        in listing
+    )
+    await bot.say(f"/feed_neu {server.url('/f.xml')}")
+    with store.session() as session:
+        feed = session.exec(select(Feed)).one()
+    assert not feed.paused and feed.failures == 0
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    assert len(await bot.deliver()) == 3
