@@ -6,6 +6,8 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.delivery_support import NetzbotProcess, enqueue_private, outbox_counts, write_config
 from tests.fakes.telegram import FakeTelegram
 
@@ -14,8 +16,16 @@ N = 240
 MAX_REPEATS = 8
 
 
-async def test_kill_mid_fan_out_loses_nothing_and_repeats_only_in_flight(tmp_path: Path) -> None:
-    db_url = f"sqlite:///{tmp_path}/bot.sqlite3"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/bot.sqlite3"
+    return request.getfixturevalue("pg_url")
+
+
+async def test_kill_mid_fan_out_loses_nothing_and_repeats_only_in_flight(
+    tmp_path: Path, db_url: str
+) -> None:
     enqueue_private(db_url, N)
     async with FakeTelegram(max_messages_per_second=1000) as fake:
         config = write_config(tmp_path / "netzbot.toml", db_url, fake, rate=80)
