@@ -138,7 +138,7 @@ class DeliveryWorker:
             claimants = outbox.claimants(session)
         dead = await dead_workers([w for w in claimants if w != self.worker_id])
         released = 0
-        for worker in dead:
+        for worker in sorted(set(dead)):
             with self.store.session() as session:
                 released += outbox.release_claims(session, worker)
             log.warning("released rows of a dead process worker=%s", worker)

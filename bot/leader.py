@@ -68,7 +68,13 @@ class SqliteLock:
     async def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # e.g. a read-only directory: run, but say what is missing
+            log.warning(
+                "cannot create %s, a second process would not be refused: %s", self.path, exc
+            )
+            return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
