@@ -13,7 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import commands, i18n, metrics, router
+from bot import commands, i18n, leader, metrics, router
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
@@ -52,6 +52,8 @@ class App:
         self.run_jobs = run_jobs
         self.job_context = schedule.JobContext(self.store, config, self.clock, self.services)
         self._tasks: list[asyncio.Task[Any]] = []
+        self.leadership: leader.Leadership | None = None
+        self._receiving: set[str] = set()  # platforms whose connectors this process started
         self.started = False
         self.http: Any = None  # bot.http_server.HttpServer when [http] listen is set
 
@@ -61,22 +63,75 @@ class App:
 
     # -- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
-        migrate.upgrade(self.store)
+        """Migrate, then lead (receive + jobs) if no other process does; always deliver.
+
+        SQLite: raises ``leader.AlreadyRunning`` when another process uses the database.
+        """
+        lease = leader.lease_for(self.store, self.delivery.worker_id)
+        if isinstance(lease, leader.PostgresLease):
+            await lease.migrate_exclusively(lambda: migrate.upgrade(self.store))
+        else:
+            await lease.try_acquire()  # refuse before touching the database
+            migrate.upgrade(self.store)
+        # one process per SQLite file: whatever is still claimed was in flight when we died
+        self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
         if self.config.http.listen:  # before the connectors: a webhook may post at once
             from bot.http_server import HttpServer
 
             self.http = HttpServer(self)
             await self.http.start()
-        for platform, connector in list(self.connectors.items()):
-            await connector.start(self._callback(connector))
-            log.info("connector started platform=%s", platform)
-        if self.run_jobs:
-            schedule.install(
-                self.scheduler, self.job_context, schedule.discover(), after=self.delivery.wake
-            )
-            self.scheduler.start()
+        self.delivery.connectors = {}
+        self.leadership = leader.Leadership(
+            lease,
+            self._lead,
+            self._follow,
+            poll_every=leader.POLL_SECONDS,
+            while_leading=self.delivery.reap,
+        )
+        if not await self.leadership.start():
+            await self._follow()
         self._tasks.append(asyncio.create_task(self.delivery.run(), name="delivery"))
         self.started = True
+        log.info(
+            "ready platforms=%s leader=%s", ",".join(self.connectors), self.leadership.is_leader
+        )
+
+    async def _lead(self) -> None:
+        """Leader duties: receive on every connector and run the scheduler."""
+        for platform, connector in list(self.connectors.items()):
+            if platform not in self._receiving:
+                await connector.start(self._callback(connector))
+                self._receiving.add(platform)
+                log.info("connector started platform=%s", platform)
+            self.delivery.connectors[platform] = connector
+        if self.run_jobs:
+            if self.scheduler.running:
+                self.scheduler.resume()
+            else:
+                schedule.install(
+                    self.scheduler, self.job_context, schedule.discover(), after=self.delivery.wake
+                )
+                self.scheduler.start()
+        self.delivery.wake()
+
+    async def _follow(self) -> None:
+        """Follower (or leader that lost its lease): no receiving, no jobs; deliver where the
+        connector can send without receiving (optional ``prepare()``)."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        for platform, connector in list(self.connectors.items()):
+            if platform in self._receiving:
+                self._receiving.discard(platform)
+                try:
+                    await connector.stop()
+                except Exception:
+                    log.exception("connector stop failed platform=%s", platform)
+            prepare = getattr(connector, "prepare", None)
+            if prepare is not None:
+                await prepare()
+                self.delivery.connectors[platform] = connector
+            else:
+                self.delivery.connectors.pop(platform, None)
 
     async def stop(self) -> None:
         self.delivery.stop()
@@ -93,6 +148,9 @@ class App:
                 log.exception("connector stop failed platform=%s", connector.platform)
         if self.http is not None:
             await self.http.stop()
+        self._receiving.clear()
+        if self.leadership is not None:
+            await self.leadership.stop()
         self.store.dispose()
         self.started = False
 

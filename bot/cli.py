@@ -15,6 +15,7 @@ from typing import TextIO
 from bot.cli_registry import VERBS
 from bot.config import Config, load_config
 from bot.errors import ConfigError
+from bot.leader import AlreadyRunning
 
 log = logging.getLogger("netzbot")
 
@@ -189,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except ConfigError as exc:
         print(f"netzbot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AlreadyRunning as exc:
+        print(f"netzbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

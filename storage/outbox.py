@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from base64 import b64decode, b64encode
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.types import Attachment, ChatRef, Outgoing
-from storage.models.core import OutboxMessage
+from storage.models.core import Chat, OutboxMessage
+from storage.models.delivery import DeliveryAttempt
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -108,18 +111,23 @@ def mark_sent(session: Session, row_id: int, now: datetime) -> None:
     )
 
 
-def mark_retry(session: Session, row_id: int, not_before: datetime, error: str) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(
-            status=PENDING,
-            not_before=not_before,
-            claimed_by=None,
-            claimed_until=None,
-            last_error=error[:2000],
-        )
-    )
+def mark_retry(
+    session: Session, row_id: int, not_before: datetime, error: str, *, refund: bool = False
+) -> None:
+    """Back to pending until ``not_before``. ``refund``: this try does not count as an attempt
+    (rate limits, a chat that moved: the message itself is fine)."""
+    values: dict = {
+        "status": PENDING,
+        "not_before": not_before,
+        "claimed_by": None,
+        "claimed_until": None,
+        "last_error": error[:2000],
+    }
+    if refund:
+        values["attempts"] = func.max(OutboxMessage.attempts - 1, 0)
+        if session.get_bind().dialect.name == "postgresql":
+            values["attempts"] = func.greatest(OutboxMessage.attempts - 1, 0)
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
@@ -140,11 +148,203 @@ def cancel_pending_for_chat(session: Session, chat: ChatRef, reason: str) -> int
 
 
 def backlog(session: Session) -> int:
-    from sqlalchemy import func
-
     return (
         session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
         )
         or 0
     )
+
+
+# -- claiming for the delivery worker ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: int
+    chat_ref: str
+    text: str
+    payload: str
+    attempts: int  # including this one
+
+
+def _due_heads(now: datetime, platforms: list[str], limit: int):
+    """The first row of each chat's line, if it may go out now, oldest first.
+
+    A chat's line is its unfinished rows in id order; rows scheduled for later (never tried,
+    ``not_before`` in the future) stand aside: a reminder queued for tomorrow must not hold
+    back today's news, but a row waiting for a retry holds back every later row of its chat.
+    One ranked scan (``row_number() over (partition by chat_ref)``) rather than a correlated
+    NOT EXISTS, whose PostgreSQL plan turns quadratic while the table statistics lag behind
+    a fan-out that was just enqueued.
+    """
+    o = OutboxMessage
+    ranked = (
+        select(
+            o.id,
+            o.chat_ref,
+            o.status,
+            o.not_before,
+            o.claimed_until,
+            func.row_number().over(partition_by=o.chat_ref, order_by=o.id).label("place"),
+        )
+        .where(
+            o.status.in_((PENDING, SENDING)),
+            or_(o.status == SENDING, o.attempts > 0, o.not_before <= now),
+            or_(*(o.chat_ref.startswith(f"{p}:") for p in platforms)),
+        )
+        .subquery()
+    )
+    return (
+        select(ranked.c.id, ranked.c.chat_ref)
+        .where(
+            ranked.c.place == 1,
+            or_(
+                and_(ranked.c.status == PENDING, ranked.c.not_before <= now),
+                and_(ranked.c.status == SENDING, ranked.c.claimed_until < now),
+            ),
+        )
+        .order_by(ranked.c.not_before, ranked.c.id)
+        .limit(limit)
+    )
+
+
+def claim_ready(
+    session: Session,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    *,
+    platforms: list[str],
+    limit: int,
+    accept: Callable[[str], bool] | None = None,
+    candidates: int | None = None,
+) -> list[ClaimedRow]:
+    """Claim up to ``limit`` due rows, at most one per chat (the first of its line).
+
+    ``accept(chat_ref)`` lets the caller skip chats it cannot send to right now (pacing). On
+    PostgreSQL the rows taken are locked with ``FOR UPDATE SKIP LOCKED``, so processes never
+    claim the same row; rows of inactive chats are cancelled on the way. Runs in the caller's
+    (short) transaction: commit it before sending anything.
+    """
+    if not platforms or limit <= 0:
+        return []
+    o = OutboxMessage
+    heads = session.execute(_due_heads(now, platforms, candidates or limit * 4)).all()
+    if not heads:
+        return []
+    refs = {h.chat_ref for h in heads}
+    inactive = set(
+        session.scalars(select(Chat.ref).where(Chat.ref.in_(refs), Chat.active == False))  # noqa: E712
+    )
+    take: list[tuple[int, str]] = []
+    dead: list[int] = []
+    for h in heads:
+        if h.chat_ref in inactive:
+            dead.append(h.id)
+        elif len(take) < limit and (accept is None or accept(h.chat_ref)):
+            take.append((h.id, h.chat_ref))
+    if not take and not dead:
+        return []
+    # Fetch (and on PostgreSQL lock) only what we take. The conditions are checked again on
+    # the locked rows, so a row another process claimed since the read above drops out.
+    fetch = select(o.id, o.text, o.payload, o.attempts).where(
+        o.id.in_([i for i, _ in take] + dead),
+        or_(
+            and_(o.status == PENDING, o.not_before <= now),
+            and_(o.status == SENDING, o.claimed_until < now),
+        ),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        fetch = fetch.with_for_update(skip_locked=True, of=o)
+    got = {row.id: row for row in session.execute(fetch)}
+    chosen = [
+        ClaimedRow(i, ref, got[i].text, got[i].payload, got[i].attempts + 1)
+        for i, ref in take
+        if i in got
+    ]
+    dead = [d for d in dead if d in got]
+    if dead:
+        session.execute(
+            update(o)
+            .where(o.id.in_(dead))
+            .values(
+                status=CANCELLED, claimed_by=None, claimed_until=None, last_error="chat is inactive"
+            )
+        )
+    if chosen:
+        session.execute(
+            update(o)
+            .where(o.id.in_([c.id for c in chosen]))
+            .values(
+                status=SENDING,
+                claimed_by=worker[:100],
+                claimed_until=now + lease,
+                attempts=o.attempts + 1,
+            )
+        )
+    return chosen
+
+
+def mark_sent_many(session: Session, ids: list[int], now: datetime) -> None:
+    """Final state. ``claimed_by`` stays: it records which process sent the row."""
+    if ids:
+        table = OutboxMessage.__table__  # Core: no ORM session bookkeeping on the hot path
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(ids))
+            .values(status=SENT, sent_at=now, claimed_until=None, last_error=None)
+        )
+
+
+def release_claims(session: Session, worker: str | None = None) -> int:
+    """Put rows claimed by ``worker`` (by anyone if None) back to pending, e.g. after a crash.
+
+    One of them may have been sent just before the crash: that message is repeated, none is lost.
+    """
+    stmt = update(OutboxMessage).where(OutboxMessage.status == SENDING)
+    if worker is not None:
+        stmt = stmt.where(OutboxMessage.claimed_by == worker)
+    result = session.execute(stmt.values(status=PENDING, claimed_by=None, claimed_until=None))
+    return result.rowcount or 0
+
+
+def claimants(session: Session) -> list[str]:
+    """Workers that hold claimed rows right now."""
+    stmt = (
+        select(OutboxMessage.claimed_by)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by.is_not(None))
+        .distinct()
+    )
+    return [w for w in session.scalars(stmt) if w]
+
+
+def record_attempt(
+    session: Session,
+    row_id: int,
+    chat_ref: str,
+    now: datetime,
+    worker: str,
+    outcome: str,
+    error: str,
+    retry_after: float | None = None,
+) -> None:
+    session.add(
+        DeliveryAttempt(
+            outbox_id=row_id,
+            chat_ref=chat_ref,
+            at=now,
+            worker=worker[:100],
+            outcome=outcome,
+            retry_after=retry_after,
+            error=error[:2000],
+        )
+    )
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Rows per status (for benchmarks and ``netzbot`` diagnostics)."""
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    return {status: n for status, n in rows}

@@ -1,0 +1,39 @@
+"""Delivery bookkeeping: one row per failed send attempt, and the outbox index the claim uses.
+
+Successful sends are recorded on the outbox row itself (``status='sent'``, ``sent_at``,
+``attempts``); failures are what an operator needs to look at, so each one gets a row here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from storage.models.core import OutboxMessage
+from storage.types import DateTimeField
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """A send that did not succeed: rate limited, transient, permanent, chat moved, crashed."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(index=True)
+    chat_ref: str = Field(max_length=200)
+    at: datetime = DateTimeField(index=True)
+    worker: str = Field(max_length=100)
+    outcome: str = Field(max_length=20)  # rate_limited | transient | permanent | moved | crashed
+    retry_after: float | None = None
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+# Head-of-line lookups ("is there an earlier unfinished row for this chat?") per chat, in order.
+outbox_chat_order = Index(
+    "ix_outbox_chat_status_id",
+    OutboxMessage.__table__.c.chat_ref,  # type: ignore[attr-defined]
+    OutboxMessage.__table__.c.status,  # type: ignore[attr-defined]
+    OutboxMessage.__table__.c.id,  # type: ignore[attr-defined]
+)
