@@ -74,13 +74,17 @@ async def test_registry_builds_the_signal_connector(app: App) -> None:
 
 
 async def test_hilfe_in_a_direct_message(server: FakeSignalServer, app: App) -> None:
+    # /hilfe is longer than one Signal message: it arrives in parts, in order, all to Bob.
     await server.push_direct_message("/hilfe", number=BOB, name="Bob")
-    [reply] = await server.wait_for_sent(1)
-    assert reply.recipients == [BOB]  # the person's number, not signalbot's uuid
-    assert reply.text_mode == "styled"
-    assert plain("core.help.header") in reply.visible
-    assert plain("core.help.signal_hint") in reply.visible
-    assert "/sprache" in reply.visible
+    hint = plain("core.help.signal_hint")
+    await server.wait_for(lambda: any(hint in m.visible for m in server.sent))
+    parts = server.sent
+    assert all(m.recipients == [BOB] for m in parts)  # the person's number, not a uuid
+    assert all(m.text_mode == "styled" for m in parts)
+    assert plain("core.help.header") in parts[0].visible
+    assert hint in parts[-1].visible
+    whole = "\n".join(m.visible for m in parts)
+    assert "/sprache" in whole and "/termine" in whole
 
 
 async def test_chatter_in_a_direct_message_gets_a_pointer(
@@ -125,11 +129,15 @@ async def test_one_chats_commands_are_answered_in_order(
     await server.push_group_message(plenum, "!hilfe", number=BOB)
     await server.push_group_message(plenum, "/sprache en", number=ALICE)
     await server.push_group_message(plenum, "!hilfe", number=BOB)
-    await server.wait_for_sent(4)
-    assert server.sent[0].visible == plain("core.language.admin_only")
-    assert plain("core.help.header") in server.sent[1].visible
-    assert server.sent[2].visible == plain("core.language.set", "en")
-    assert plain("core.help.header", "en") in server.sent[3].visible
+    hint_en = plain("core.help.signal_hint", "en")
+    await server.wait_for(lambda: any(hint_en in m.visible for m in server.sent))
+    texts = [m.visible for m in server.sent]
+    assert texts[0] == plain("core.language.admin_only")
+    assert plain("core.help.header") in texts[1]
+    switched = texts.index(plain("core.language.set", "en"))
+    assert plain("core.help.signal_hint") in texts[switched - 1]  # German help complete before
+    assert plain("core.help.header", "en") in texts[switched + 1]
+    assert hint_en in texts[-1]
 
 
 async def test_promoted_member_becomes_admin(
