@@ -87,6 +87,7 @@ class App:
             self._follow,
             poll_every=leader.POLL_SECONDS,
             while_leading=self.delivery.reap,
+            every_step=self._share_limits,
         )
         if not await self.leadership.start():
             await self._follow()
@@ -95,6 +96,12 @@ class App:
         log.info(
             "ready platforms=%s leader=%s", ",".join(self.connectors), self.leadership.is_leader
         )
+
+    async def _share_limits(self, lease: leader.Lease) -> None:
+        """On PostgreSQL several processes may send: split the platform limits between them."""
+        count = getattr(lease, "live_workers", None)
+        if count is not None:
+            self.delivery.pacer.set_share(await count())
 
     async def _lead(self) -> None:
         """Leader duties: receive on every connector and run the scheduler."""
@@ -127,10 +134,14 @@ class App:
                 except Exception:
                     log.exception("connector stop failed platform=%s", platform)
             prepare = getattr(connector, "prepare", None)
-            if prepare is not None:
+            try:
+                if prepare is None:
+                    raise NotImplementedError("connector cannot send without receiving")
                 await prepare()
                 self.delivery.connectors[platform] = connector
-            else:
+            except Exception as exc:
+                # The leader delivers for this platform; we leave its rows alone.
+                log.info("follower does not send platform=%s reason=%s", platform, exc)
                 self.delivery.connectors.pop(platform, None)
 
     async def stop(self) -> None:

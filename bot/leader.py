@@ -158,6 +158,18 @@ class PostgresLease:
                 dead.append(worker)
         return dead
 
+    async def live_workers(self) -> int:
+        """How many netzbot processes use this database now (their liveness locks are held)."""
+        conn = await self._connect()
+        cur = await conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = %s AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (WORKER_NAMESPACE,),
+        )
+        row = await cur.fetchone()
+        return max(1, int(row[0])) if row else 1
+
     async def migrate_exclusively(self, migrate: Callable[[], None]) -> None:
         """Run migrations while holding a second advisory lock: two processes starting at once
         must not both create the same tables."""
@@ -226,11 +238,13 @@ class Leadership:
         on_lost: Callable[[], Awaitable[None]],
         poll_every: float = POLL_SECONDS,
         while_leading: Callable[[Lease], Awaitable[object]] | None = None,
+        every_step: Callable[[Lease], Awaitable[object]] | None = None,
     ) -> None:
         self.lease = lease
         self.on_elected = on_elected
         self.on_lost = on_lost
         self.while_leading = while_leading
+        self.every_step = every_step
         self.poll_every = poll_every
         self.is_leader = False
         self._task: asyncio.Task[None] | None = None
@@ -253,6 +267,8 @@ class Leadership:
             await self.on_elected()
         if self.is_leader and self.while_leading is not None:
             await self.while_leading(self.lease)
+        if self.every_step is not None:
+            await self.every_step(self.lease)
 
     async def _loop(self) -> None:
         while True:

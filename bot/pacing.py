@@ -118,10 +118,27 @@ class Pacer:
             name: TokenBucket(lim.per_second, lim.burst, clock) for name, lim in limits.items()
         }
         self.chats: dict[str, TokenBucket] = {}
+        self.processes = 1  # processes sharing the limits (see set_share)
 
     @classmethod
     def from_config(cls, config: Config, clock: Monotonic = time.monotonic) -> Pacer:
         return cls(limits_from_config(config), clock)
+
+    def set_share(self, processes: int) -> None:
+        """Several processes send for one bot: each paces at its share of every limit, so
+        together they stay within what the platform allows."""
+        processes = max(1, processes)
+        if processes == self.processes:
+            return
+        factor = self.processes / processes
+        self.processes = processes
+        for name, lim in self.limits.items():
+            bucket = self.platform(name)
+            bucket.rate = lim.per_second / processes
+            bucket.burst = max(1.0, lim.burst / processes)
+            bucket.tokens = min(bucket.tokens, bucket.burst)
+        for bucket in self.chats.values():  # keep their pauses, change their pace
+            bucket.rate *= factor
 
     def platform(self, name: str) -> TokenBucket:
         bucket = self.platforms.get(name)
@@ -143,6 +160,7 @@ class Pacer:
             rate, burst = lim.private_per_second, lim.private_burst
         if rate is None:
             return None
+        rate /= self.processes
         if len(self.chats) >= self.PRUNE_AT:
             self.chats = {k: b for k, b in self.chats.items() if not b.idle}
         bucket = self.chats[key] = TokenBucket(rate, burst, self.clock)

@@ -80,3 +80,22 @@ def test_idle_chat_buckets_are_dropped() -> None:
     clock.t += 60
     pacer.chat(ChatRef("telegram", "new"))
     assert list(pacer.chats) == ["telegram:new"]
+
+
+def test_processes_share_the_platform_limits() -> None:
+    """Two processes on one database must not each send at the full Telegram limit."""
+    from bot.config import Config
+    from bot.pacing import Pacer
+    from bot.types import ChatRef
+
+    pacer = Pacer.from_config(Config(telegram={"max_messages_per_second": 30}))
+    private = ChatRef.parse("telegram:42")
+    alone = pacer.chat(private).rate  # type: ignore[union-attr]
+    pacer.pause(private, "chat", 60)
+    pacer.set_share(2)
+    assert pacer.platform("telegram").rate == 15
+    assert pacer.chat(private).rate == alone / 2  # type: ignore[union-attr]
+    assert pacer.chat_delay(private) > 50  # a 429 pause survives the change
+    assert pacer.chat(ChatRef.parse("telegram:43")).rate == alone / 2  # type: ignore[union-attr]
+    pacer.set_share(1)
+    assert pacer.platform("telegram").rate == 30

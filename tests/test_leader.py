@@ -185,3 +185,21 @@ async def test_only_the_leader_app_receives_and_runs_jobs(pg_url: str, monkeypat
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_live_workers_counts_processes_on_the_database(pg_url: str) -> None:
+    """Pacing splits the limits by this count, so it must see each process exactly once."""
+    from bot.leader import PostgresLease
+
+    first = PostgresLease(pg_url, worker_id="host:1")
+    second = PostgresLease(pg_url, worker_id="host:2")
+    try:
+        await first.try_acquire()
+        assert await first.live_workers() == 1
+        await second.try_acquire()
+        assert await first.live_workers() == 2
+        await second.release()
+        assert await first.live_workers() == 1
+    finally:
+        await first.release()
+        await second.release()

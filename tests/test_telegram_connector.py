@@ -555,3 +555,21 @@ async def test_webhook_url_refused_by_telegram_is_a_config_error(fake, hooks) ->
     with pytest.raises(ConfigError, match="refused the \\[telegram\\] settings"):
         await conn.start(asyncio.Queue().put)
     assert conn.application is None
+
+
+async def test_prepared_follower_sends_but_never_receives(fake, hooks, clock, sleep) -> None:
+    """On PostgreSQL a second process follows: it drains the outbox but must not poll (409)."""
+    settings = TelegramSection(token=fake.token, base_url=fake.base_url)
+    follower = TelegramConnector(settings, hooks, poll_timeout=5, clock=clock, sleep=sleep)
+    await follower.prepare()
+    try:
+        await follower.send(ChatRef.parse("telegram:4711"), Reply("Erinnerung <b>morgen</b>"))
+        methods = [method.lower() for method, _ in fake.calls]
+        assert "sendmessage" in methods
+        assert "getupdates" not in methods and "setmycommands" not in methods
+        # promoted to leader later: the prepared application is reused and starts polling
+        received: asyncio.Queue[Incoming] = asyncio.Queue()
+        await follower.start(received.put)
+        await fake.wait_for(lambda: any(m.lower() == "getupdates" for m, _ in fake.calls))
+    finally:
+        await follower.stop()

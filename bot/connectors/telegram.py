@@ -136,7 +136,8 @@ class TelegramConnector:
         trying in the background (with backoff) and return, so the rest of the bot runs."""
         self._on_message = on_message
         self._install_redactor()
-        self.application = self._build_application()
+        if self.application is None:  # a follower promoted to leader reuses prepare()'s
+            self.application = self._build_application()
         try:
             await self._connect()
         except InvalidToken:
@@ -153,6 +154,20 @@ class TelegramConnector:
             self._connect_task = asyncio.create_task(
                 self._connect_with_backoff(), name="telegram-connect"
             )
+
+    async def prepare(self) -> None:
+        """Follower mode (another process leads): be able to send, but receive nothing.
+
+        Builds and initialises the application (getMe) without starting polling or the
+        webhook, so this process can drain its share of the outbox."""
+        self._install_redactor()
+        if self.application is None:
+            self.application = self._build_application()
+        if not self.application._initialized:
+            await self.application.initialize()
+        self.username = self.application.bot.username
+        self.bot_id = self.application.bot.id
+        self.ready.set()
 
     async def _connect_with_backoff(self) -> None:
         delay = 1.0
