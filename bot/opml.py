@@ -24,7 +24,6 @@ from typing import TextIO
 from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import Config, load_config
-from bot.errors import ConfigError
 from bot.ops_common import add_config_option, stored_feeds
 from bot.types import ChatRef
 from storage.db import Store
@@ -157,11 +156,7 @@ def all_feeds(config: Config) -> list[tuple[str, str | None]]:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"netzbot: configuration error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)  # a ConfigError is reported by bot.cli (exit 2)
     feeds = all_feeds(config)
     text = export_opml(feeds, f"{config.bot.name} – Feeds", datetime.now(UTC))
     if args.output and args.output != "-":
@@ -175,12 +170,9 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _run_import(args: argparse.Namespace) -> int:
+    config = load_config(args.config)  # a ConfigError is reported by bot.cli (exit 2)
     try:
-        config = load_config(args.config)
         post_to = [str(ChatRef.parse(p)) for p in args.post_to]
-    except ConfigError as exc:
-        print(f"netzbot: configuration error: {exc}", file=sys.stderr)
-        return 2
     except ValueError as exc:
         print(f"netzbot: --post-to: {exc}", file=sys.stderr)
         return 2

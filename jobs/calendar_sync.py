@@ -157,15 +157,10 @@ def _run(args: argparse.Namespace) -> int:
 
     from bot.clock import SystemClock
     from bot.config import load_config
-    from bot.errors import ConfigError
     from storage import migrate
     from storage.db import Store
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"netzbot: configuration error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)  # a ConfigError is reported by bot.cli (exit 2)
     name = args.name or Path(args.location.rstrip("/")).stem or "import"
     source = f"import:{name}"
     store = Store(config.storage.url)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -107,3 +109,29 @@ def test_demo_seeds_a_network_once(tmp_path: Path) -> None:
         assert len(series) == 1 and "INTERVAL=4" in (series[0].rrule or "")
         assert len(session.exec(select(Document)).all()) >= 3
     store.dispose()
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["import-ics", "x.ics"],
+        ["export-opml"],
+        ["import-opml", "x.opml"],
+        ["doctor"],
+        ["backup", "b.jsonl"],
+    ],
+)
+def test_every_verb_reports_a_bad_config_the_same_way(tmp_path: Path, verb: list[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[bot]\nfarbe = 'rot'\n", encoding="utf-8")
+    result = netzbot(["--config", str(bad), *verb], "", tmp_path)
+    assert result.returncode == 2
+    assert "bot.farbe: unknown key" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_doctor_lists_a_bad_config_as_a_failed_check(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[bot]\nfarbe = 'rot'\n", encoding="utf-8")
+    result = netzbot(["--config", str(bad), "doctor"], "", tmp_path)
+    assert result.returncode == 1
+    assert "✗" in result.stdout and "bot.farbe: unknown key" in result.stdout + result.stderr
