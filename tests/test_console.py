@@ -117,7 +117,6 @@ def test_demo_seeds_a_network_once(tmp_path: Path) -> None:
         ["import-ics", "x.ics"],
         ["export-opml"],
         ["import-opml", "x.opml"],
-        ["doctor"],
         ["backup", "b.jsonl"],
     ],
 )
