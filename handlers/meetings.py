@@ -7,7 +7,7 @@ is moved, edited or the list around it changes (see ``storage.models.meetings``)
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot import i18n
@@ -25,7 +25,9 @@ from storage import meetings
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
-CALENDAR_DAYS = 400
+# Series are materialised a bounded time ahead (storage.meetings.HORIZON), so the export is
+# bounded by count, not by date: a one-off meeting planned years ahead must be in it too.
+CALENDAR_MAX = 1000
 FIRST_SYNC_WAIT = 60.0
 
 
@@ -77,7 +79,7 @@ def calendar_feed(store, config: Config, now: datetime, lang: str | None = None)
     """The .ics of upcoming meetings: for /kalender and for the HTTP subscription endpoint."""
     lang = lang or config.bot.language
     with store.session() as session:
-        upcoming = meetings.upcoming(session, now, until=now + timedelta(days=CALENDAR_DAYS))
+        upcoming = meetings.upcoming(session, now, CALENDAR_MAX)
     name = f"{config.bot.name} – {i18n.t(lang, 'meetings.calendar.name')}"
     return to_ics(upcoming, tz=config.tz, now=now, name=name)
 

@@ -42,3 +42,18 @@ async def test_subscription_url_serves_upcoming_meetings(store: Store, now: date
         datetime(2026, 12, 24, 18, 0, tzinfo=UTC),
     ]
     assert calendar.occurrences()[0].url == "https://meet.jit.si/netz"
+
+
+async def test_calendar_carries_a_meeting_made_in_chat_years_ahead(
+    store: Store, now: datetime
+) -> None:
+    """/termin_neu 3.12.2030 … (the issue's own example) must reach /kalender and /kalender.ics."""
+    from handlers.meetings import calendar_feed
+    from tests.support import make_app
+
+    h = make_app(store, now)
+    created = await h.say("/termin_neu 3.12.2030 18:00 Sondertreffen Haushalt", admin=True)
+    assert "Sondertreffen Haushalt" in created
+    body = calendar_feed(store, Config(), now)
+    assert b"SUMMARY:Sondertreffen Haushalt" in body
+    assert b"BEGIN:VTIMEZONE" in body
