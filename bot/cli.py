@@ -97,7 +97,9 @@ async def run_console(config: Config, demo: bool, stdin: TextIO, stdout: TextIO)
                 break
             if line.strip():
                 await connector.feed(line)
-        if not stop.is_set():
+            if connector.closed:  # nobody reads our answers any more
+                break
+        if not stop.is_set() and not connector.closed:
             await _finish_console(app)
     finally:
         await app.stop()

@@ -134,3 +134,26 @@ def test_doctor_lists_a_bad_config_as_a_failed_check(tmp_path: Path) -> None:
     result = netzbot(["--config", str(bad), "doctor"], "", tmp_path)
     assert result.returncode == 1
     assert "✗" in result.stdout and "bot.farbe: unknown key" in result.stdout + result.stderr
+
+
+def test_reader_going_away_ends_the_console_quietly(tmp_path: Path) -> None:
+    """`netzbot console | head -3`: no traceback when stdout's reader closes early."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NETZBOT_")}
+    environment["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=environment,
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write(b"/hilfe\n" * 200)
+    proc.stdin.flush()
+    assert b"Was ich kann" in proc.stdout.readline()
+    proc.stdout.close()
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    stderr = proc.stderr.read().decode()
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

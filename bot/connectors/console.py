@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import io
+import os
 import sys
 import threading
 from typing import TextIO
@@ -33,12 +35,28 @@ class ConsoleConnector:
         self.sender = Sender(CONSOLE_CHAT, user, is_admin=True)
         self._on_message: MessageCallback | None = None
         self.printed = 0
+        self.closed = False  # the reader of stdout went away
 
     async def start(self, on_message: MessageCallback) -> None:
         self._on_message = on_message
 
     async def stop(self) -> None:
-        self.out.flush()
+        if not self.closed:
+            try:
+                self.out.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        """stdout's reader went away (``netzbot console | head``): stop writing, quietly.
+
+        stdout is pointed at /dev/null so the interpreter's final flush stays silent too."""
+        self.closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
 
     def incoming(self, text: str) -> Incoming:
         return Incoming(
@@ -59,8 +77,14 @@ class ConsoleConnector:
             text += f"\n[Anhang/attachment: {att.filename}, {len(att.content)} bytes]"
         if chat != CONSOLE_CHAT:
             text = f"[→ {chat}]\n{text}"
-        self.out.write(text + "\n\n")
-        self.out.flush()
+        if self.closed:
+            return
+        try:
+            self.out.write(text + "\n\n")
+            self.out.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+            return
         self.printed += 1
 
     async def is_chat_admin(self, chat: ChatRef, person: ChatRef) -> bool:
