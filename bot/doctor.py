@@ -23,6 +23,9 @@ from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import Config, load_config
 from bot.errors import ConfigError
+from bot.net.errors import FetchError
+from bot.net.guard import AddressPolicy
+from bot.net.http import guarded_session, open_guarded
 from bot.opml import all_feeds
 from bot.ops_common import add_config_option, redactor
 from storage import migrate
@@ -45,11 +48,12 @@ class Check:
 
 
 class Doctor:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, resolver_policy: AddressPolicy | None = None) -> None:
         self.config = config
         self.lang = config.bot.language
         secrets = [config.telegram.token, config.telegram.secret_token, config.signal.auth_password]
         self.redact = redactor([s.get_secret_value() for s in secrets if s is not None])
+        self.policy = resolver_policy or AddressPolicy.from_config(config)
 
     def ok(self, key: str, **kw: object) -> Check:
         return Check(True, i18n.plain(self.lang, f"ops.doctor.{key}", **kw))
@@ -65,6 +69,11 @@ class Doctor:
     def error_text(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError | asyncio.TimeoutError):
             return i18n.plain(self.lang, "ops.doctor.timeout")
+        if isinstance(exc, FetchError) and i18n.has(exc.message_key, self.lang):
+            params: dict[str, object] = dict(exc.params)
+            if "kind" in params:
+                params["kind"] = i18n.plain(self.lang, f"news.address_kind.{params['kind']}")
+            return self.redact(i18n.plain(self.lang, exc.message_key, **params).rstrip("."))
         text = str(exc) or type(exc).__name__
         return self.redact(text.splitlines()[0])
 
@@ -198,10 +207,11 @@ class Doctor:
         label = i18n.plain(self.lang, f"ops.doctor.kind.{kind}")
         hint = f"{kind}_url"
         scheme = urlsplit(url).scheme.lower()
-        if scheme in ("http", "https"):
-            timeout = aiohttp.ClientTimeout(self.config.news.timeout.total_seconds())
-            try:
-                async with http.get(url, timeout=timeout, allow_redirects=True) as resp:
+        if scheme in ("http", "https", "webcal"):
+            if scheme == "webcal":
+                url = "https" + url[len("webcal") :]
+            try:  # the same guard as the bot's own fetches: every redirect hop is vetted
+                async with open_guarded(http, url, self.policy) as resp:
                     status = resp.status
             except Exception as exc:
                 return self.bad(
@@ -220,7 +230,11 @@ class Doctor:
     async def run(self) -> list[Check]:
         checks = self.database()
         headers = {"User-Agent": USER_AGENT}
-        async with aiohttp.ClientSession(headers=headers) as http:
+        timeout = aiohttp.ClientTimeout(self.config.news.timeout.total_seconds())
+        async with (
+            aiohttp.ClientSession(headers=headers) as http,
+            guarded_session(self.policy, timeout=timeout, headers=headers) as guarded,
+        ):
             if not (self.config.telegram.active or self.config.signal.active):
                 checks.append(self.bad("no_messenger", "no_messenger"))
             if self.config.telegram.active:
@@ -236,7 +250,7 @@ class Doctor:
 
             async def one(kind: str, url: str, name: str) -> Check:
                 async with limit:
-                    return await self.source(http, kind, url, name)
+                    return await self.source(guarded, kind, url, name)
 
             checks.extend(await asyncio.gather(*(one(*s) for s in sources)))
         return checks

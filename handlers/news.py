@@ -14,9 +14,9 @@ from bot.feeds import render
 from bot.feeds.errors import FeedError
 from bot.feeds.fetch import FeedFetcher, check_url
 from bot.feeds.filters import KeywordFilter, parse_keywords
-from bot.feeds.netguard import AddressPolicy
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
+from bot.net.guard import AddressPolicy
 from bot.types import Permission
 from storage import news as store_news
 from storage import subscriptions

@@ -9,6 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Config
+from bot.feeds.fetch import FeedFetcher
+from bot.net.guard import StaticResolver
 from jobs import feeds as feeds_job
 from storage import chats
 from storage.db import Store
@@ -112,9 +114,9 @@ async def test_not_a_feed_is_explained(bot: Harness, server: FeedServer) -> None
     [
         (
             None,
-            "Abgelehnt: 127.0.0.1 zeigt auf eine interne Adresse (127.0.0.1, dieser Rechner selbst)",
+            "Abgelehnt: 127.0.0.1 zeigt auf eine interne Adresse (dieser Rechner selbst)",
         ),
-        ("en", "Refused: 127.0.0.1 points to an internal address (127.0.0.1, this machine itself)"),
+        ("en", "Refused: 127.0.0.1 points to an internal address (this machine itself)"),
     ],
 )
 async def test_internal_address_refused_in_the_chats_language(
@@ -138,6 +140,22 @@ async def test_refused_redirect_is_explained(store: Store, server: FeedServer) -
     assert "169.254.169.254" in reply and "link-lokal" in reply
     literal = await bot.say("/feed_test http://[::ffff:169.254.169.254]/latest/meta-data/")
     assert "Abgelehnt" in literal and "link-lokal" in literal
+
+
+async def test_refusal_does_not_tell_what_a_name_resolves_to(strict_bot: Harness) -> None:
+    """Issue 13 item 20: a stranger must not learn the internal address of a host name."""
+    strict_bot.app.services.news_fetcher = FeedFetcher(
+        resolver=StaticResolver({"intranet.test": ["10.20.30.40"]})
+    )
+    try:
+        for command in ("/feed_neu", "/feed_test"):
+            reply = await strict_bot.say(f"{command} http://intranet.test/feed.xml")
+            assert (
+                "Abgelehnt: intranet.test zeigt auf eine interne Adresse (privates Netz)" in reply
+            )
+            assert "10.20.30.40" not in reply
+    finally:
+        await strict_bot.app.services.news_fetcher.close()
 
 
 async def test_bad_urls(bot: Harness) -> None:
