@@ -28,6 +28,7 @@ from bot.net.guard import AddressPolicy
 from bot.net.http import guarded_session, open_guarded
 from bot.opml import all_feeds
 from bot.ops_common import add_config_option, redactor
+from bot.redact import redact_url, storage_password
 from storage import migrate
 from storage.db import Store
 
@@ -52,7 +53,10 @@ class Doctor:
         self.config = config
         self.lang = config.bot.language
         secrets = [config.telegram.token, config.telegram.secret_token, config.signal.auth_password]
-        self.redact = redactor([s.get_secret_value() for s in secrets if s is not None])
+        self.redact = redactor(
+            [s.get_secret_value() for s in secrets if s is not None]
+            + [storage_password(config.storage.url)]
+        )
         self.policy = resolver_policy or AddressPolicy.from_config(config)
 
     def ok(self, key: str, **kw: object) -> Check:
@@ -243,8 +247,8 @@ class Doctor:
                 checks.extend(await self.signal(http))
             feeds = all_feeds(self.config) if all(c.ok for c in checks) else []
             feeds = feeds or [(f.url, f.name) for f in self.config.feeds]
-            sources = [("feed", url, name or url) for url, name in feeds] + [
-                ("calendar", c.url, c.name or c.url) for c in self.config.calendars
+            sources = [("feed", url, name or redact_url(url)) for url, name in feeds] + [
+                ("calendar", c.url, c.name or redact_url(c.url)) for c in self.config.calendars
             ]
             limit = asyncio.Semaphore(8)
 

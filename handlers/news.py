@@ -17,6 +17,7 @@ from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
 from bot.net.guard import AddressPolicy
+from bot.redact import redact_url
 from bot.types import Permission
 from storage import news as store_news
 from storage import subscriptions
@@ -176,7 +177,7 @@ async def feeds(ctx: Context, args: Args) -> Markup:
                 mode=render.mode_text(target.mode, ctx.lang, ctx.config.news.digest_at),
                 filters=filters,
                 state=state,
-                url=feed.url,
+                url=redact_url(feed.url),
             )
         )
     lines.append(ctx.t("news.feeds.footer"))

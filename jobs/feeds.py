@@ -25,6 +25,7 @@ from bot.feeds.parse import FeedItem as ParsedItem
 from bot.feeds.parse import newest
 from bot.feeds.poll import PollOutcome, poll_many
 from bot.i18n import t
+from bot.redact import redact_url
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
 from storage import chats, outbox, subscriptions
@@ -212,7 +213,7 @@ def record_failure(
 ) -> None:
     feed.failures += 1
     feed.error_code = error.code
-    metrics.FEED_ERRORS.inc(feed=feed.url)
+    metrics.FEED_ERRORS.inc(feed=redact_url(feed.url))
     feed.last_error = json.dumps(error.params, ensure_ascii=False, default=str)
     wait = min(config.news.poll_interval * 2**feed.failures, MAX_BACKOFF)
     retry_after = error.params.get("retry_after")
@@ -250,7 +251,7 @@ def notify(session: Session, config: Config, feed: Feed, key: str, now: datetime
             lang,
             key,
             name=feed.display_name,
-            url=feed.url,
+            url=redact_url(feed.url),
             n=feed.failures,
             error=render.error_text(lang, feed.error_code or "failed", params),
         )

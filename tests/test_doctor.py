@@ -345,3 +345,24 @@ name = "Intern"
         for line in refused
     ), lines
     assert "/weiter.xml" in state.requests
+
+
+def test_feed_credentials_are_redacted(tmp_path, fakes, capsys) -> None:
+    """Issue 13 item 18: a feed URL with user:password@ shows as ***@ in doctor's output."""
+    _, port = fakes
+    extra = f"""
+[[feeds]]
+url = "http://anna:Geheim42@127.0.0.1:{port}/feed.xml?token=Tok3n99"
+post_to = ["telegram:-1001"]
+
+[[feeds]]
+url = "http://anna:Geheim42@127.0.0.1:{port}/fehlt.xml"
+post_to = ["telegram:-1001"]
+"""
+    config = write_config(tmp_path, port, extra=extra)
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 1  # fehlt.xml: HTTP 404
+    text = "\n".join(lines)
+    assert "Geheim42" not in text and "Tok3n99" not in text and "anna" not in text, text
+    assert f"✓ Feed http://***@127.0.0.1:{port}/feed.xml?token=***: erreichbar" in text
+    assert f"✗ Feed http://***@127.0.0.1:{port}/fehlt.xml: HTTP 404" in text

@@ -297,6 +297,11 @@ async def test_metrics_feed_failures_from_the_feed_table(
             [
                 {"url": "https://ok.example/rss", "failures": 0, "paused": False},
                 {"url": "https://bad.example/rss", "failures": 7, "paused": True},
+                {
+                    "url": "https://anna:Geheim42@private.example/rss",
+                    "failures": 2,
+                    "paused": False,
+                },
             ],
         )
     monkeypatch.setattr("bot.http_metrics.feed_table", lambda: table)
@@ -307,6 +312,8 @@ async def test_metrics_feed_failures_from_the_feed_table(
     assert 'netzbot_feed_failures{feed="https://bad.example/rss"} 7' in lines
     assert 'netzbot_feed_failures{feed="https://ok.example/rss"} 0' in lines
     assert "netzbot_feeds_paused 1" in lines
+    assert "Geheim42" not in text  # issue 13 item 18: no credentials in /metrics
+    assert 'netzbot_feed_failures{feed="https://***@private.example/rss"} 2' in lines
 
 
 async def test_ready_flag_stands_in_for_health(store: Store, now: datetime, started) -> None:

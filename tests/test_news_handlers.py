@@ -158,6 +158,29 @@ async def test_refusal_does_not_tell_what_a_name_resolves_to(strict_bot: Harness
         await strict_bot.app.services.news_fetcher.close()
 
 
+async def test_feed_credentials_are_never_shown(
+    bot: Harness, server: FeedServer, store: Store
+) -> None:
+    """Issue 13 item 18: /feeds, the failure notice and the added message hide user:pw@."""
+    secret_url = server.url("/geheim.xml").replace("http://", "http://anna:Geheim42@")
+    server.route("/geheim.xml", rss([item(1)], title=""))
+    added = await bot.say(f"/feed_neu {secret_url}", chat=GROUP, sender="console:local")
+    listing = await bot.say("/feeds", chat=GROUP)
+    assert "Geheim42" not in added + listing and "anna" not in added + listing
+    assert server.url("/geheim.xml").replace("http://", "http://***@") in listing
+    server.route("/geheim.xml", b"gone", status=500)
+    for _ in range(feeds_job.NOTICE_AFTER):
+        with store.session() as session:
+            for feed in session.exec(select(Feed)):
+                feed.next_poll = NOW
+                session.add(feed)
+        await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    notices = [row.text for row in outbox_rows(store) if row.kind == "notice"]
+    assert any("fehlgeschlagen" in text for text in notices), notices
+    assert not any("Geheim42" in text or "anna" in text for text in notices)
+    assert "Geheim42" not in await bot.say("/feeds", chat=GROUP)
+
+
 async def test_bad_urls(bot: Harness) -> None:
     assert "nur http:// und https://" in await bot.say("/feed_neu file:///etc/passwd")
     assert "nur http:// und https://" in await bot.say("/feed_test ftp://example.org/feed")

@@ -396,3 +396,20 @@ def test_feed_failure_counts_in_metrics() -> None:
     record_failure(None, Config(), feed, FeedError("timeout"), datetime.now(UTC))  # type: ignore[arg-type]
     line = next(x for x in metrics.REGISTRY.render().splitlines() if url in x)
     assert line.startswith("netzbot_feed_errors_total") and line.endswith(" 1")
+
+
+def test_feed_errors_metric_hides_credentials() -> None:
+    """Issue 13 item 18: a feed URL with user:password or ?token= is redacted in /metrics."""
+    from types import SimpleNamespace
+
+    from bot import metrics
+    from bot.config import Config
+    from bot.feeds.errors import FeedError
+    from jobs.feeds import record_failure
+
+    url = "https://anna:Geheim42@example.org/private.xml?token=Tok3n99&lang=de"
+    feed = SimpleNamespace(url=url, failures=0, notified=False, paused=False, id=1)
+    record_failure(None, Config(), feed, FeedError("timeout"), datetime.now(UTC))  # type: ignore[arg-type]
+    text = metrics.REGISTRY.render()
+    assert "Geheim42" not in text and "Tok3n99" not in text and "anna" not in text
+    assert 'feed="https://***@example.org/private.xml?token=***&lang=de"' in text
