@@ -13,7 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import commands, i18n, leader, metrics, router
+from bot import commands, i18n, leader, metrics, router, webhook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
@@ -73,6 +73,7 @@ class App:
         else:
             await lease.try_acquire()  # refuse before touching the database
             migrate.upgrade(self.store)
+        webhook.ensure_secret(self.store, self.config)  # webhook mode never runs without one
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
         if self.config.http.listen:  # before the connectors: a webhook may post at once

@@ -135,7 +135,7 @@ class Doctor:
                 self.ok("tg_ok", username=me.get("username", "?"), name=me.get("first_name", "?"))
             )
         if tg.mode == "webhook":
-            from bot.http_server import telegram_webhook_url
+            from bot.webhook import telegram_webhook_url
 
             if telegram_webhook_url(self.config) is None:
                 checks.append(self.bad("tg_webhook_no_url", "tg_webhook_url"))
