@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
 from bot.context import Context
 from bot.delivery import DeliveryWorker
-from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender
+from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender, without_nul
 from jobs import schedule
 from storage import chats, migrate, outbox
 from storage.db import Store
@@ -259,6 +259,7 @@ class App:
     async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
         now = self.clock.now()
         with self.store.session() as session:
+            title = without_nul(title) if title else title
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
         return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))

@@ -26,6 +26,7 @@ import feedparser
 
 from bot.feeds.errors import NotAFeed
 from bot.feeds.text import collapse, html_to_text, trim_words
+from bot.types import without_nul
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def absolute_link(base: str | None, link: str | None) -> str | None:
     """``link`` made absolute against ``base``; ``None`` unless the result is http(s)."""
     if not link:
         return None
-    link = link.strip()
+    link = without_nul(link).strip()
     try:
         absolute = urljoin(base, link) if base else link
         parts = urlsplit(absolute)
