@@ -233,7 +233,7 @@ async def feed_test(ctx: Context, args: Args) -> Markup:
         ctx.t("news.test.header", name=parsed.title, count=len(parsed.items))
     ]
     for item in reversed(parsed.newest(max(1, ctx.config.news.backfill))):
-        parts += ["", render.post(item, parsed.title, ctx.lang, ctx.tz, ctx.now)]
+        parts += ["", render.post(item, parsed.title, ctx.lang, ctx.tz)]
     if parsed.warning:
         parts += ["", ctx.t("news.test.warning", warning=parsed.warning.split(":")[0])]
     return join(parts)
@@ -267,7 +267,7 @@ async def news(ctx: Context, args: Args) -> Markup:
     if not shown:
         return ctx.t("news.list.empty")
     lines: list[Markup | str] = [ctx.t("news.list.header")]
-    lines += [render.list_line(i, f.display_name, ctx.lang, ctx.tz, i.first_seen) for i, f in shown]
+    lines += [render.list_line(i, f.display_name, ctx.lang, ctx.tz) for i, f in shown]
     return join(lines)
 
 

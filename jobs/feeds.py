@@ -119,7 +119,7 @@ def deliver(
     if mode == store_news.DIGEST:
         store_news.queue_for_digest(session, chat, row.id, now)
         return True
-    text = render.post(item, source, chat_lang(session, chat, config), config.tz, row.first_seen)
+    text = render.post(item, source, chat_lang(session, chat, config), config.tz)
     out = Outgoing(
         ChatRef.parse(chat), str(text), outbox_key("news", chat, row.link_key), kind="news"
     )

@@ -181,6 +181,26 @@ async def test_feed_credentials_are_never_shown(
     assert "Geheim42" not in await bot.say("/feeds", chat=GROUP)
 
 
+async def test_undated_items_show_no_date(bot: Harness, server: FeedServer) -> None:
+    """Issue 13 item 14: an item without a date is not shown with the time it was fetched
+    ("Mo, 23. November 2026, 10:00 Uhr" on 2018 news)."""
+    undated = [
+        {"title": f"Alte Meldung {n}", "link": f"https://verein.example/alt/{n}"} for n in (1, 2)
+    ]
+    server.route("/alt.xml", rss(undated, title="Archiv"))
+    url = server.url("/alt.xml")
+    tested = await bot.say(f"/feed_test {url}")
+    assert "Alte Meldung 2" in tested
+    assert "2026" not in tested and "Uhr" not in tested, tested
+    await bot.say(f"/feed_neu {url}")
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    posts = [text for _, text in await bot.deliver()]
+    assert len(posts) == 2 and all("2026" not in text and "Uhr" not in text for text in posts)
+    assert posts[0].splitlines()[:2] == ["Alte Meldung 2", "Archiv"]
+    listing = await bot.say("/news")
+    assert "Alte Meldung 1 – Archiv\n" in listing + "\n" and "2026" not in listing, listing
+
+
 async def test_bad_urls(bot: Harness) -> None:
     assert "nur http:// und https://" in await bot.say("/feed_neu file:///etc/passwd")
     assert "nur http:// und https://" in await bot.say("/feed_test ftp://example.org/feed")
