@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -83,7 +84,10 @@ async def fetch_feed(ctx: Context, url: str) -> ParsedFeed:
     try:
         check_url(url, policy)  # refused before any request
         result = await fetcher.fetch(url)
-        return parse_feed(result.body or b"", url=result.final_url, headers=result.headers)
+        # parsing is CPU work (seconds for a huge feed): off the loop that serves every chat
+        return await asyncio.to_thread(
+            parse_feed, result.body or b"", url=result.final_url, headers=result.headers
+        )
     except FeedError as exc:
         raise feed_failure(ctx, exc) from exc
     finally:

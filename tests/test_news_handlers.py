@@ -201,6 +201,27 @@ async def test_undated_items_show_no_date(bot: Harness, server: FeedServer) -> N
     assert "Alte Meldung 1 – Archiv\n" in listing + "\n" and "2026" not in listing, listing
 
 
+async def test_feed_test_and_feed_neu_parse_off_the_event_loop(
+    bot: Harness, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 6: parsing (seconds for a huge feed) must not freeze every chat."""
+    import threading
+
+    from handlers import news
+
+    threads: list[int] = []
+    real = news.parse_feed
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(news, "parse_feed", spy)
+    assert "Vereinsnews" in await bot.say(f"/feed_test {server.url('/f.xml')}")
+    assert "Vereinsnews" in await bot.say(f"/feed_neu {server.url('/f.xml')}")
+    assert len(threads) == 2 and threading.get_ident() not in threads
+
+
 async def test_bad_urls(bot: Harness) -> None:
     assert "nur http:// und https://" in await bot.say("/feed_neu file:///etc/passwd")
     assert "nur http:// und https://" in await bot.say("/feed_test ftp://example.org/feed")
