@@ -114,14 +114,18 @@ def deliver(
     if not chats.is_active(session, ChatRef.parse(chat)):
         return False
     assert row.id is not None
-    if not store_news.mark_posted(session, chat, row.link_key, row.id, now):
+    if store_news.posted_from_another_feed(session, chat, row.link_key, row.feed_id):
+        return False  # the same article came through another feed
+    if not store_news.mark_posted(
+        session, chat, store_news.item_key(row.feed_id, row.key), row.id, now
+    ):
         return False
     if mode == store_news.DIGEST:
         store_news.queue_for_digest(session, chat, row.id, now)
         return True
     text = render.post(item, source, chat_lang(session, chat, config), config.tz)
     out = Outgoing(
-        ChatRef.parse(chat), str(text), outbox_key("news", chat, row.link_key), kind="news"
+        ChatRef.parse(chat), str(text), outbox_key("news", chat, row.feed_id, row.key), kind="news"
     )
     outbox.enqueue(session, out, now)
     return True

@@ -4,8 +4,9 @@ feedparser is only ever given bytes (wrapped in a stream: a bare ``bytes``/``str
 be taken as a file name or URL and opened!). The final URL goes in as ``Content-Location`` so
 relative links resolve; ``bozo`` is only a warning — most real feeds have a flaw somewhere.
 
-Item identity (``FeedItem.key``), most stable first: the guid/id, else the link, else a hash of
-title + date. Keys are fixed-length hashes with a prefix saying which rule made them.
+Item identity (``FeedItem.key``), most stable first: the guid/id, else the link (where it tells
+the item apart, see ``item_links``), else a hash of title + date. Keys are fixed-length hashes
+with a prefix saying which rule made them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import io
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,10 +88,10 @@ def _is_tracking(name: str) -> bool:
     return lower in _TRACKING_NAMES or lower.startswith(_TRACKING_PREFIXES)
 
 
-def normalize_link(url: str | None) -> str | None:
+def normalize_link(url: str | None, *, keep_fragment: bool = False) -> str | None:
     """A comparable form of an http(s) link: scheme and host lowercased, default port and
-    fragment dropped, tracking parameters (utm_*, fbclid, wt_mc, …) removed. Other query
-    parameters keep their order and exact spelling."""
+    fragment dropped (kept with ``keep_fragment``), tracking parameters (utm_*, fbclid, wt_mc,
+    …) removed. Other query parameters keep their order and exact spelling."""
     if not url:
         return None
     try:
@@ -109,7 +111,26 @@ def normalize_link(url: str | None) -> str | None:
         for piece in parts.query.split("&")
         if piece and not _is_tracking(piece.split("=", 1)[0])
     )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    fragment = parts.fragment if keep_fragment else ""
+    return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
+
+
+def item_links(links: Sequence[str | None]) -> list[str | None]:
+    """The normalised link of each item of one feed, as far as it tells that item apart.
+
+    Usually the fragment-less form (``…/artikel#kommentare`` is the article). Where several
+    items share it, the fragment is kept if it tells them apart (``page#a``, ``page#b``: one
+    page of short notices); a link still shared (every item pointing to the home page) says
+    nothing about the item and is ``None``: such items are never merged with each other, nor
+    with another feed's item, by link."""
+    plain = [normalize_link(link) for link in links]
+    plain_count = Counter(n for n in plain if n)
+    exact = [
+        normalize_link(link, keep_fragment=True) if n and plain_count[n] > 1 else n
+        for link, n in zip(links, plain, strict=True)
+    ]
+    exact_count = Counter(n for n in exact if n)
+    return [n if n and exact_count[n] == 1 else None for n in exact]
 
 
 def absolute_link(base: str | None, link: str | None) -> str | None:
@@ -162,14 +183,12 @@ def _summary(entry: Any) -> str:
     return text
 
 
-def _item(entry: Any, base: str | None, summary_chars: int) -> FeedItem | None:
+def _item(entry: Any, link: str | None, norm: str | None, summary_chars: int) -> FeedItem | None:
     title = _plain(entry.get("title_detail"), entry.get("title"))
-    link = absolute_link(base, entry.get("link"))
     summary = _summary(entry)
     published = _published(entry)
     if not (title or link or summary):
         return None  # nothing a reader could see
-    norm = normalize_link(link)
     ident = collapse(str(entry.get("id") or ""))
     if ident:
         key = "id:" + _digest(ident)
@@ -236,8 +255,10 @@ def parse_feed(
     feed = result.feed
     items: list[FeedItem] = []
     seen: set[str] = set()
-    for entry in result.entries[:max_items]:  # also when the document could not be cut
-        item = _item(entry, base, summary_chars)
+    entries = result.entries[:max_items]  # also when the document could not be cut
+    links = [absolute_link(base, entry.get("link")) for entry in entries]
+    for entry, link, norm in zip(entries, links, item_links(links), strict=True):
+        item = _item(entry, link, norm, summary_chars)
         if item is not None and item.key not in seen:  # a feed repeating an item counts once
             seen.add(item.key)
             items.append(item)
