@@ -4,7 +4,7 @@
   reach the router only when they look like commands (``/termine``, ``!termine``); direct
   messages always do (the router points strangers to /hilfe). Chats are ``signal:group.<id>``
   (the public group id; envelopes carry the internal id, which signalbot's registry maps), people
-  ``signal:+49…`` or ``signal:<uuid>`` when Signal hides the number.
+  ``signal:<uuid>`` (the number, once signal-cli knows it, is ``Sender.alias``).
 - Admins: the ``admins`` list of ``/v1/groups``, cached in signalbot's group registry, refreshed
   by signalbot when a group changes and by us on a miss (at most every ``ADMIN_REFRESH_EVERY``).
 - The receive loop is guarded by ``ReceiveWatchdog`` (see there for why it is needed).
@@ -241,10 +241,13 @@ class SignalConnector:
             number = legacy
         if number and uuid_:
             self._aliases[number], self._aliases[uuid_] = uuid_, number
-        person = number or uuid_
+        # People are their uuid: signal-cli reports the number only once it has learnt it
+        # (issue 13 item 30); the number, when known, travels along as an alias.
+        person = uuid_ or number
         if not person:
             return None
         sender_ref = ChatRef(PLATFORM, person)
+        alias = ChatRef(PLATFORM, number) if number and number != person else None
         if msg.group_info is not None and msg.group_info.group_id:
             internal = msg.group_info.group_id
             entry = self._group(internal_id=internal)
@@ -257,7 +260,7 @@ class SignalConnector:
             chat, is_admin, is_group = sender_ref, None, False
         return Incoming(
             chat=chat,
-            sender=Sender(sender_ref, msg.source_name or person, is_admin),
+            sender=Sender(sender_ref, msg.source_name or number or person, is_admin, alias),
             text=text,
             is_group=is_group,
             platform=PLATFORM,
@@ -297,7 +300,8 @@ class SignalConnector:
             vote = envelope["dataMessage"]["pollVote"]
             if vote.get("authorNumber") not in (None, self.number):
                 return  # a vote in someone else's poll
-            person = envelope.get("sourceNumber") or envelope.get("sourceUuid")
+            number = envelope.get("sourceNumber")
+            person = envelope.get("sourceUuid") or number
             target, options = (
                 str(vote["targetSentTimestamp"]),
                 list(vote.get("optionIndexes") or []),
@@ -306,7 +310,9 @@ class SignalConnector:
             return
         if not person:
             return
-        voter = Sender(ChatRef(PLATFORM, person), envelope.get("sourceName") or person)
+        alias = ChatRef(PLATFORM, number) if number and number != person else None
+        name = envelope.get("sourceName") or number or person
+        voter = Sender(ChatRef(PLATFORM, person), name, None, alias)
         task = asyncio.create_task(self._poll_answer(target, voter, options))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

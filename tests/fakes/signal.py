@@ -199,6 +199,9 @@ class FakeSignalServer:
         self.single_send_response = False
         self.polls: list[dict[str, Any]] = []  # accepted POST /v1/polls bodies + "timestamp"
         self.polls_supported = True  # False: answer 404 like services older than polls
+        # Numbers signal-cli has not learnt yet (or that their owners hide): envelopes from
+        # them carry ``sourceNumber: null`` and only the uuid, as the real service sends them.
+        self.unknown_numbers: set[str] = set()
         self._changed = asyncio.Condition()
         self._clock = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
@@ -600,6 +603,8 @@ class FakeSignalServer:
         if number is None and uuid_ is None:
             raise ValueError("an envelope needs a source number or uuid")
         sender_uuid = uuid_ or uuid_for(str(number))
+        if number in self.unknown_numbers:
+            number = None
         return {
             "source": number or sender_uuid,
             "sourceNumber": number,
