@@ -36,6 +36,7 @@ from signalbot import (
 from signalbot.errors import SignalAPIError
 from signalbot.logger import LOGGER_NAME
 
+from bot.connectors import signal_send
 from bot.connectors.base import (
     ConnectorHooks,
     MessageCallback,
@@ -370,6 +371,40 @@ class SignalConnector:
         await self._refresh_groups(chat.id)
         entry = self._group(group_id=chat.id)
         return bool(entry is not None and ids & set(entry.admins))
+
+    async def is_chat_member(self, chat: ChatRef, person: ChatRef) -> bool:
+        """Whether ``person`` is in the group (its ``members`` list: numbers, or uuids where
+        Signal hides the number), refreshed on a miss like the admin list."""
+        if chat.platform != PLATFORM or not chat.id.startswith("group."):
+            return False
+        ids = {person.id, self._aliases.get(person.id)} - {None}
+        entry = self._group(group_id=chat.id)
+        if entry is not None and ids & set(entry.members):
+            return True
+        await self._refresh_groups(chat.id)
+        entry = self._group(group_id=chat.id)
+        return bool(entry is not None and ids & set(entry.members))
+
+    async def leave_chat(self, chat: ChatRef) -> None:
+        """Quit a group: ``POST /v1/groups/{number}/{group id}/quit`` (answers 204)."""
+        bot = self._bot
+        if bot is None or not self.ready:
+            raise TransientError("signal connector is not connected yet", retry_after=10)
+        if not chat.id.startswith("group."):
+            raise PermanentError(f"not a Signal group: {chat}")
+        signal = bot._signal
+        session = await signal._sessions.get()
+        url = signal.groups._uris.group_id_uri(chat.id) + "/quit"
+        status, body = await signal_send.post(session, url, signal.groups._add_auth(), "")
+        if status >= 500:
+            raise TransientError(f"signal: quitting {chat} failed ({status}): {body[:200]}")
+        if status >= 300:
+            raise PermanentError(f"signal: quitting {chat} refused ({status}): {body[:200]}")
+        entry = self._group(group_id=chat.id)
+        if entry is not None:  # added again later: a new group to tell the owners about
+            self._known_groups.discard(entry.internal_id)
+        self._refreshed.pop(chat.id, None)
+        await self._refresh_groups(chat.id)
 
     # ---- sending ---------------------------------------------------------------------------
 
