@@ -3,6 +3,7 @@ them and runs each tick in the app's one APScheduler ``AsyncIOScheduler``."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import pkgutil
@@ -58,10 +59,15 @@ def discover() -> list[JobSpec]:
 
 
 async def run_tick(spec: JobSpec, jc: JobContext, after: Callable[[], None] | None = None) -> None:
-    """Run one tick; a failing tick is logged and the job keeps its schedule."""
+    """Run one tick; a failing tick is logged and the job keeps its schedule. A tick still
+    running at shutdown is cancelled (``scheduler.shutdown``): that is no failure, so it ends
+    quietly instead of as an error with a traceback."""
     now = jc.clock.now()
     try:
         await spec.tick(jc, now)
+    except asyncio.CancelledError:
+        log.info("job stopped at shutdown job=%s", spec.name)
+        return
     except Exception:
         log.exception("job failed job=%s now=%s", spec.name, now.isoformat())
     jc.completed.add(spec.name)

@@ -456,3 +456,30 @@ def test_feed_errors_metric_hides_credentials() -> None:
     text = metrics.REGISTRY.render()
     assert "Geheim42" not in text and "Tok3n99" not in text and "anna" not in text
     assert 'feed="https://***@example.org/private.xml?token=***&lang=de"' in text
+
+
+async def test_stopping_during_a_poll_is_quiet_and_closes_the_session(
+    store: Store, server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 13 item 27: shutting down while a feed request hangs logs no error (APScheduler
+    used to report the cancelled job with a traceback) and leaves no HTTP session open."""
+    import asyncio
+    import logging
+
+    from bot.app import App
+    from tests.support import RecordingConnector
+
+    server.route("/haengt.xml", hang=True)
+    config = config_for(server, {"path": "/haengt.xml", "post_to": [CHAT]})
+    app = App(config, clock=FixedClock(T0), store=store, connectors=[RecordingConnector()])
+    caplog.set_level(logging.INFO)
+    await app.start()
+    async with asyncio.timeout(20):
+        await server.wait_for(lambda s: s.hits("/haengt.xml") == 1)
+    session = app.services.news_fetcher._session
+    await app.stop()
+    await asyncio.sleep(0)  # let the cancelled job finish
+    assert session is not None and session.closed
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    assert "job stopped at shutdown job=news.poll" in caplog.text
