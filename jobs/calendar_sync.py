@@ -19,6 +19,7 @@ import aiohttp
 
 from bot.calendar.errors import IcsImportError
 from bot.calendar.ics import default_window, import_ics
+from bot.calendar.ics_expand import Limits
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import CalendarEntry, Config
 from jobs.schedule import JobContext, JobSpec
@@ -56,15 +57,26 @@ async def fetch(location: str, *, seconds: float = TIMEOUT, max_bytes: int = MAX
                     raise IcsImportError(
                         f"HTTP {response.status} from {url}", reason=f"HTTP {response.status}"
                     )
-                data = await response.content.read(max_bytes + 1)
+                return await _read_body(response, url, max_bytes)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise IcsImportError(
                 f"cannot fetch {url}: {exc}", reason=str(exc) or "timeout"
             ) from exc
-        if len(data) > max_bytes:
-            raise IcsImportError(f"{url} is larger than {max_bytes} bytes", reason="too large")
-        return data
     return await asyncio.to_thread(_read_file, location)
+
+
+async def _read_body(response: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
+    """The whole body, however it arrives in pieces (``content.read(n)`` returns only what is
+    buffered: a calendar sent in 16 KB pieces was cut after the first), up to ``max_bytes``."""
+    too_large = IcsImportError(f"{url} is larger than {max_bytes} bytes", reason="too large")
+    if (response.content_length or 0) > max_bytes:
+        raise too_large
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
 
 
 def _read_file(location: str) -> bytes:
@@ -75,14 +87,20 @@ def _read_file(location: str) -> bytes:
         raise IcsImportError(f"cannot read {path}: {exc}", reason=exc.strerror or str(exc)) from exc
 
 
-def import_into(store, source: str, data: bytes, now: datetime, zone: str) -> SyncResult:
-    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking)."""
+def import_into(
+    store, source: str, data: bytes, now: datetime, zone: str, limits: Limits | None = None
+) -> SyncResult:
+    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking). A
+    calendar that cannot be read as a whole raises IcsImportError and changes nothing."""
     window = default_window(now)
-    calendar = import_ics(data, *window, default_zone=zone)
+    calendar = import_ics(data, *window, default_zone=zone, limits=limits)
     for reason in calendar.skipped:
         log.warning("calendar %s: %s", source, reason)
     with store.session() as session:
-        return sync_calendar(session, source, calendar, window, now)
+        result = sync_calendar(session, source, calendar, window, now)
+    result.note = calendar.why_empty()
+    result.skipped = list(calendar.skipped)
+    return result
 
 
 async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: datetime) -> None:
@@ -173,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.dispose()
+    for note in result.skipped:
+        print(f"netzbot import-ics: warning: {note}", file=sys.stderr)
     print(f"imported {args.location} as {source}: {result}")
     return 0
 
