@@ -22,6 +22,10 @@ from bot.calendar.ics import default_window, import_ics
 from bot.calendar.ics_expand import Limits
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import CalendarEntry, Config
+from bot.net.errors import FetchError, TooLarge
+from bot.net.guard import AddressPolicy
+from bot.net.http import guarded_session, open_guarded, read_limited
+from bot.redact import redact_text, redact_url
 from jobs.schedule import JobContext, JobSpec
 from storage.meetings_sync import SyncResult, configured_sources, remove_source, sync_calendar
 
@@ -41,42 +45,46 @@ def source_name(entry: CalendarEntry, index: int) -> str:
     return f"calendar:{entry.name or f'calendar-{index + 1}'}"
 
 
-async def fetch(location: str, *, seconds: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> bytes:
-    """Bytes of an http(s) URL or a local file; IcsImportError with a reason otherwise."""
-    if location.startswith(("http://", "https://", "webcal://")):
-        url = (
-            "https://" + location[len("webcal://") :] if location.startswith("webcal") else location
-        )
-        try:
-            client_timeout = aiohttp.ClientTimeout(total=seconds)
-            async with (
-                aiohttp.ClientSession(timeout=client_timeout) as session,
-                session.get(url, headers={"User-Agent": "netzbot calendar sync"}) as response,
-            ):
-                if response.status != 200:
-                    raise IcsImportError(
-                        f"HTTP {response.status} from {url}", reason=f"HTTP {response.status}"
-                    )
-                return await _read_body(response, url, max_bytes)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise IcsImportError(
-                f"cannot fetch {url}: {exc}", reason=str(exc) or "timeout"
-            ) from exc
-    return await asyncio.to_thread(_read_file, location)
+async def fetch(
+    location: str,
+    *,
+    seconds: float = TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    policy: AddressPolicy | None = None,
+) -> bytes:
+    """Bytes of an http(s) URL or a local file; IcsImportError with a reason otherwise.
 
-
-async def _read_body(response: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
-    """The whole body, however it arrives in pieces (``content.read(n)`` returns only what is
-    buffered: a calendar sent in 16 KB pieces was cut after the first), up to ``max_bytes``."""
-    too_large = IcsImportError(f"{url} is larger than {max_bytes} bytes", reason="too large")
-    if (response.content_length or 0) > max_bytes:
-        raise too_large
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > max_bytes:
-            raise too_large
-    return bytes(body)
+    URLs go through the one guard of every outgoing fetch (:mod:`bot.net`): internal addresses
+    are refused (also after a redirect or a DNS answer) unless ``policy`` allows them, and the
+    body is read whole, however it arrives in pieces, up to ``max_bytes``."""
+    if not location.startswith(("http://", "https://", "webcal://")):
+        return await asyncio.to_thread(_read_file, location)
+    url = "https://" + location[len("webcal://") :] if location.startswith("webcal") else location
+    shown = redact_url(url)
+    policy = policy or AddressPolicy()
+    try:
+        async with (
+            guarded_session(
+                policy,
+                timeout=aiohttp.ClientTimeout(total=seconds),
+                headers={"User-Agent": "netzbot calendar sync"},
+            ) as session,
+            open_guarded(session, url, policy) as response,
+        ):
+            if response.status != 200:
+                raise IcsImportError(
+                    f"HTTP {response.status} from {shown}", reason=f"HTTP {response.status}"
+                )
+            return await read_limited(response, max_bytes)
+    except TooLarge as exc:
+        raise IcsImportError(
+            f"{shown} is larger than {max_bytes} bytes", reason="too large"
+        ) from exc
+    except FetchError as exc:
+        raise IcsImportError(f"cannot fetch {shown}: {exc}", reason=str(exc)) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        reason = redact_text(str(exc), [url]) or "timeout"
+        raise IcsImportError(f"cannot fetch {shown}: {reason}", reason=reason) from exc
 
 
 def _read_file(location: str) -> bytes:
@@ -107,7 +115,7 @@ async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: dateti
     source = source_name(entry, index)
     zone = entry.timezone or jc.config.bot.timezone
     try:
-        data = await fetch(entry.url)
+        data = await fetch(entry.url, policy=AddressPolicy.from_config(jc.config))
         result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone)
     except IcsImportError as exc:
         log.error("calendar sync failed calendar=%s error=%s", source, exc)
@@ -184,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
     store = Store(config.storage.url)
     try:
         migrate.upgrade(store)
-        data = asyncio.run(fetch(args.location))
+        data = asyncio.run(fetch(args.location, policy=AddressPolicy.from_config(config)))
         result = import_into(store, source, data, SystemClock().now(), config.bot.timezone)
     except IcsImportError as exc:
         print(f"netzbot import-ics: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.calendar.ics import default_window, import_ics
 from bot.cli import main
+from bot.net.guard import AddressPolicy
 from jobs import calendar_sync
 from storage.db import Store
 from storage.meetings_sync import sync_calendar
@@ -21,6 +22,7 @@ from tests.test_meetings_sync import WEEKLY, _event, _ics
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 PIECE = 16 * 1024
+LOOPBACK = AddressPolicy(allow_private=True)
 
 
 def _big_calendar() -> bytes:
@@ -63,10 +65,12 @@ async def slow_server():
 async def test_a_calendar_sent_in_pieces_is_read_whole(slow_server) -> None:
     body = slow_server["body"]
     assert len(body) > 5 * PIECE
-    assert await calendar_sync.fetch(slow_server["url"]) == body
+    assert await calendar_sync.fetch(slow_server["url"], policy=LOOPBACK) == body
     slow_server["length"] = False  # chunked transfer encoding
-    assert await calendar_sync.fetch(slow_server["url"]) == body
-    calendar = import_ics(await calendar_sync.fetch(slow_server["url"]), *default_window(NOW))
+    assert await calendar_sync.fetch(slow_server["url"], policy=LOOPBACK) == body
+    calendar = import_ics(
+        await calendar_sync.fetch(slow_server["url"], policy=LOOPBACK), *default_window(NOW)
+    )
     assert len(calendar.events) == 900
 
 
@@ -76,7 +80,7 @@ async def test_the_size_limit_holds_for_pieces_too(slow_server) -> None:
     for with_length in (True, False):
         slow_server["length"] = with_length
         with pytest.raises(IcsImportError) as info:
-            await calendar_sync.fetch(slow_server["url"], max_bytes=3 * PIECE)
+            await calendar_sync.fetch(slow_server["url"], max_bytes=3 * PIECE, policy=LOOPBACK)
         assert info.value.params["reason"] == "too large"
 
 
@@ -141,3 +145,18 @@ def test_import_ics_says_what_was_skipped_and_why_nothing_came(tmp_path, capsys)
     assert main(["--config", str(config), "import-ics", str(todo)]) == 1
     _, err = capsys.readouterr()
     assert "no events (VEVENT) in the file, only 1 to-dos (VTODO)" in err
+
+
+async def test_calendar_urls_go_through_the_address_guard(slow_server, tmp_path, capsys) -> None:
+    from bot.calendar.errors import IcsImportError
+
+    with pytest.raises(IcsImportError) as info:
+        await calendar_sync.fetch(slow_server["url"])
+    assert "127.0.0.1" in str(info.value) and "internal" in str(info.value).lower()
+    config = tmp_path / "netzbot.toml"
+    config.write_text(f'[storage]\nurl = "sqlite:///{tmp_path}/g.sqlite3"\n', encoding="utf-8")
+    code = await asyncio.to_thread(
+        main, ["--config", str(config), "import-ics", slow_server["url"]]
+    )
+    assert code == 1
+    assert "cannot fetch" in capsys.readouterr().err
