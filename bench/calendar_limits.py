@@ -43,6 +43,7 @@ def _calendar(*events: str) -> bytes:
 def hostile_calendars() -> dict[str, bytes]:
     year = datetime.now(UTC).year
     return {
+        "baseline: one weekly event": _calendar(_event("w", f"{year}0101T180000Z", "FREQ=WEEKLY")),
         "FREQ=SECONDLY (204 bytes)": _calendar(_event("x", f"{year}0101T000000Z", "FREQ=SECONDLY")),
         "DAILY;BYHOUR=0..23;BYMINUTE=0..59": _calendar(
             _event("x", f"{year}0101T000000Z", EVERY_MINUTE)
