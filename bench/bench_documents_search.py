@@ -17,6 +17,8 @@ from storage import migrate
 from storage.db import Store
 from storage.models.documents import DOCUMENT_TYPES, Document
 
+NET = 1  # the network the migration makes
+
 WORDS = [
     "Bürgerrat",
     "Haushalt",
@@ -58,6 +60,7 @@ def seed(store: Store, n: int) -> None:
                     tags=" ".join(w.lower() for w in rng.sample(WORDS, 3)),
                     doc_type=rng.choice(DOCUMENT_TYPES),
                     created_at=now - timedelta(hours=i),
+                    network_id=NET,
                 )
             )
 

@@ -156,6 +156,14 @@ def check_config(config: Config, source: str) -> int:
     print(f"  storage={config.storage.url.split('@')[-1]}")
     print(f"  messengers={', '.join(enabled_platforms(config)) or 'none (console only)'}")
     print(f"  feeds={len(config.feeds)} calendars={len(config.calendars)}")
+    implicit = "" if config.networks else " (no [[networks]]: one network named after [bot] name)"
+    print(f"  networks={len(config.network_entries)}{implicit}")
+    for net in config.network_entries:
+        print(f"    {net.key}: {net.name} — admins={len(net.admins)}")
+        for chat in net.chats:
+            print(f"      {chat}")
+        if not net.chats:
+            print("      (no chats in the config; groups are enabled with /netzwerk_freigeben)")
     if config.news.poll_interval.total_seconds() < 60:
         print("  ! [news] poll_interval below 1m: fine for tests, impolite to real servers")
     return 0

@@ -284,6 +284,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
         doc = docs.add(
             session,
             Document(
+                network_id=ctx.network_id,
                 title=title,
                 url=url,
                 description=description or None,
@@ -326,7 +327,9 @@ async def subscribe_recordings(ctx: Context, args: Args) -> Markup:
         raise PermissionDenied("documents.abo.admin_only")
     person = None if ctx.is_group else ctx.sender.ref
     with ctx.store.session() as session:
-        subscriptions.subscribe(session, ctx.chat, RECORDINGS, ctx.now, person=person)
+        subscriptions.subscribe(
+            session, ctx.chat, RECORDINGS, ctx.now, network_id=ctx.network_id, person=person
+        )
     return ctx.t("documents.abo.subscribed")
 
 

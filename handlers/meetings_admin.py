@@ -137,6 +137,7 @@ async def termin_neu(ctx: Context, args: Args) -> Markup:
             start=start,
             duration=_duration(duration_text) if duration_text else timedelta(minutes=90),
             now=ctx.now,
+            network_id=ctx.network_id,
             rrule=_repeat(repeat_text) if repeat_text else None,
             timezone=ctx.tz.key,
             link=_link(link_text) if link_text else None,

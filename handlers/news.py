@@ -131,6 +131,7 @@ async def feed_neu(ctx: Context, args: Args) -> Markup:
             feed,
             ctx.chat,
             ctx.now,
+            network_id=ctx.network_id,
             mode=mode,
             keywords=keywords,
             exclude=exclude,
@@ -255,7 +256,7 @@ async def news(ctx: Context, args: Args) -> Markup:
             for target, feed in rows
         }
         if not rows:
-            sub = subscriptions.get(session, ctx.chat, "news")
+            sub = subscriptions.get(session, ctx.chat, "news", network_id=ctx.network_id)
             if sub is None or not sub.active:
                 return ctx.t("news.list.no_feeds")
             personal = KeywordFilter.of(subscriptions.options(sub).get("keywords") or ())
@@ -292,6 +293,7 @@ async def subscribe_news(ctx: Context, args: Args) -> Markup:
             ctx.chat,
             "news",
             ctx.now,
+            network_id=ctx.network_id,
             person=ctx.sender.ref,
             options={"keywords": keywords, "mode": mode},
         )

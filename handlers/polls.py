@@ -90,7 +90,9 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
                 raise UserError("polls.error.closed", n=poll.id)
             return post(ctx, session, poll)
         question, options = parse_poll(text)
-        poll = store_polls.create(session, question, options, str(ctx.sender.ref), ctx.now)
+        poll = store_polls.create(
+            session, question, options, str(ctx.sender.ref), ctx.now, network_id=ctx.network_id
+        )
         return post(ctx, session, poll)
 
 

@@ -79,6 +79,7 @@ async def frage(ctx: Context, args: Args) -> Markup:
             anonymous=anonymous,
             chat_ref=str(ctx.chat),
             now=ctx.now,
+            network_id=ctx.network_id,
         )
     key = "questions.asked_anonymous" if anonymous else "questions.asked"
     return ctx.t(key, n=row.id)

@@ -6,7 +6,7 @@ from bot import subscription_kinds
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
-from bot.errors import UsageError, UserError
+from bot.errors import PermissionDenied, UsageError, UserError
 from bot.markup import Markup, join
 from storage import subscriptions
 
@@ -48,8 +48,10 @@ async def abo(ctx: Context, args: Args) -> object:
 )
 async def abo_ende(ctx: Context, args: Args) -> Markup:
     kind = _kind(ctx, args)
+    if ctx.is_group and not await ctx.is_admin():
+        raise PermissionDenied("core.abo.group_admin_only")
     with ctx.store.session() as session:
-        removed = subscriptions.unsubscribe(session, ctx.chat, kind.kind)
+        removed = subscriptions.unsubscribe(session, ctx.chat, kind.kind, network_id=ctx.network_id)
     return ctx.t(
         "core.abo.ended" if removed else "core.abo.not_subscribed", kind=args.positional[0]
     )
@@ -58,7 +60,7 @@ async def abo_ende(ctx: Context, args: Args) -> Markup:
 @command("abos", "subscriptions", help="core.help.abos", section="subscriptions")
 async def abos(ctx: Context, args: Args) -> Markup:
     with ctx.store.session() as session:
-        rows = subscriptions.for_chat(session, ctx.chat)
+        rows = subscriptions.for_chat(session, ctx.chat, network_id=ctx.network_id)
     if not rows:
         return join([ctx.t("core.abo.none"), ctx.t("core.abo.available"), _kinds_list(ctx)])
     lines: list[Markup | str] = [ctx.t("core.abo.list_header")]

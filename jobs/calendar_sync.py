@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.access import network_id_by_key
 from bot.calendar.errors import IcsImportError
 from bot.calendar.ics import default_window, import_ics
 from bot.cli_registry import CliVerb, register_verb
@@ -75,14 +76,17 @@ def _read_file(location: str) -> bytes:
         raise IcsImportError(f"cannot read {path}: {exc}", reason=exc.strerror or str(exc)) from exc
 
 
-def import_into(store, source: str, data: bytes, now: datetime, zone: str) -> SyncResult:
-    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking)."""
+def import_into(
+    store, source: str, data: bytes, now: datetime, zone: str, network_id: int
+) -> SyncResult:
+    """Parse ``data`` and bring the meetings of ``source`` (of the network ``network_id``) in
+    line with it (blocking)."""
     window = default_window(now)
     calendar = import_ics(data, *window, default_zone=zone)
     for reason in calendar.skipped:
         log.warning("calendar %s: %s", source, reason)
     with store.session() as session:
-        return sync_calendar(session, source, calendar, window, now)
+        return sync_calendar(session, source, calendar, window, now, network_id)
 
 
 async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: datetime) -> None:
@@ -90,7 +94,10 @@ async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: dateti
     zone = entry.timezone or jc.config.bot.timezone
     try:
         data = await fetch(entry.url)
-        result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone)
+        with jc.store.session() as session:
+            key = jc.config.network_of_entry(entry)
+            network_id = network_id_by_key(session, jc.config, key, now)
+        result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone, network_id)
     except IcsImportError as exc:
         log.error("calendar sync failed calendar=%s error=%s", source, exc)
         return
@@ -150,6 +157,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         "updates those meetings, and events gone from the file disappear. Imported meetings "
         "are kept when [[calendars]] change",
     )
+    parser.add_argument(
+        "--network",
+        metavar="KEY",
+        help="the network the meetings belong to (default: the first configured network)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -161,13 +173,21 @@ def _run(args: argparse.Namespace) -> int:
     from storage.db import Store
 
     config = load_config(args.config)  # a ConfigError is reported by bot.cli (exit 2)
+    key = args.network or config.default_network_key
+    if config.network_entry(key) is None:
+        known = ", ".join(n.key for n in config.network_entries)
+        print(f"netzbot import-ics: unknown network {key!r} (known: {known})", file=sys.stderr)
+        return 2
     name = args.name or Path(args.location.rstrip("/")).stem or "import"
     source = f"import:{name}"
     store = Store(config.storage.url)
     try:
         migrate.upgrade(store)
         data = asyncio.run(fetch(args.location))
-        result = import_into(store, source, data, SystemClock().now(), config.bot.timezone)
+        now = SystemClock().now()
+        with store.session() as session:
+            network_id = network_id_by_key(session, config, key, now)
+        result = import_into(store, source, data, now, config.bot.timezone, network_id)
     except IcsImportError as exc:
         print(f"netzbot import-ics: {exc}", file=sys.stderr)
         return 1

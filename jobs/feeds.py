@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import metrics
+from bot.access import network_id_by_key
 from bot.config import Config
 from bot.feeds import render
 from bot.feeds.errors import FeedError
@@ -77,12 +78,14 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
     wanted: set[int] = set()
     for entry in config.feeds:
         feed = store_news.ensure_feed(session, entry.url.strip(), now, name=entry.name)
+        network_id = network_id_by_key(session, config, config.network_of_entry(entry), now)
         for chat in entry.post_to:
             target = store_news.set_target(
                 session,
                 feed,
                 chat,
                 now,
+                network_id=network_id,
                 mode=entry.mode,
                 keywords=entry.keywords,
                 exclude=entry.exclude,

@@ -146,6 +146,7 @@ def create_series(
     start: datetime,
     duration: timedelta,
     now: datetime,
+    network_id: int,
     rrule: str | None = None,
     timezone: str = "Europe/Berlin",
     link: str | None = None,
@@ -156,6 +157,7 @@ def create_series(
     uid: str | None = None,
 ) -> MeetingSeries:
     series = MeetingSeries(
+        network_id=network_id,
         uid=uid or f"{uuid.uuid4()}@netzbot",
         source=source,
         chat_ref=chat_ref,

@@ -62,6 +62,7 @@ def set_target(
     chat: ChatRef | str,
     now: datetime,
     *,
+    network_id: int,
     mode: str = IMMEDIATE,
     keywords: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -76,7 +77,10 @@ def set_target(
         select(FeedTarget).where(FeedTarget.feed_id == feed.id, FeedTarget.chat_ref == str(chat))
     ).first()
     if target is None:
-        target = FeedTarget(feed_id=feed.id, chat_ref=str(chat), created_at=now)
+        target = FeedTarget(
+            feed_id=feed.id, chat_ref=str(chat), network_id=network_id, created_at=now
+        )
+    target.network_id = network_id
     target.mode = mode
     target.keywords = dump_words(keywords)
     target.exclude = dump_words(exclude)

@@ -27,9 +27,16 @@ def options_of(poll: Poll) -> list[str]:
 
 
 def create(
-    session: Session, question: str, options: list[str], created_by: str | None, now: datetime
+    session: Session,
+    question: str,
+    options: list[str],
+    created_by: str | None,
+    now: datetime,
+    *,
+    network_id: int,
 ) -> Poll:
     poll = Poll(
+        network_id=network_id,
         question=question,
         options=json.dumps(options, ensure_ascii=False),
         created_by=created_by,

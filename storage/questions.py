@@ -41,11 +41,13 @@ def ask(
     anonymous: bool,
     chat_ref: str,
     now: datetime,
+    network_id: int,
 ) -> Question:
     """Store an open question. The asker's ref is kept even for anonymous questions (so they
     cannot '+1' themselves and can see and delete it with /meine_daten, /vergessen); only the
     name is never stored or shown for anonymous ones."""
     row = Question(
+        network_id=network_id,
         text=text,
         asker_ref=asker_ref,
         asker_name=None if anonymous or not asker_name else asker_name[:300],

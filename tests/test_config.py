@@ -96,7 +96,9 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         annotation = field.annotation
         inner = getattr(annotation, "__args__", (annotation,))[0]
         header = (
-            f"[[{section_name}]]" if section_name in ("feeds", "calendars") else f"[{section_name}]"
+            f"[[{section_name}]]"
+            if section_name in ("feeds", "calendars", "networks")
+            else f"[{section_name}]"
         )
         assert header in text, f"config.example.toml lacks {header}"
         for key in inner.model_fields:

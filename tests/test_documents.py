@@ -11,7 +11,7 @@ from storage import documents as docs
 from storage.db import Store
 from storage.models.documents import Document
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 GROUP = "telegram:-1001"
 ADMIN = "telegram:1"
@@ -46,6 +46,7 @@ def add_doc(
                 tags=tags,
                 doc_type=doc_type,
                 created_at=now - timedelta(days=age_days),
+                network_id=NET,
             ),
         )
         return doc.id
@@ -67,12 +68,19 @@ def add_doc(
     ],
 )
 def test_umlaut_folding_matches_every_spelling(query: str, text: str) -> None:
-    doc = Document(title=text, url="https://x.org", created_at=datetime.now().astimezone())
+    doc = Document(
+        title=text, url="https://x.org", created_at=datetime.now().astimezone(), network_id=NET
+    )
     assert docs.score(doc, [query]).matched == 1
 
 
 def test_folding_does_not_match_unrelated_words() -> None:
-    doc = Document(title="Haushalt", url="https://x.org", created_at=datetime.now().astimezone())
+    doc = Document(
+        title="Haushalt",
+        url="https://x.org",
+        created_at=datetime.now().astimezone(),
+        network_id=NET,
+    )
     assert docs.score(doc, ["bürgerrat"]).matched == 0
     assert docs.fold("Bürgerrat") == "buergerrat"
     assert docs.fold_loose("Bürgerrat") == docs.fold_loose("Burgerrat") == "burgerrat"
@@ -214,6 +222,7 @@ def add_series(store: Store, now: datetime) -> None:
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid="treffen@test",
                 title="Netzwerktreffen",
                 dtstart=now - timedelta(days=14) + timedelta(hours=8),  # 18:00 UTC, 19:00 Berlin

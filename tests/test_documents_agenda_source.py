@@ -18,7 +18,7 @@ from storage import documents as docs
 from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.meetings import MeetingSeries
-from tests.support import make_app
+from tests.support import NET, make_app
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def add_series(store: Store, start: datetime, rrule: str | None, uid: str = "s@t
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid=uid,
                 title=f"Treffen {uid}",
                 dtstart=start,
@@ -112,6 +113,7 @@ async def test_with_the_real_meetings_capability(store: Store) -> None:
             duration=timedelta(minutes=90),
             now=now - timedelta(days=20),
             rrule="FREQ=WEEKLY;INTERVAL=2",
+            network_id=NET,
         )
         numbers = [m.id for m in meetings.upcoming(session, now, 2)]
     h = make_app(store, now)

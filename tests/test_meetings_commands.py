@@ -15,7 +15,7 @@ from storage import meetings
 from storage.db import Store
 from storage.models.core import Subscription
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 GROUP = "telegram:-100777"
 MEMBER = "telegram:7"
@@ -182,6 +182,7 @@ async def test_calendar_meetings_are_changed_in_the_calendar(harness: Harness) -
             duration=timedelta(hours=1),
             now=harness.clock.now(),
             source="calendar:nextcloud",
+            network_id=NET,
         )
     (number,) = _numbers(harness.app.store)
     assert "nextcloud" in await harness.say(f"/termin_absagen {number}")

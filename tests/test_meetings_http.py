@@ -12,6 +12,7 @@ from bot.clock import FixedClock
 from bot.config import Config
 from storage import meetings
 from storage.db import Store
+from tests.support import NET
 
 
 async def test_subscription_url_serves_upcoming_meetings(store: Store, now: datetime) -> None:
@@ -24,6 +25,7 @@ async def test_subscription_url_serves_upcoming_meetings(store: Store, now: date
             now=now,
             rrule="FREQ=WEEKLY;INTERVAL=4",
             link="https://meet.jit.si/netz",
+            network_id=NET,
         )
     app = App(
         Config(http={"listen": "127.0.0.1:0"}), clock=FixedClock(now), store=store, run_jobs=False

@@ -14,7 +14,7 @@ from storage import questions as qs
 from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, RecordingConnector, make_app
+from tests.support import NET, Harness, RecordingConnector, make_app
 
 GROUP = "telegram:-1001"
 SIGNAL_GROUP = "signal:group.YWJj"
@@ -101,6 +101,7 @@ def meeting(store: Store, start: datetime) -> None:
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid="treffen@test",
                 title="Netzwerktreffen",
                 dtstart=start,
