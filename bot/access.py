@@ -108,7 +108,8 @@ async def default_membership(ctx: Context, networks: list[NetworkInfo]) -> list[
     configured admins in theirs, everyone else in none (deny by default)."""
     if ctx.is_owner:
         return networks
-    return [n for n in networks if str(ctx.sender.ref) in n.admins]
+    refs = sender_refs(ctx)
+    return [n for n in networks if refs & n.admins]
 
 
 async def default_choice(ctx: Context, networks: list[NetworkInfo]) -> NetworkInfo | None:
@@ -137,9 +138,16 @@ def base_role(ctx: Context, member: bool) -> Role:
     network = ctx.network
     if network is None or not member:
         return Role.OUTSIDER
-    if str(ctx.sender.ref) in network.admins:
+    if sender_refs(ctx) & network.admins:
         return Role.ADMIN
     return Role.MEMBER
+
+
+def sender_refs(ctx: Context) -> set[str]:
+    """The sender's account and its known alias (a Signal uuid and the number the config
+    may list)."""
+    alias = getattr(ctx.sender, "alias", None)
+    return {str(ctx.sender.ref)} | ({str(alias)} if alias else set())
 
 
 async def admin_of_network(ctx: Context) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import sys
 from datetime import datetime
@@ -21,7 +22,7 @@ from bot.context import Context
 from bot.delivery import DeliveryWorker
 from bot.types import ChatRef, Incoming, Outgoing, Reply, Sender
 from jobs import schedule
-from storage import chats, migrate, networks, outbox
+from storage import chats, migrate, networks, outbox, people
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,22 @@ class App:
             access.sync_networks(session, self.config, self.clock.now())
         self.networks_synced = True
 
+    def identify(self, incoming: Incoming) -> Incoming:
+        """Signal people are their uuid: learn the number as an alias the first time (rows
+        stored under the number move to the uuid), or fill in the alias learnt earlier."""
+        sender = incoming.sender
+        if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
+            return incoming
+        with self.store.session() as session:
+            if sender.alias is not None:
+                people.learn_alias(session, str(sender.alias), str(sender.ref), self.clock.now())
+                return incoming
+            known = people.aliases_of(session, str(sender.ref))
+        if not known:
+            return incoming
+        alias = ChatRef.parse(known[0])
+        return dataclasses.replace(incoming, sender=dataclasses.replace(sender, alias=alias))
+
     def language_for(self, incoming: Incoming, *, for_us: bool) -> str:
         """The reply language. Remembers the chat and the sender only for messages to the bot
         in a chat it serves (a private chat, or a group of a network): nothing else is stored."""
@@ -214,6 +231,8 @@ class App:
                 self.sync_networks()
             username = self.services.bot_usernames.get(incoming.platform)
             for_us = router.is_for_us(incoming.text, incoming.is_group, username)
+            if for_us:  # chatter stores nothing, not even a Signal alias
+                incoming = self.identify(incoming)
             lang = self.language_for(incoming, for_us=for_us)
             ctx = Context(
                 store=self.store,

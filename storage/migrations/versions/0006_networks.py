@@ -6,7 +6,7 @@ configured network without a row of its own takes it over at start-up, see
 already serves (active group chats) is enabled in it, so no group goes silent at the upgrade.
 
 Revision ID: 0006_networks
-Revises: 0005_delivery
+Revises: 0007_people
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_networks"
-down_revision = "0005_delivery"
+down_revision = "0007_people"
 branch_labels = None
 depends_on = None
 
