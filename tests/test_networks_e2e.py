@@ -161,7 +161,7 @@ async def test_signal_admin_of_a_strangers_group_changes_nothing(sig) -> None:
 
 
 async def test_telegram_member_cannot_change_group_settings(tg) -> None:
-    app, fake = tg
+    _app, fake = tg
     fake.set_admins(A_GROUP, [77])
     fake.push_command(A_GROUP, "erinnerung", "1h", user_id=77)
     [on] = await fake.wait_for_sent(A_GROUP)
