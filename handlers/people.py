@@ -14,7 +14,10 @@ from bot.errors import UserError
 from bot.markup import Markup, join
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
+from bot.types import Permission
 from storage import people
+from storage.models.audit import NetworkChoice
+from storage.models.networks import Network
 
 OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
 
@@ -24,6 +27,7 @@ OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
     "link",
     help="people.help.verknuepfen",
     usage="people.usage.verknuepfen",
+    permission=Permission.PUBLIC,  # outsiders too: a linked account may make them a member
     private_only=True,
     section="privacy",
 )
@@ -71,6 +75,10 @@ def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
     accounts = people.accounts_of(session, ref)
     if len(accounts) > 1 and accounts[0] == ref:  # /meine_daten asks once per account
         lines.append(i18n.t(lang, "people.data.linked", accounts=", ".join(accounts)))
+    choice = session.get(NetworkChoice, ref)
+    network = session.get(Network, choice.network_id) if choice is not None else None
+    if network is not None:
+        lines.append(i18n.t(lang, "people.data.network", network=network.name))
     aliases = people.aliases_of(session, ref)
     if aliases:
         lines.append(i18n.t(lang, "people.data.alias", account=ref, aliases=", ".join(aliases)))
