@@ -77,7 +77,7 @@ def main(sizes: list[int]) -> None:
                 for _ in range(7):
                     start = time.perf_counter()
                     with store.session() as session:
-                        docs.search(session, query, 10)
+                        docs.search(session, query, 10, network_id=NET)
                     times.append((time.perf_counter() - start) * 1000)
                 times.sort()
                 print(f"{n:>9}  {query:<34} {times[3]:8.1f}")

@@ -78,6 +78,13 @@ class Context:
             raise UserError("core.error.no_network")
         return self.network.id
 
+    def network_header(self) -> list[Markup]:
+        """Lists in a private chat say which network they show (groups know their network; with
+        one network there is nothing to tell apart)."""
+        if self.is_group or self.network is None or len(self.config.network_entries) < 2:
+            return []
+        return [self.t("core.network.private_list_header", network=self.network.name)]
+
     async def at_least(self, role: Role) -> bool:
         """Does the sender have ``role`` (or more) in ``ctx.network``? Asks the messenger
         whether a member is a group admin only when the answer depends on it."""

@@ -163,7 +163,8 @@ def process_items(
     session.flush()
     source = feed.display_name
     made = 0
-    for target in store_news.targets_of_feed(session, feed.id):
+    targets = store_news.targets_of_feed(session, feed.id)
+    for target in targets:
         flt = KeywordFilter.of(store_news.words(target.keywords), store_news.words(target.exclude))
         if target.primed:
             chosen = oldest_first([i for i in fresh if flt.matches(i.title, i.summary)])
@@ -176,7 +177,9 @@ def process_items(
             made += deliver(
                 session, config, target.chat_ref, target.mode, rows[item.key], item, source, now
             )
-    for sub in subscriptions.active(session, SUBSCRIPTION_KIND):
+    # personal news subscribers: of the networks that follow this feed
+    followed_by = {target.network_id for target in targets}
+    for sub in subscriptions.active(session, SUBSCRIPTION_KIND, network_ids=followed_by):
         opts = subscriptions.options(sub)
         flt = KeywordFilter.of(opts.get("keywords") or ())
         matching = [i for i in fresh if flt.matches(i.title, i.summary)]

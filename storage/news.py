@@ -217,6 +217,11 @@ def move_chat(session: Session, old: ChatRef, new: ChatRef) -> None:
 chats.CHAT_MOVERS.append(move_chat)
 
 
-def all_followed_feeds(session: Session) -> list[int]:
-    stmt = select(FeedTarget.feed_id).where(FeedTarget.active == True).distinct()  # noqa: E712
+def all_followed_feeds(session: Session, *, network_id: int) -> list[int]:
+    """The feeds some chat of the network follows (what a personal /abo news draws on)."""
+    stmt = (
+        select(FeedTarget.feed_id)
+        .where(FeedTarget.active == True, FeedTarget.network_id == network_id)  # noqa: E712
+        .distinct()
+    )
     return sorted(session.exec(stmt))

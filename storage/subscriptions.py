@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.types import ChatRef
 from storage.models.core import Subscription
@@ -77,8 +77,13 @@ def for_chat(
     return list(session.exec(stmt.order_by(Subscription.kind)))
 
 
-def active(session: Session, kind: str) -> list[Subscription]:
+def active(
+    session: Session, kind: str, *, network_ids: set[int] | None = None
+) -> list[Subscription]:
+    """Active subscriptions of ``kind`` (to one of ``network_ids`` when given)."""
     stmt = select(Subscription).where(Subscription.kind == kind, Subscription.active == True)  # noqa: E712
+    if network_ids is not None:
+        stmt = stmt.where(col(Subscription.network_id).in_(sorted(network_ids) or [-1]))
     return list(session.exec(stmt.order_by(Subscription.id)))
 
 

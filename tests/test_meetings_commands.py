@@ -27,7 +27,10 @@ async def _new(harness: Harness, text: str = "3.12.2026 18:00 Plenum") -> str:
 
 def _numbers(store: Store) -> list[int]:
     with store.session() as session:
-        return [m.id for m in meetings.upcoming(session, datetime(2026, 11, 22, tzinfo=UTC))]
+        return [
+            m.id
+            for m in meetings.upcoming(session, datetime(2026, 11, 22, tzinfo=UTC), network_id=NET)
+        ]
 
 
 async def test_empty_list(harness: Harness) -> None:

@@ -51,7 +51,7 @@ def _sync(store: Store, data: bytes, now: datetime = NOW):
 
 def _upcoming(store: Store, now: datetime = NOW, limit: int = 5) -> list[meetings.Meeting]:
     with store.session() as session:
-        return meetings.upcoming(session, now, limit)
+        return meetings.upcoming(session, now, limit, network_id=NET)
 
 
 def _notices(store: Store) -> list[OutboxMessage]:

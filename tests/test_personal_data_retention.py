@@ -60,9 +60,9 @@ def test_done_questions_deleted_after_180_days(store: Store, now: datetime) -> N
                 now=now - timedelta(days=400),
                 network_id=NET,
             )
-        qs.support(session, 1, "telegram:2", now)
-        qs.mark_done(session, 1, now - timedelta(days=181))
-        qs.mark_done(session, 2, now - timedelta(days=10))
+        qs.support(session, 1, "telegram:2", now, network_id=NET)
+        qs.mark_done(session, 1, now - timedelta(days=181), network_id=NET)
+        qs.mark_done(session, 2, now - timedelta(days=10), network_id=NET)
     with store.session() as session:
         assert retention.prune(session, now)[2] == 1
     with store.session() as session:
