@@ -153,14 +153,14 @@ def _unknown_groups_query() -> Any:
 )
 async def gruppe_verlassen(ctx: Context, args: Args) -> Markup:
     word = args.get(0)
-    if not word:
+    if not word and not ctx.is_group:
         raise UsageError("groups.error.ref_missing")
     try:
-        chat = ChatRef.parse(word)
+        chat = ChatRef.parse(word) if word else ctx.chat  # in a group: this one
     except ValueError:
         raise UsageError("groups.error.bad_ref", ref=word[:80]) from None
-    if chat.platform == "console" or (not ctx.is_group and chat == ctx.chat):
-        raise UsageError("groups.error.bad_ref", ref=word[:80])
+    if chat.platform == "console" or chat == ctx.sender.ref:
+        raise UsageError("groups.error.bad_ref", ref=str(chat)[:80])
     network = access.chat_network(ctx, chat)
     allowed = ctx.is_owner or (network is not None and await is_network_admin(ctx, network))
     if not allowed:

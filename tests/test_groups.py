@@ -215,3 +215,22 @@ async def test_the_chosen_network_is_personal_data(store: Store, now: datetime) 
     assert "gewähltes Netzwerk: Netzwerk Rathaus" in await h.say("/meine_daten", chat=person)
     await h.say("/vergessen ja", chat=person)
     assert "gewählt" not in await h.say("/netzwerk", chat=person)
+
+
+async def test_a_network_admin_makes_the_bot_leave_from_inside_the_group(
+    store: Store, now: datetime
+) -> None:
+    h = harness(store, now)
+    left: list[ChatRef] = []
+
+    async def leave_chat(chat: ChatRef) -> None:
+        left.append(chat)
+
+    h.connector.leave_chat = leave_chat  # type: ignore[attr-defined]
+    h.app.connectors["telegram"] = h.connector
+    refused = await h.say("/gruppe_verlassen", chat=BR_GROUP, sender=RH_ADMIN)
+    assert "dürfen nur" in refused and left == []
+    assert "verlassen" in await h.say("/gruppe_verlassen", chat=BR_GROUP, sender=BR_ADMIN)
+    assert left == [ChatRef.parse(BR_GROUP)]
+    assert BR_GROUP not in await h.say("/gruppen", chat=OWNER)  # no network any more
+    assert "keine Gruppen-Kennung" in await h.say(f"/gruppe_verlassen {OWNER}", chat=OWNER)
