@@ -14,13 +14,13 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import access, commands, i18n, leader, metrics, router
+from bot import access, commands, i18n, leader, metrics, router, webhook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
 from bot.context import Context
 from bot.delivery import DeliveryWorker
-from bot.types import ChatRef, Incoming, Outgoing, Reply, Sender
+from bot.types import ChatRef, Incoming, Outgoing, Reply, Sender, without_nul
 from jobs import schedule
 from storage import chats, migrate, networks, outbox, people
 from storage.db import Store
@@ -76,6 +76,7 @@ class App:
             await lease.try_acquire()  # refuse before touching the database
             migrate.upgrade(self.store)
         self.sync_networks()
+        webhook.ensure_secret(self.store, self.config)  # webhook mode never runs without one
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
         if self.config.http.listen:  # before the connectors: a webhook may post at once
@@ -302,8 +303,9 @@ class App:
             # a group of no network: store nothing, tell the owners once, say how to enable it
             told = getattr(self.services, "on_unknown_group", None)
             if told is not None:
-                await told(chat, title, added_by)
+                await told(chat, without_nul(title) if title else title, added_by)
             return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
+        title = without_nul(title) if title else title
         with self.store.session() as session:
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language

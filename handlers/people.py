@@ -30,6 +30,7 @@ OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
     permission=Permission.PUBLIC,  # outsiders too: a linked account may make them a member
     private_only=True,
     section="privacy",
+    permission=Permission.PUBLIC,  # linking is how an account finds its person (and network)
 )
 async def verknuepfen(ctx: Context, args: Args) -> Markup:
     account = str(ctx.sender.ref)

@@ -35,6 +35,8 @@ async def abo(ctx: Context, args: Args) -> object:
     kind = _kind(ctx, args)
     if kind.private_only and ctx.is_group:
         raise UserError("core.abo.private_only")
+    if ctx.is_group and not await ctx.is_admin():  # a group's subscriptions: admins only
+        raise PermissionDenied("core.abo.group_admin_only")
     rest = Args(args.positional[1:], args.options, args.rest.partition(" ")[2].strip())
     return await kind.subscribe(ctx, rest)
 

@@ -180,3 +180,47 @@ async def test_member_cannot_change_group_settings(net: Harness) -> None:
         [row] = subscriptions.for_chat(session, ChatRef.parse(A_GROUP))
         assert row.kind == "meetings" and row.active
         assert chats.chat_language(session, ChatRef.parse(A_GROUP)) is None
+
+
+# -- backup, check-config ------------------------------------------------------------------------
+@pytest.mark.postgres
+async def test_backup_carries_networks_into_postgresql(
+    net: Harness, pg_store: Store, now: datetime
+) -> None:
+    import io
+
+    from bot.backup import restore_backup, write_backup
+
+    net.enable(STRANGER_GROUP, "rathaus")  # as /netzwerk_freigeben would
+    await net.say("/termin_neu 3.12.2030 18:00 Treffen", chat=A_GROUP, sender=ALICE)
+    buf = io.StringIO()
+    write_backup(net.app.store, buf, now)
+    restore_backup(pg_store, iter(io.StringIO(buf.getvalue())), "mem")
+    restored = make_app(pg_store, now, two_networks())
+    restored.auto_enable = False
+    assert "Treffen" in await restored.say("/termine", chat=A_GROUP, sender=BOB)
+    assert "Treffen" not in await restored.say("/termine", chat=STRANGER_GROUP, sender=BOB)
+    assert "keinem Netzwerk" not in await restored.say("/termine", chat=STRANGER_GROUP)
+
+
+def test_check_config_lists_networks_and_bad_ones_exit_2(tmp_path, capsys) -> None:
+    from bot.cli import main
+
+    path = tmp_path / "netzbot.toml"
+    path.write_text(
+        '[[networks]]\nkey = "buergerraete"\nname = "Netzwerk Bürgerräte"\n'
+        'chats = ["telegram:-1001", "signal:group.abc="]\n'
+        '[[networks]]\nkey = "rathaus"\nname = "Netzwerk Rathaus"\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(path), "check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "buergerraete: Netzwerk Bürgerräte" in out and "signal:group.abc=" in out
+    assert "rathaus: Netzwerk Rathaus" in out
+    path.write_text(
+        '[[networks]]\nkey = "a"\nname = "A"\nchats = ["telegram:-1"]\n'
+        '[[networks]]\nkey = "b"\nname = "B"\nchats = ["telegram:-1"]\n',
+        encoding="utf-8",
+    )
+    assert main(["--config", str(path), "check-config"]) == 2
+    assert "telegram:-1" in capsys.readouterr().err
