@@ -27,10 +27,9 @@ OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
     "link",
     help="people.help.verknuepfen",
     usage="people.usage.verknuepfen",
-    permission=Permission.PUBLIC,  # outsiders too: a linked account may make them a member
+    permission=Permission.PUBLIC,  # linking is how an account finds its person (and network)
     private_only=True,
     section="privacy",
-    permission=Permission.PUBLIC,  # linking is how an account finds its person (and network)
 )
 async def verknuepfen(ctx: Context, args: Args) -> Markup:
     account = str(ctx.sender.ref)
