@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import i18n
 from bot.args import Args
@@ -18,6 +18,7 @@ from bot.types import Permission
 from storage import people
 from storage.models.audit import NetworkChoice
 from storage.models.networks import Network
+from storage.models.people import LinkCode, LinkFailure
 
 OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
 
@@ -79,6 +80,11 @@ def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
     network = session.get(Network, choice.network_id) if choice is not None else None
     if network is not None:
         lines.append(i18n.t(lang, "people.data.network", network=network.name))
+    if session.exec(select(LinkCode).where(LinkCode.account_ref == ref)).first() is not None:
+        lines.append(i18n.t(lang, "people.data.code"))
+    tries = session.exec(select(LinkFailure.id).where(LinkFailure.account_ref == ref)).all()
+    if tries:
+        lines.append(i18n.t(lang, "people.data.failures", count=len(tries)))
     aliases = people.aliases_of(session, ref)
     if aliases:
         lines.append(i18n.t(lang, "people.data.alias", account=ref, aliases=", ".join(aliases)))

@@ -103,9 +103,11 @@ async def test_a_new_code_replaces_the_old_one(store: Store, now: datetime) -> N
 async def test_guessing_is_rate_limited(store: Store, now: datetime) -> None:
     h = make_app(store, now)
     code = await code_for(h, TG)
+    assert "Verknüpfungs-Code" in await h.say("/meine_daten", chat=TG)
     for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"):
         assert "kenne ich nicht" in await h.say(f"/verknuepfen {guess}", chat=SIG)
     assert "Zu viele falsche Codes" in await h.say(f"/verknuepfen {code}", chat=SIG)
+    assert "letzten Stunde: 5" in await h.say("/meine_daten", chat=SIG)
     h.clock.advance(timedelta(hours=1, seconds=1))
     code = await code_for(h, TG)  # the first one has expired meanwhile
     assert "Verknüpft" in await h.say(f"/verknuepfen {code}", chat=SIG)
