@@ -54,7 +54,7 @@ def net(store: Store, now: datetime) -> Harness:
             '[[networks]]\nkey="a"\nname="A"\n[[networks]]\nkey="a"\nname="B"\n',
             ["'a'", "more than one"],
         ),
-        ('[[networks]]\nkey="Bürger Räte"\nname="A"\n', ["networks[1].key", "Bürger Räte"]),
+        ('[[networks]]\nkey="Bürger Räte"\nname="A"\n', ["networks[1].key", "not a network key"]),
         (
             '[[networks]]\nkey="a"\nname="A"\n[[feeds]]\nurl="https://x.org/f"\nnetwork="b"\n',
             ["feeds[1].network", "'b'"],
