@@ -190,8 +190,13 @@ class App:
         if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
             return incoming
         with self.store.session() as session:
+            served = not incoming.is_group or (
+                networks.network_of_chat(session, str(incoming.chat)) is not None
+            )
             if sender.alias is not None:
-                people.learn_alias(session, str(sender.alias), str(sender.ref), self.clock.now())
+                if served:  # a group of no network: nothing about its members is stored
+                    now = self.clock.now()
+                    people.learn_alias(session, str(sender.alias), str(sender.ref), now)
                 return incoming
             known = people.aliases_of(session, str(sender.ref))
         if not known:

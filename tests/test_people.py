@@ -244,3 +244,21 @@ async def test_upkeep_deletes_expired_codes_and_old_failures(store: Store, now: 
     with store.session() as session:
         assert session.exec(select(LinkCode)).all() == []
         assert session.exec(select(LinkFailure)).all() == []
+
+
+async def test_a_group_of_no_network_learns_nothing_about_its_members(
+    store: Store, now: datetime
+) -> None:
+    from bot.types import Incoming, Sender
+    from storage.models.people import AccountAlias
+
+    h = make_app(store, now, platform="signal")
+    h.auto_enable = False
+    group = ChatRef("signal", "group.c3RyYW5nZXI=")
+    sender = Sender(ChatRef.parse(SIG), "Erika", None, ChatRef.parse(SIG_NUMBER))
+    await h.app.answer(Incoming(group, sender, "/hilfe", True, None, "signal"), h.connector)
+    with store.session() as session:
+        assert session.exec(select(AccountAlias)).all() == []
+    await h.app.answer(Incoming(sender.ref, sender, "/hilfe", False, None, "signal"), h.connector)
+    with store.session() as session:
+        assert people.aliases_of(session, SIG) == [SIG_NUMBER]
