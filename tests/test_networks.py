@@ -224,3 +224,30 @@ def test_check_config_lists_networks_and_bad_ones_exit_2(tmp_path, capsys) -> No
     )
     assert main(["--config", str(path), "check-config"]) == 2
     assert "telegram:-1" in capsys.readouterr().err
+
+
+async def test_a_network_taken_out_of_the_config_keeps_its_data_but_not_its_groups(
+    store: Store, now: datetime
+) -> None:
+    from storage import networks as network_store
+    from storage.models.meetings import MeetingSeries
+
+    first = make_app(store, now, two_networks())
+    first.auto_enable = False
+    first.connector.admins.add((B_GROUP, BOB))
+    assert "#" in await first.say(
+        "/termin_neu 3.12.2030 18:00 Rathaustreffen", chat=B_GROUP, sender=BOB
+    )
+    only_a = Config(networks=[{"key": "buergerraete", "name": "Bürgerräte", "chats": [A_GROUP]}])
+    later = make_app(store, now, only_a)
+    later.auto_enable = False
+    assert "keinem Netzwerk" in await later.say("/termine", chat=B_GROUP, sender=BOB)
+    assert "Rathaustreffen" not in await later.say("/termine", chat=A_GROUP, sender=BOB)
+    with store.session() as session:
+        assert [s.title for s in session.exec(select(MeetingSeries))] == ["Rathaustreffen"]
+        row = network_store.by_key(session, "rathaus")
+        assert row is not None and not row.in_config
+        assert network_store.chats_of(session, row.id) == []
+    back = make_app(store, now, two_networks())
+    back.auto_enable = False
+    assert "Rathaustreffen" in await back.say("/termine", chat=B_GROUP, sender=BOB)
