@@ -248,3 +248,14 @@ async def test_the_choice_decides_what_a_private_chat_acts_on(store: Store, now:
     assert "Rathaus-Treffen" not in await h.say("/termine", chat=person)
     h.outsiders.add("telegram:89")
     assert "/netzwerk" in await h.say("/termine", chat="telegram:89")
+
+
+async def test_group_settings_changed_by_an_admin_are_logged(store: Store, now: datetime) -> None:
+    h = harness(store, now)
+    h.connector.admins.add((BR_GROUP, "telegram:77"))  # a chat admin of the network's group
+    await h.say("/sprache en", chat=BR_GROUP, sender="telegram:77")
+    await h.say("/sprache de", chat=BR_GROUP, sender="telegram:5")  # a member: refused
+    await h.say("/termine", chat=BR_GROUP, sender="telegram:77")  # reading: not logged
+    log = await h.say("/protokoll", chat=OWNER)
+    assert "telegram:77: /sprache en" in log
+    assert "/sprache de" not in log and "/termine" not in log
