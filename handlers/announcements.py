@@ -75,7 +75,7 @@ def _repeat(value: str | None) -> str | None:
     try:
         return recurrence.parse_repeat(value)
     except CalendarError as exc:
-        raise InvalidInput("mail.error.repeat", value=value, example="wöchentlich") from exc
+        raise InvalidInput("mail.error.repeat", value=value) from exc
 
 
 @command(
