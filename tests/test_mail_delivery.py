@@ -162,3 +162,25 @@ def test_a_mailing_list_needs_a_mailbox(tmp_path) -> None:
     )
     with pytest.raises(ConfigError, match="imap_host"):
         load_config(path)
+
+
+async def test_healthz_reports_the_email_connector(store, sink) -> None:
+    from bot.app import App
+    from bot.http_health import health_report
+
+    config = make_config(sink)
+    connector = EmailConnector(config)
+    app = App(config, clock=FixedClock(NOW), store=store, connectors=[connector], run_jobs=False)
+    app.started = True
+    code, body = await health_report(app)
+    assert code == 200 and body["connectors"]["email"]["state"] == "up"
+    assert body["connectors"]["email"]["imap"] == {"state": "off"}
+    enqueue(store, Outgoing(LIST, "Text", "t:1"))
+    sink.stop()
+    await app.delivery.drain_once()
+    code, body = await health_report(app)
+    assert code == 503 and "connector email" in body["problems"]
+    assert (
+        "Connection refused" in body["connectors"]["email"]["error"]
+        or body["connectors"]["email"]["error"]
+    )

@@ -39,6 +39,10 @@ class EmailConnector:
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
         self.unreachable = False  # the last attempt could not talk to the server at all
+        from bot.mail import status
+
+        if config.email.reading and any(e.forward_to for e in config.mailing_lists):
+            status.IMAP.configured = True
 
     async def start(self, on_message: MessageCallback) -> None:
         self.ready = True  # nothing to receive: the IMAP side is a job
@@ -54,6 +58,8 @@ class EmailConnector:
         return False
 
     def health(self) -> dict[str, Any]:
+        """For /healthz: "down" when the SMTP server could not be reached on the last try;
+        the IMAP reader's state is reported inside (``imap``), without making the bot down."""
         from bot.mail import status
 
         info: dict[str, Any] = {

@@ -26,7 +26,13 @@ _UID = re.compile(rb"UID (\d+)")
 
 
 class ImapError(Exception):
-    """The IMAP server could not be reached, refused the login, or has no such folder."""
+    """The IMAP server could not be reached, refused the login, or has no such folder.
+
+    ``stage`` says which: "connect", "login", "folder" or "read"."""
+
+    def __init__(self, message: str, stage: str = "read") -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 @dataclass(frozen=True)
@@ -56,13 +62,13 @@ def connect(section: EmailSection) -> imaplib.IMAP4:
             if section.imap_security == "starttls":
                 conn.starttls(ssl.create_default_context())
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise ImapError(f"cannot connect to {host}:{port}: {exc}") from exc
+        raise ImapError(f"cannot connect to {host}:{port}: {exc}", "connect") from exc
     password = section.imap_password.get_secret_value() if section.imap_password else ""
     try:
         conn.login(section.imap_username or "", password)
     except (OSError, imaplib.IMAP4.error) as exc:
         _close(conn)
-        raise ImapError(f"login refused for {section.imap_username}: {exc}") from exc
+        raise ImapError(f"login refused for {section.imap_username}: {exc}", "login") from exc
     return conn
 
 
@@ -76,7 +82,7 @@ def open_folder(conn: imaplib.IMAP4, folder: str) -> int:
     quoted = '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
     typ, data = conn.select(quoted, readonly=True)
     if typ != "OK":
-        raise ImapError(f"no folder {folder!r}: {data!r}")
+        raise ImapError(f"no folder {folder!r}: {data!r}", "folder")
     typ, values = conn.response("UIDVALIDITY")
     try:
         return int(values[0]) if values and values[0] else 0
