@@ -245,7 +245,7 @@ class EmailSection(Section):
     imap_username: str | None = None
     imap_password: SecretStr | None = None
     imap_folder: str = "INBOX"
-    imap_poll_interval: Duration = timedelta(minutes=2)
+    imap_poll_interval: Duration = timedelta(minutes=1)
     max_messages_per_minute: float = Field(30.0, gt=0)
     timeout: Duration = timedelta(seconds=30)
 
@@ -305,6 +305,14 @@ class MailingListEntry(Section):
     )
     invite_days_before: int = Field(7, ge=0, le=60)
     forward_to: list[ChatRefStr] = Field(default_factory=list)
+
+    @validator("forward_to")
+    @classmethod
+    def _messenger_chats(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            if ref.startswith("email:"):
+                raise ValueError(f"{ref}: forward_to takes messenger chats, not e-mail addresses")
+        return value
 
     @validator("address")
     @classmethod

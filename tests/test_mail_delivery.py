@@ -184,3 +184,24 @@ async def test_healthz_reports_the_email_connector(store, sink) -> None:
         "Connection refused" in body["connectors"]["email"]["error"]
         or body["connectors"]["email"]["error"]
     )
+
+
+async def test_a_mail_server_down_for_a_day_still_gets_the_mail(store, sink) -> None:
+    from bot.delivery import MAX_ATTEMPTS
+
+    config = make_config(sink)
+    clock = FixedClock(NOW)
+    enqueue(store, Outgoing(LIST, "Einladung", "t:1", subject="Einladung"))
+    sink.stop()
+    w = worker(store, config, clock)
+    for _ in range(MAX_ATTEMPTS + 3):  # a messenger row would have been given up by now
+        clock.advance(timedelta(hours=2))
+        await w.drain_once()
+    [row] = rows(store)
+    assert row.status == "pending" and row.attempts == MAX_ATTEMPTS + 3
+    assert row.not_before <= clock.now() + timedelta(hours=1, minutes=13)  # backoff capped
+    sink.start()
+    clock.advance(timedelta(hours=2))
+    await w.drain_once()
+    assert [r.status for r in rows(store)] == ["sent"]
+    assert len(sink.messages()) == 1
