@@ -123,13 +123,12 @@ async def ankuendigung(ctx: Context, args: Args) -> Markup:
                 ctx.t("mail.announce.planned", n=row.id, when=when_text, targets=described)
             )
         if row.rrule and row.next_at is not None:
-            lines.append(
-                ctx.t(
-                    "mail.announce.repeats",
-                    repeat=repeat_text(row.rrule, ctx.lang) or "",
-                    next=format_datetime_long(row.next_at, ctx.lang, ctx.tz),
-                )
-            )
+            repeat = repeat_text(row.rrule, ctx.lang) or ""
+            if row.sent_count:
+                when_next = format_datetime_long(row.next_at, ctx.lang, ctx.tz)
+                lines.append(ctx.t("mail.announce.repeats", repeat=repeat, next=when_next))
+            else:
+                lines.append(ctx.t("mail.announce.repeats_from", repeat=repeat))
         lines.append(ctx.t("mail.announce.cancel_hint", n=row.id))
     return join(lines)
 
