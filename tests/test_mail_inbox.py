@@ -105,12 +105,7 @@ def test_html_only_mail_becomes_text_and_attachments_are_named() -> None:
     )
     msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="Protokoll.pdf")
     mail = inbound.parse(msg.as_bytes())
-    assert mail.excerpt == "Erster\xa0Absatz\n\nZweiter Absatz" or mail.excerpt.split() == [
-        "Erster",
-        "Absatz",
-        "Zweiter",
-        "Absatz",
-    ]
+    assert mail.excerpt == "Erster\xa0Absatz\n\nZweiter Absatz"
     assert "x()" not in mail.excerpt and "p{}" not in mail.excerpt
     assert mail.attachments == ("Protokoll.pdf",)
 
