@@ -100,6 +100,15 @@ class SmtpSink:
             email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files
         ]
 
+    def count(self) -> int:
+        """How many mails were accepted (cheap: counts files, parses nothing)."""
+        return sum(
+            1
+            for sub in ("new", "cur")
+            if (self.maildir / sub).exists()
+            for _ in (self.maildir / sub).iterdir()
+        )
+
     async def wait_for_messages(self, count: int, within: float = 10.0) -> list[Message]:
         """Wait (with a deadline) until ``count`` mails were accepted."""
         deadline = time.monotonic() + within
