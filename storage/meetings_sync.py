@@ -9,7 +9,7 @@ as cancelled. Only the sync window is touched, so the past stays as it was.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -31,12 +31,17 @@ class SyncResult:
     updated: int = 0
     cancelled: int = 0
     removed: int = 0
+    skipped: list[str] = field(default_factory=list)  # events left out, each with its reason
+    note: str | None = None  # why the calendar gave no dates at all
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"added={self.added} updated={self.updated} cancelled={self.cancelled} "
             f"removed={self.removed}"
         )
+        if self.skipped:
+            text += f" skipped={len(self.skipped)}"
+        return f"{text} (nothing to import: {self.note})" if self.note else text
 
 
 def series_uid(source: str, uid: str) -> str:
@@ -51,10 +56,18 @@ def _unless_equal(value: str | None, series_value: str | None) -> str | None:
 
 
 def _upsert_series(
-    session: Session, source: str, event: IcsEvent, existing: MeetingSeries | None, now: datetime
+    session: Session,
+    source: str,
+    event: IcsEvent,
+    existing: MeetingSeries | None,
+    now: datetime,
+    network_id: int | None,
 ) -> MeetingSeries:
     first = event.occurrences[0]
+    if network_id is None:
+        raise ValueError("a calendar's meetings need the network they belong to")
     series = existing or MeetingSeries(
+        network_id=network_id,
         uid=series_uid(source, event.uid),
         source=source,
         title=event.title or "?",
@@ -62,6 +75,7 @@ def _upsert_series(
         created_at=now,
         updated_at=now,
     )
+    series.network_id = network_id  # a calendar moved to another network takes its meetings
     series.title = (event.title or "?")[:300]
     series.description = first.description or None
     series.link = first.url
@@ -119,6 +133,7 @@ def sync_calendar(
     calendar: IcsCalendar,
     window: tuple[datetime, datetime],
     now: datetime,
+    network_id: int | None = None,
 ) -> SyncResult:
     """Make the meetings of ``source`` (``calendar:<name>``) match ``calendar`` in ``window``."""
     lo, hi = window
@@ -131,7 +146,7 @@ def sync_calendar(
         if not event.occurrences:
             continue
         uid = series_uid(source, event.uid)
-        series = _upsert_series(session, source, event, known.get(uid), now)
+        series = _upsert_series(session, source, event, known.get(uid), now, network_id)
         seen_series.add(uid)
         rows = list(
             session.exec(select(MeetingOccurrence).where(MeetingOccurrence.series_id == series.id))
