@@ -9,7 +9,10 @@ twice. Announcements ``an=liste`` are written by ``jobs/announcements.py``.
   the meeting as ``.ics``. A meeting moved to another time is a new invitation.
 - ``aufzeichnungen``: each recording added since the list was configured.
 - ``news``: once a week (``[news] digest_weekday``, Monday by default, at ``digest_at``) the
-  items the network's feeds brought in the past week.
+  items the network's feeds (those followed by one of its chats) brought in the past week.
+
+Everything is scoped to the list's network: its meetings, its questions, its recordings, its
+feeds.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from storage import mail_state, meetings, outbox
 from storage import questions as qs
 from storage.models.core import OutboxMessage
 from storage.models.documents import Document
-from storage.models.news import Feed, FeedItem
+from storage.models.news import Feed, FeedItem, FeedTarget
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ def invitation(
         lines.append(i18n.t(lang, "mail.invite.place", place=meeting.location))
     if meeting.description:
         lines += ["", escape(meeting.description.strip())]
-    ranked = qs.ranked_open(session, limit=config.questions.agenda_top)
+    ranked = qs.ranked_open(session, limit=config.questions.agenda_top, network_id=network.id)
     if ranked:
         lines += ["", i18n.t(lang, "mail.invite.questions")]
         lines += [
@@ -95,7 +98,10 @@ def write_invitations(session: Session, config: Config, now: datetime) -> int:
         if network is None:
             continue
         ahead = timedelta(days=entry.invite_days_before)
-        for meeting in meetings.upcoming(session, now, include_cancelled=False, until=now + ahead):
+        upcoming = meetings.upcoming(
+            session, now, include_cancelled=False, until=now + ahead, network_id=network.id
+        )
+        for meeting in upcoming:
             if meeting.start <= now:
                 continue  # running already
             key = f"mail-invite:{entry.address}:{meeting.id}:{int(meeting.start.timestamp())}"
@@ -126,7 +132,11 @@ def write_recordings(session: Session, config: Config, now: datetime) -> int:
         since = max(mail_state.list_since(session, entry.address, now), now - RECORDING_WINDOW)
         docs = session.exec(
             select(Document)
-            .where(Document.doc_type == "aufzeichnung", col(Document.created_at) >= since)
+            .where(
+                Document.network_id == network.id,
+                Document.doc_type == "aufzeichnung",
+                col(Document.created_at) >= since,
+            )
             .order_by(col(Document.id))
         ).all()
         for doc in docs:
@@ -181,10 +191,15 @@ def write_news(session: Session, config: Config, now: datetime) -> int:
         since = mail_state.list_since(session, entry.address, now)
         if moment < since:
             continue  # the list is newer than this week's digest
+        followed = select(FeedTarget.feed_id).where(
+            FeedTarget.network_id == network.id,
+            FeedTarget.active == True,  # noqa: E712
+        )
         rows = session.exec(
             select(FeedItem, Feed)
             .join(Feed, col(Feed.id) == col(FeedItem.feed_id))
             .where(
+                col(FeedItem.feed_id).in_(followed),
                 col(FeedItem.first_seen) >= moment - timedelta(days=7),
                 col(FeedItem.first_seen) < moment,
             )

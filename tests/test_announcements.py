@@ -77,8 +77,9 @@ def sink(tmp_path):
 def make_config(sink: SmtpSink) -> Config:
     return Config(
         bot={"owners": ["telegram:42"]},
+        networks=[{"key": "buergerraete", "name": "Netzwerk Bürgerräte", "chats": list(GROUPS)}],
         email={**sink.config(), "max_messages_per_minute": 6000},
-        mailing_lists=[{"address": LIST, "post": ["ankuendigungen"]}],
+        mailing_lists=[{"network": "buergerraete", "address": LIST, "post": ["ankuendigungen"]}],
     )
 
 

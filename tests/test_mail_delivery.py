@@ -167,7 +167,9 @@ def test_a_mailing_list_needs_a_mailbox(tmp_path) -> None:
 async def test_healthz_reports_the_email_connector(store, sink) -> None:
     from bot.app import App
     from bot.http_health import health_report
+    from bot.mail import status
 
+    status.reset()  # another test's app may have switched the IMAP reader on
     config = make_config(sink)
     connector = EmailConnector(config)
     app = App(config, clock=FixedClock(NOW), store=store, connectors=[connector], run_jobs=False)

@@ -44,6 +44,13 @@ async def signal() -> AsyncIterator[FakeSignalServer]:
 async def app(telegram, signal, smtp_sink, dovecot, store: Store) -> AsyncIterator[App]:
     plenum = signal.group("Plenum")
     config = Config(
+        networks=[
+            {
+                "key": "buergerraete",
+                "name": "Netzwerk Bürgerräte",
+                "chats": [f"telegram:{TG_GROUP}", f"signal:{plenum.id}"],
+            }
+        ],
         telegram={"token": telegram.token, "base_url": telegram.base_url},
         signal={
             "service": signal.service,
@@ -58,6 +65,7 @@ async def app(telegram, signal, smtp_sink, dovecot, store: Store) -> AsyncIterat
         },
         mailing_lists=[
             {
+                "network": "buergerraete",
                 "address": LIST,
                 "post": ["ankuendigungen"],
                 "forward_to": [f"telegram:{TG_GROUP}", f"signal:{plenum.id}"],

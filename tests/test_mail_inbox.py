@@ -57,6 +57,13 @@ def fresh_reader():
 
 def make_config(dovecot, **email: object) -> Config:
     return Config(
+        networks=[
+            {
+                "key": "buergerraete",
+                "name": "Netzwerk Bürgerräte",
+                "chats": [TG_GROUP, SIGNAL_GROUP],
+            }
+        ],
         email={
             "from": f"Netzwerk <{BOT}>",
             "smtp_host": "127.0.0.1",
@@ -64,7 +71,9 @@ def make_config(dovecot, **email: object) -> Config:
             "imap_security": "none",
             **email,
         },
-        mailing_lists=[{"address": LIST, "forward_to": [TG_GROUP, SIGNAL_GROUP]}],
+        mailing_lists=[
+            {"network": "buergerraete", "address": LIST, "forward_to": [TG_GROUP, SIGNAL_GROUP]}
+        ],
     )
 
 
@@ -74,6 +83,10 @@ def rows(store) -> list[OutboxMessage]:
 
 
 async def check(store, config, now=NOW) -> int:
+    from bot.access import sync_networks
+
+    with store.session() as session:
+        sync_networks(session, config, now)
     return await mail_inbox.check(JobContext(store, config, None), now)  # type: ignore[arg-type]
 
 

@@ -16,13 +16,14 @@ from bot.connectors.email import EmailConnector
 from jobs import mail_lists
 from jobs.schedule import JobContext
 from storage.models.core import OutboxMessage
-from storage.models.news import Feed, FeedItem
+from storage.models.news import Feed, FeedItem, FeedTarget
 from tests.mailservers import SmtpSink
 from tests.support import make_app
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 LIST = "netzwerk@lists.example.org"
+GROUP = "telegram:-1001"
 
 
 @pytest.fixture
@@ -35,15 +36,28 @@ def sink(tmp_path):
 def make_config(sink: SmtpSink, post: list[str]) -> Config:
     return Config(
         bot={"name": "Netzwerk Bürgerräte"},
+        networks=[{"key": "buergerraete", "name": "Netzwerk Bürgerräte", "chats": [GROUP]}],
         email={**sink.config(), "max_messages_per_minute": 6000},
-        mailing_lists=[{"address": LIST, "post": post, "invite_days_before": 7}],
+        mailing_lists=[
+            {"network": "buergerraete", "address": LIST, "post": post, "invite_days_before": 7}
+        ],
     )
 
 
 def harness(store, config, now=NOW):
     h = make_app(store, now, config)
     h.app.add_connector(EmailConnector(config))
+    h.app.sync_networks()
     return h
+
+
+def network_id(store, key: str = "buergerraete") -> int:
+    from storage import networks
+
+    with store.session() as session:
+        row = networks.by_key(session, key)
+        assert row is not None and row.id is not None
+        return row.id
 
 
 async def tick_and_deliver(store, config, now) -> None:
@@ -117,8 +131,24 @@ async def test_weekly_news_digest_once_a_week(store, sink) -> None:
         feed = Feed(
             url="https://example.org/feed", name="Bürgerrat.de", next_poll=NOW, created_at=NOW
         )
+        other = Feed(url="https://example.org/other", next_poll=NOW, created_at=NOW)
         session.add(feed)
+        session.add(other)
         session.flush()
+        session.add(
+            FeedTarget(
+                feed_id=feed.id, chat_ref=GROUP, network_id=network_id(store), created_at=NOW
+            )
+        )
+        session.add(
+            FeedItem(
+                feed_id=other.id,
+                key="x",
+                title="Fremde Meldung",
+                link_key="x",
+                first_seen=NOW - timedelta(days=1),
+            )
+        )
         for n in range(3):
             session.add(
                 FeedItem(
@@ -139,6 +169,7 @@ async def test_weekly_news_digest_once_a_week(store, sink) -> None:
     assert mail["Subject"].startswith("Neuigkeiten der Woche – Netzwerk Bürgerräte")
     body = mail.get_body(("plain",)).get_content()
     assert all(f"Meldung {n}" in body for n in range(3)) and "Bürgerrat.de" in body
+    assert "Fremde Meldung" not in body  # a feed no chat of this network follows
     await tick_and_deliver(store, config, monday + timedelta(days=7, minutes=1))
     assert len(sink.messages()) == 1  # no news in the week after: no mail
     with store.session() as session:

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from bot import i18n
 from bot.config import Config, MailingListEntry
 from bot.types import ChatRef
+from storage import networks as network_store
 from storage.models.core import Chat
+from storage.models.networks import Network, NetworkChat
 
-DEFAULT_NETWORK_ID = 0  # until networks exist: the one network everything belongs to
+FORMAL = "de-sie"
 
 
 @dataclass(frozen=True)
@@ -25,39 +28,73 @@ class NetworkRef:
     lang: str  # the language and form of address of mails to its lists
 
 
+def mail_language(config: Config, anrede: str | None) -> str:
+    """German in the network's form of address (``anrede``, else ``[bot]``), or ``[bot]
+    language``."""
+    base = config.bot.language
+    form = anrede or getattr(config.bot, "anrede", None)
+    if base == "de" and form == "sie" and FORMAL in getattr(i18n, "LANGUAGES", ()):
+        return FORMAL
+    return base
+
+
+def _ref(config: Config, row: Network | None) -> NetworkRef | None:
+    if row is None or row.id is None or not row.in_config:
+        return None
+    return NetworkRef(row.id, row.key, row.name, mail_language(config, row.anrede))
+
+
 def network_of_ctx(ctx: object) -> NetworkRef | None:
+    info = getattr(ctx, "network", None)
+    if info is None:
+        return None
     config: Config = ctx.config  # type: ignore[attr-defined]
-    return NetworkRef(DEFAULT_NETWORK_ID, "netzwerk", config.bot.name, config.bot.language)
+    return NetworkRef(info.id, info.key, info.name, mail_language(config, info.anrede))
 
 
 def network_by_key(session: Session, config: Config, key: str | None) -> NetworkRef | None:
-    return NetworkRef(DEFAULT_NETWORK_ID, key or "netzwerk", config.bot.name, config.bot.language)
+    return _ref(config, network_store.by_key(session, key or config.default_network_key))
 
 
 def network_by_id(session: Session, config: Config, network_id: int) -> NetworkRef | None:
-    return NetworkRef(network_id, "netzwerk", config.bot.name, config.bot.language)
+    return _ref(config, network_store.by_id(session, network_id))
 
 
 def lists_of(
     session: Session, config: Config, network: NetworkRef, post: str | None = None
 ) -> list[MailingListEntry]:
     """The network's mailing lists (those that take ``post``, if given)."""
-    found = []
-    for entry in config.mailing_lists:
-        mine = network_by_key(session, config, entry.network)
-        if mine is None or mine.id != network.id:
-            continue
-        if post is None or post in entry.post:
-            found.append(entry)
-    return found
+    return [
+        entry
+        for entry in config.mailing_lists
+        if (entry.network or config.default_network_key) == network.key
+        and (post is None or post in entry.post)
+    ]
+
+
+def _is_group(ref: str, rows: dict[str, Chat]) -> bool:
+    chat = ChatRef.parse(ref)
+    if chat.platform in ("console", "email"):
+        return False
+    row = rows.get(ref)
+    if row is not None:
+        return row.is_group and row.active
+    return chat.id.startswith(("-", "group."))  # enabled by the config, not seen yet
 
 
 def chats_of(session: Session, network: NetworkRef) -> list[ChatRef]:
-    """Every active group chat of the network (what ``an=alle`` reaches)."""
-    stmt = select(Chat.ref).where(Chat.is_group == True, Chat.active == True)  # noqa: E712
-    return [ChatRef.parse(ref) for ref in session.exec(stmt.order_by(Chat.ref))]
+    """Every group chat enabled in the network that the bot may still post to (``an=alle``)."""
+    refs = list(
+        session.exec(
+            select(NetworkChat.chat_ref)
+            .where(NetworkChat.network_id == network.id)
+            .order_by(NetworkChat.chat_ref)
+        )
+    )
+    rows = {c.ref: c for c in session.exec(select(Chat).where(Chat.ref.in_(refs or [""])))}  # type: ignore[attr-defined]
+    return [ChatRef.parse(ref) for ref in refs if _is_group(ref, rows)]
 
 
 def chat_in_network(session: Session, network: NetworkRef, chat: ChatRef) -> bool:
-    row = session.get(Chat, str(chat))
-    return row is not None and row.active
+    link = session.get(NetworkChat, str(chat))
+    return link is not None and link.network_id == network.id

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 PLANNED, DONE, CANCELLED = "planned", "done", "cancelled"
 
@@ -22,7 +22,7 @@ class Announcement(SQLModel, table=True):
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    network_id: int = Field(index=True)
+    network_id: int = NetworkIdField()
     text: str = Field(sa_column=Column(Text, nullable=False))
     targets: str = Field(max_length=2000)
     origin_chat: str = Field(max_length=200)
@@ -50,7 +50,7 @@ class MailSeen(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    network_id: int = Field(index=True)
+    network_id: int = NetworkIdField()
     message_key: str = Field(max_length=64)
     outcome: str = Field(max_length=20)
     seen_at: datetime = DateTimeField()

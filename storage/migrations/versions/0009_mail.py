@@ -1,7 +1,7 @@
 """E-mail: announcements and the mailing list's mails already handled.
 
 Revision ID: 0009_mail
-Revises: 0007_people
+Revises: 0006_networks
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_mail"
-down_revision = "0007_people"
+down_revision = "0006_networks"
 branch_labels = None
 depends_on = None
 
@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "announcement",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), sa.ForeignKey("network.id"), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("targets", sa.String(2000), nullable=False),
         sa.Column("origin_chat", sa.String(200), nullable=False),
@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.create_table(
         "mail_seen",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), sa.ForeignKey("network.id"), nullable=False),
         sa.Column("message_key", sa.String(64), nullable=False),
         sa.Column("outcome", sa.String(20), nullable=False),
         sa.Column("seen_at", TS, nullable=False),
