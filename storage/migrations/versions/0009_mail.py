@@ -1,7 +1,7 @@
 """E-mail: announcements and the mailing list's mails already handled.
 
 Revision ID: 0009_mail
-Revises: 0006_networks
+Revises: 0007_people_audit
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_mail"
-down_revision = "0006_networks"
+down_revision = "0007_people_audit"
 branch_labels = None
 depends_on = None
 
