@@ -188,9 +188,9 @@ class App:
             )
             chosen = chats.chat_language(session, incoming.chat)
         if chosen:
-            return chosen
+            return i18n.normalize_language(chosen)
         if not incoming.is_group and incoming.language:
-            return i18n.normalize_language(incoming.language)
+            return i18n.platform_language(incoming.language, self.config.bot.language)
         return self.config.bot.language
 
     async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:

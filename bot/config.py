@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic import field_validator as validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -25,7 +33,7 @@ from bot.errors import ConfigError
 from bot.types import ChatRef
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-LANGUAGES = ("de", "en")
+LANGUAGES = ("de", "de-sie", "en")
 
 
 def _chat_ref(value: Any) -> str:
@@ -41,9 +49,21 @@ class Section(BaseModel):
 
 class BotSection(Section):
     name: str = "netzbot"
-    language: Literal["de", "en"] = "de"
+    # The default language of chats that chose none; "de-sie" is German with "Sie".
+    language: Literal["de", "de-sie", "en"] = "de"
+    # How German addresses people by default: "du" or the formal "sie". With anrede = "sie",
+    # language "de" becomes "de-sie", so every default-language use speaks formally.
+    anrede: Literal["du", "sie"] = "du"
     timezone: str = "Europe/Berlin"
     owners: list[ChatRefStr] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _formal_german(self) -> BotSection:
+        if self.anrede == "sie" and self.language == "de":
+            self.language = "de-sie"
+        elif self.language == "de-sie":
+            self.anrede = "sie"
+        return self
 
     @validator("timezone")
     @classmethod

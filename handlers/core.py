@@ -6,7 +6,7 @@ from bot.args import Args
 from bot.commands import Command, command, lookup, visible_commands
 from bot.context import Context
 from bot.errors import PermissionDenied, UsageError
-from bot.i18n import LANGUAGES
+from bot.i18n import language_choice
 from bot.markup import Markup, join
 from bot.router import usage_line
 from bot.types import Permission
@@ -62,13 +62,10 @@ async def hilfe(ctx: Context, args: Args) -> Markup:
 )
 async def sprache(ctx: Context, args: Args) -> Markup:
     if not args.positional:
-        return ctx.t("core.language.current", lang=ctx.lang)
-    wanted = args.positional[0].lower()
-    wanted = {"deutsch": "de", "german": "de", "englisch": "en", "english": "en"}.get(
-        wanted, wanted
-    )
-    if wanted not in LANGUAGES:
-        raise UsageError("core.language.unknown", lang=args.positional[0])
+        return ctx.t("core.language.current")
+    wanted = language_choice(" ".join(args.positional))
+    if wanted is None:
+        raise UsageError("core.language.unknown", lang=" ".join(args.positional))
     if ctx.is_group and not await ctx.is_admin():
         raise PermissionDenied("core.language.admin_only")
     with ctx.store.session() as session:

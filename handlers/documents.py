@@ -55,7 +55,7 @@ _URLISH = re.compile(
 # -- formatting ----------------------------------------------------------------------------------
 def short_date(value: datetime, ctx: Context) -> str:
     local = value.astimezone(ctx.tz)
-    return local.strftime("%d.%m.%Y") if ctx.lang == "de" else local.strftime("%d %b %Y")
+    return local.strftime("%d.%m.%Y") if i18n.is_german(ctx.lang) else local.strftime("%d %b %Y")
 
 
 def type_label(lang: str, doc_type: str) -> Markup:

@@ -143,7 +143,7 @@ async def kalender(ctx: Context, args: Args) -> Reply:
     lines: list[Markup | str] = [ctx.t("meetings.calendar.caption")]
     if url := subscription_url(ctx.config):
         lines.append(ctx.t("meetings.calendar.subscribe", url=link(url, url)))
-    filename = "termine.ics" if ctx.lang == "de" else "meetings.ics"
+    filename = "termine.ics" if i18n.is_german(ctx.lang) else "meetings.ics"
     attachment = Attachment(filename, data, "text/calendar")
     return Reply(str(join(lines)), attachments=(attachment,))
 

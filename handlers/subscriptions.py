@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import subscription_kinds
+from bot import i18n, subscription_kinds
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
@@ -14,7 +14,7 @@ from storage import subscriptions
 def _kinds_list(ctx: Context) -> Markup:
     lines = [
         Markup("• <b>{}</b> – {}").format(
-            k.names[0] if ctx.lang == "de" else k.names[-1], ctx.t(k.help)
+            k.names[0] if i18n.is_german(ctx.lang) else k.names[-1], ctx.t(k.help)
         )
         for k in subscription_kinds.all_kinds()
     ]
@@ -64,7 +64,7 @@ async def abos(ctx: Context, args: Args) -> Markup:
     lines: list[Markup | str] = [ctx.t("core.abo.list_header")]
     for row in rows:
         kind = subscription_kinds.lookup(row.kind)
-        name = (kind.names[0] if ctx.lang == "de" else kind.names[-1]) if kind else row.kind
+        name = (kind.names[0] if i18n.is_german(ctx.lang) else kind.names[-1]) if kind else row.kind
         detail = kind.describe(ctx, row) if kind and kind.describe else ""
         lines.append(Markup("• <b>{}</b> {}").format(name, detail))
     lines.append(ctx.t("core.abo.end_hint"))

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
+from bot import i18n
 from bot.calendar import render
 from bot.config import Config
 from bot.durations import format_duration, parse_duration
@@ -79,16 +80,12 @@ def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Sub
     default = config.bot.language
     result = []
     for sub_id, chat, options in rows:
-        lang = chat_langs.get(chat) or _short(person_langs.get(chat)) or default
+        app_lang = person_langs.get(chat)
+        lang = chat_langs.get(chat) or (
+            i18n.platform_language(app_lang, default) if app_lang else default
+        )
         result.append(Subscriber(sub_id, chat, lead_times(options, config), lang))
     return result
-
-
-def _short(lang: str | None) -> str | None:
-    if not lang:
-        return None
-    base = lang.replace("_", "-").split("-")[0].lower()
-    return base if base in ("de", "en") else None
 
 
 def reminder_key(meeting: meetings.Meeting, lead: timedelta, sub_id: int) -> str:

@@ -51,12 +51,12 @@ async def test_unknown_command_in_english(harness: Harness) -> None:
 async def test_wrong_arguments_show_usage(harness: Harness) -> None:
     text = await harness.say("/sprache klingonisch")
     assert "klingonisch" in text
-    assert "So geht's: /sprache de|en" in text
+    assert "So geht's: /sprache de|de-sie|en" in text
 
 
 async def test_help_for_one_command(harness: Harness) -> None:
     text = await harness.say("/hilfe sprache")
-    assert "/sprache" in text and "de|en" in text
+    assert "/sprache" in text and "de|de-sie|en" in text
     assert "Den Befehl nix kenne ich nicht" in await harness.say("/hilfe nix")
 
 

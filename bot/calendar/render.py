@@ -184,7 +184,7 @@ def reminder(meeting: MeetingLike, lang: str, tz: ZoneInfo, now: datetime) -> Ma
         lines.append(i18n.t(lang, "meetings.detail.location", location=meeting.location))
     lines.append(
         Markup("/termin {}").format(meeting.id)
-        if lang == "de"
+        if i18n.is_german(lang)
         else Markup("/meeting {}").format(meeting.id)
     )
     return join(lines)

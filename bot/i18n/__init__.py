@@ -1,9 +1,15 @@
 """Translations: gettext .po catalogs keyed by dotted message ids.
 
-``bot/locale/<lang>/LC_MESSAGES/<domain>.po`` holds one domain per capability (core, meetings,
+``bot/locale/<dir>/LC_MESSAGES/<domain>.po`` holds one domain per capability (core, meetings,
 news, …) so that translators can use ordinary gettext tools (Poedit, Weblate) and capabilities
 do not edit each other's files. The msgid is a stable key (``core.help.intro``); the msgstr is
 the text, with ``{name}`` placeholders filled by ``str.format`` after escaping.
+
+Three languages: ``de`` (German, "du"), ``de-sie`` (German, formal "Sie") and ``en``. The code
+``de-sie`` is what people type (``/sprache de-sie``) and what the database stores; its catalog
+lives in ``bot/locale/de@formal/`` (gettext's locale modifier, as in ``sr@latin``), so that
+gettext tools treat it as a German variant. Dates, plurals and Babel always see the base
+language (``base_language``).
 """
 
 from __future__ import annotations
@@ -17,9 +23,33 @@ from babel.messages.pofile import read_po
 
 from bot.markup import Markup
 
-LANGUAGES = ("de", "en")
+LANGUAGES = ("de", "de-sie", "en")
 DEFAULT_LANGUAGE = "de"
+FORMAL_GERMAN = "de-sie"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+# language code -> catalog directory under LOCALE_DIR
+CATALOG_DIRS = {"de": "de", "de-sie": "de@formal", "en": "en"}
+# what people may type for each language (after lower-casing; '_' and '-' are equal)
+LANGUAGE_ALIASES = {
+    "de": "de",
+    "du": "de",
+    "deutsch": "de",
+    "german": "de",
+    "de-du": "de",
+    "de-sie": "de-sie",
+    "sie": "de-sie",
+    "de@formal": "de-sie",
+    "de-formal": "de-sie",
+    "formal": "de-sie",
+    "förmlich": "de-sie",
+    "foermlich": "de-sie",
+    "deutsch-sie": "de-sie",
+    "deutsch-förmlich": "de-sie",
+    "deutsch-du": "de",
+    "en": "en",
+    "englisch": "en",
+    "english": "en",
+}
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +58,10 @@ log = logging.getLogger(__name__)
 def catalog(lang: str) -> dict[str, str]:
     """All messages of one language, merged over every domain file."""
     messages: dict[str, str] = {}
-    for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+    folder = LOCALE_DIR / CATALOG_DIRS.get(lang, lang) / "LC_MESSAGES"
+    for po in sorted(folder.glob("*.po")):
         with po.open("rb") as fh:
-            for msg in read_po(fh, locale=lang):
+            for msg in read_po(fh, locale=base_language(lang)):
                 if msg.id and msg.string:
                     key = msg.id if isinstance(msg.id, str) else msg.id[0]
                     text = msg.string if isinstance(msg.string, str) else msg.string[0]
@@ -38,12 +69,43 @@ def catalog(lang: str) -> dict[str, str]:
     return messages
 
 
+def language_choice(word: str) -> str | None:
+    """What someone typed after /sprache ('de-sie', 'Sie', 'English') as a language, or None."""
+    return LANGUAGE_ALIASES.get("-".join(word.lower().replace("_", "-").split()))
+
+
 def normalize_language(lang: str | None) -> str:
-    """Map a platform language code ('de-AT', 'en_GB', None) to a supported language."""
+    """Map a stored or platform language code ('de-sie', 'de-AT', 'en_GB', None) to a supported
+    language; unknown ones fall back to German."""
     if not lang:
         return DEFAULT_LANGUAGE
+    chosen = language_choice(lang)
+    if chosen:
+        return chosen
     base = lang.replace("_", "-").split("-")[0].lower()
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def base_language(lang: str | None) -> str:
+    """'de' or 'en': the language for Babel (dates, plurals), whatever the form of address."""
+    return "en" if normalize_language(lang) == "en" else "de"
+
+
+def is_german(lang: str | None) -> bool:
+    return base_language(lang) == "de"
+
+
+def platform_language(code: str | None, default: str) -> str:
+    """A person's chat language from their app's language code: English stays English, German
+    takes the configured form of address (``default`` if that is German), else ``default``."""
+    if not code:
+        return normalize_language(default)
+    base = code.replace("_", "-").split("-")[0].lower()
+    if base == "en":
+        return "en"
+    if base == "de":
+        return normalize_language(default) if is_german(default) else DEFAULT_LANGUAGE
+    return normalize_language(default)
 
 
 def has(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:

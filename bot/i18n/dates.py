@@ -9,7 +9,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_timedelta
 
-from bot.i18n import normalize_language
+from bot.i18n import base_language
 
 
 def _local(dt: datetime, tz: ZoneInfo) -> datetime:
@@ -25,7 +25,7 @@ def _weekday(dt: datetime | date, lang: str) -> str:
 
 def format_date(value: datetime | date, lang: str | None, tz: ZoneInfo | None = None) -> str:
     """'Do, 3. Dezember 2026' / 'Thu, 3 December 2026'."""
-    lang = normalize_language(lang)
+    lang = base_language(lang)
     if isinstance(value, datetime) and tz is not None:
         value = _local(value, tz)
     pattern = "d. MMMM y" if lang == "de" else "d MMMM y"
@@ -34,7 +34,7 @@ def format_date(value: datetime | date, lang: str | None, tz: ZoneInfo | None = 
 
 def format_time(value: datetime, lang: str | None, tz: ZoneInfo) -> str:
     """'18:00 Uhr' / '18:00'."""
-    lang = normalize_language(lang)
+    lang = base_language(lang)
     text = babel_format_datetime(_local(value, tz), "HH:mm", locale=lang)
     return f"{text} Uhr" if lang == "de" else text
 
@@ -47,7 +47,7 @@ def format_datetime_long(value: datetime, lang: str | None, tz: ZoneInfo) -> str
 
 def format_relative(target: datetime, now: datetime, lang: str | None) -> str:
     """'in 3 Tagen' / 'in 3 days' / 'vor 2 Stunden'."""
-    lang = normalize_language(lang)
+    lang = base_language(lang)
     delta = target - now
     if abs(delta) < timedelta(minutes=1):
         return "jetzt" if lang == "de" else "now"
