@@ -109,7 +109,7 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
     ).all()
     stored = session.exec(select(OutboxMessage.id).where(OutboxMessage.chat_ref == ref)).all()
     if stored:
-        lines.append(i18n.t(lang, "privacy.data.outbox", n=len(stored), pending=len(pending)))
+        lines.append(i18n.tn(lang, "privacy.data.outbox", len(stored), pending=len(pending)))
     return lines
 
 

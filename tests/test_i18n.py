@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import string
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -14,8 +15,9 @@ from bot.markup import ALLOWED_TAGS, Markup, segments, to_plain
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def placeholders(text: str | tuple[str, ...]) -> set[str]:
+    forms = (text,) if isinstance(text, str) else text
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
 
 
 @pytest.mark.parametrize("other", ["de-sie", "en"])
@@ -40,11 +42,10 @@ def test_every_command_has_help_and_usage_texts_in_both_languages() -> None:
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_catalog_markup_uses_only_allowed_tags(lang: str) -> None:
-    import re
-
-    for key, text in i18n.catalog(lang).items():
+    for key, entry in i18n.catalog(lang).items():
         if ".usage." in key:
             continue  # usage lines are plain text (they show <Datum>)
+        text = entry if isinstance(entry, str) else " ".join(entry)
         tags = set(re.findall(r"</?([a-zA-Z0-9-]+)", text))
         assert tags <= ALLOWED_TAGS, f"{lang} {key}: {tags - ALLOWED_TAGS}"
 
@@ -85,3 +86,23 @@ def test_markup_segments_and_plain_rendering() -> None:
     assert runs[0] == ("Titel", frozenset({"b"}), None)
     assert ("Link", frozenset({"a"}), "https://x.org/?a=1&b=2") in runs
     assert to_plain(text) == "Titel & Link (https://x.org/?a=1&b=2)"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_no_catalog_text_hedges_its_plural(lang: str) -> None:
+    hedged = re.compile(r"\w\((?:s|e|n|en|es|er)\)")
+    for key, entry in i18n.catalog(lang).items():
+        for text in (entry,) if isinstance(entry, str) else entry:
+            assert not hedged.search(text), f"{lang} {key}: {text}"
+
+
+def test_plural_forms_follow_the_number() -> None:
+    assert to_plain(i18n.tn("de", "polls.result.voters", 1)) == "1 Person hat abgestimmt"
+    assert to_plain(i18n.tn("de", "polls.result.voters", 0)) == "0 Personen haben abgestimmt"
+    assert to_plain(i18n.tn("de-sie", "news.digest.header", 1)).endswith("(1 Meldung):")
+    assert to_plain(i18n.tn("de", "news.digest.header", 3)).endswith("(3 Meldungen):")
+    assert to_plain(i18n.tn("en", "polls.result.chats", 1)) == "in 1 chat"
+    assert i18n.plain("de", "ops.opml.exported", 2) == "2 Feeds als OPML exportiert."
+    assert i18n.plain("de", "ops.opml.exported", 1) == "1 Feed als OPML exportiert."
+    # a plural entry is one key in the catalog, its forms a tuple
+    assert i18n.catalog("de")["meetings.unit.day"] == ("{n} Tag", "{n} Tage")

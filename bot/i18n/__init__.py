@@ -5,6 +5,10 @@ news, …) so that translators can use ordinary gettext tools (Poedit, Weblate) 
 do not edit each other's files. The msgid is a stable key (``core.help.intro``); the msgstr is
 the text, with ``{name}`` placeholders filled by ``str.format`` after escaping.
 
+Plurals are gettext plural entries (``msgid_plural``, ``msgstr[0]``, ``msgstr[1]``, …) chosen
+by the catalog's ``Plural-Forms`` rule: ``tn(lang, "polls.voters", 3)``. There is no other
+plural mechanism: never write "Chat(s)" or "Prüfung(en)".
+
 Three languages: ``de`` (German, "du"), ``de-sie`` (German, formal "Sie") and ``en``. The code
 ``de-sie`` is what people type (``/sprache de-sie``) and what the database stores; its catalog
 lives in ``bot/locale/de@formal/`` (gettext's locale modifier, as in ``sr@latin``), so that
@@ -14,7 +18,9 @@ language (``base_language``).
 
 from __future__ import annotations
 
+import gettext
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,20 +59,41 @@ LANGUAGE_ALIASES = {
 
 log = logging.getLogger(__name__)
 
+# A catalog text: a string, or the plural forms of a plural entry (index by ``plural_index``).
+Text = str | tuple[str, ...]
+
 
 @cache
-def catalog(lang: str) -> dict[str, str]:
-    """All messages of one language, merged over every domain file."""
-    messages: dict[str, str] = {}
-    folder = LOCALE_DIR / CATALOG_DIRS.get(lang, lang) / "LC_MESSAGES"
-    for po in sorted(folder.glob("*.po")):
+def catalog(lang: str) -> dict[str, Text]:
+    """All messages of one language, merged over every domain file; plural entries are tuples."""
+    messages: dict[str, Text] = {}
+    for po in _po_files(lang):
         with po.open("rb") as fh:
             for msg in read_po(fh, locale=base_language(lang)):
                 if msg.id and msg.string:
                     key = msg.id if isinstance(msg.id, str) else msg.id[0]
-                    text = msg.string if isinstance(msg.string, str) else msg.string[0]
+                    text = msg.string if isinstance(msg.string, str) else tuple(msg.string)
+                    if isinstance(text, tuple) and not all(text):
+                        continue  # an untranslated plural form: fall back like a missing key
                     messages[key] = text
     return messages
+
+
+def _po_files(lang: str) -> list[Path]:
+    return sorted((LOCALE_DIR / CATALOG_DIRS.get(lang, lang) / "LC_MESSAGES").glob("*.po"))
+
+
+@cache
+def _plural_rule(lang: str) -> Callable[[int], int]:
+    """The catalog's ``Plural-Forms`` rule as a function (German and English: n != 1)."""
+    for po in _po_files(lang):
+        with po.open("rb") as fh:
+            return gettext.c2py(read_po(fh, locale=base_language(lang)).plural_expr)
+    return gettext.c2py("(n != 1)")
+
+
+def plural_index(lang: str | None, n: int) -> int:
+    return _plural_rule(normalize_language(lang))(abs(n))
 
 
 def language_choice(word: str) -> str | None:
@@ -112,10 +139,34 @@ def has(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
     return key in catalog(normalize_language(lang))
 
 
+def _text(lang: str, key: str, n: int | None) -> str | None:
+    """The raw text for ``key`` (a plural entry's form for ``n``), German if ``lang`` lacks it."""
+    for source in (lang, DEFAULT_LANGUAGE):
+        entry = catalog(source).get(key)
+        if isinstance(entry, str):
+            if n is not None:
+                log.error("plural text requested for singular key=%s lang=%s", key, source)
+            return entry
+        if entry:
+            if n is None:
+                log.error("plural key=%s used without a number lang=%s", key, source)
+            index = min(plural_index(source, n if n is not None else 2), len(entry) - 1)
+            return entry[index]
+    return None
+
+
 def t(lang: str | None, key: str, /, **kwargs: Any) -> Markup:
     """The text for ``key`` in ``lang`` (German fallback), with escaped placeholders filled."""
-    lang = normalize_language(lang)
-    text = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
+    return _render(normalize_language(lang), key, None, kwargs)
+
+
+def tn(lang: str | None, key: str, n: int, /, **kwargs: Any) -> Markup:
+    """The plural form of ``key`` for ``n`` (gettext plural entry); ``{n}`` is filled."""
+    return _render(normalize_language(lang), key, n, {"n": n, **kwargs})
+
+
+def _render(lang: str, key: str, n: int | None, kwargs: dict[str, Any]) -> Markup:
+    text = _text(lang, key, n)
     if text is None:
         log.error("missing translation key=%s lang=%s", key, lang)
         return Markup("{}").format(key)
@@ -126,16 +177,13 @@ def t(lang: str | None, key: str, /, **kwargs: Any) -> Markup:
         return Markup(text)
 
 
-def plain(lang: str | None, key: str, /, **kwargs: Any) -> str:
-    """A catalog text used as plain text (usage lines with ``<Datum>``): no markup, no escaping."""
-    lang = normalize_language(lang)
-    text = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key) or key
+def plain(lang: str | None, key: str, /, n: int | None = None, **kwargs: Any) -> str:
+    """A catalog text used as plain text (usage lines with ``<Datum>``, CLI output): no markup,
+    no escaping. With ``n`` a plural entry's form for ``n`` (and ``{n}`` filled)."""
+    text = _text(normalize_language(lang), key, n)
+    if text is None:
+        return key
     try:
-        return text.format(**kwargs)
+        return text.format(**kwargs) if n is None else text.format(n=n, **kwargs)
     except (KeyError, IndexError, ValueError):
         return text
-
-
-def tn(lang: str | None, key: str, n: int, /, **kwargs: Any) -> Markup:
-    """Plural choice: ``<key>.one`` for n == 1, else ``<key>.other``; ``{n}`` is filled."""
-    return t(lang, f"{key}.one" if n == 1 else f"{key}.other", n=n, **kwargs)

@@ -58,6 +58,8 @@ _WORDS = re.compile(
 )
 
 
-def du_forms(text: str) -> list[str]:
-    """The informal words in ``text`` (empty when it is fit for the Sie catalog)."""
-    return [m.group(0) for m in _WORDS.finditer(_NOISE.sub(" ", text))]
+def du_forms(text: str | tuple[str, ...]) -> list[str]:
+    """The informal words in ``text`` or in every plural form of it (empty when it is fit for
+    the Sie catalog)."""
+    joined = text if isinstance(text, str) else "\n".join(text)
+    return [m.group(0) for m in _WORDS.finditer(_NOISE.sub(" ", joined))]
