@@ -18,7 +18,7 @@ from markupsafe import escape
 from sqlalchemy import MetaData, delete, or_, update
 from sqlmodel import Session, col, select
 
-from bot import i18n
+from bot import i18n, subscription_kinds
 from bot.markup import Markup
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.questions import redact
@@ -101,7 +101,8 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
     )
     for sub in subs:
         key = "privacy.data.subscription" if sub.chat_ref == ref else "privacy.data.group_sub"
-        lines.append(i18n.t(lang, key, kind=sub.kind, chat=sub.chat_ref))
+        kind = subscription_kinds.label(sub.kind, lang)
+        lines.append(i18n.t(lang, key, kind=kind, chat=sub.chat_ref))
     pending = session.exec(
         select(OutboxMessage).where(
             OutboxMessage.chat_ref == ref, col(OutboxMessage.status).in_(("pending", "sending"))

@@ -273,8 +273,10 @@ async def test_recording_meeting_by_number_and_date(
 
 async def test_recordings_subscription_listed_and_ended(harness: Harness) -> None:
     await harness.say("/abo aufzeichnungen", chat="telegram:5")
-    assert "aufzeichnungen – jede neue Aufzeichnung" in await harness.say(
+    assert "• Aufzeichnungen – jede neue Aufzeichnung" in await harness.say(
         "/abos", chat="telegram:5"
     )
-    assert "aufzeichnungen" in (await harness.say("/abo_ende aufzeichnungen", chat="telegram:5"))
+    assert "Dein Abo „Aufzeichnungen“ ist beendet" in (
+        await harness.say("/abo_ende aufzeichnungen", chat="telegram:5")
+    )
     assert "jede neue Aufzeichnung" not in await harness.say("/abos", chat="telegram:5")

@@ -191,7 +191,7 @@ async def test_subscribe_to_reminders_in_private_chat(harness: Harness) -> None:
     reply = await harness.say("/abo termine 2h 1d", chat=MEMBER)
     assert "1 Tag, 2 Stunden vorher" in reply
     assert "1 Tag" in await harness.say("/abos", chat=MEMBER)
-    assert "kein Vorlauf" in await harness.say("/abo termine bald", chat=MEMBER)
+    assert "nicht als Vorlauf" in await harness.say("/abo termine bald", chat=MEMBER)
     assert "privaten Chat" in await harness.say("/abo termine", chat=GROUP, sender=MEMBER)
     reply = await harness.say("/subscribe meetings", chat="telegram:8", language="en")
     assert "1 day, 1 hour before" in reply

@@ -103,7 +103,7 @@ async def test_mydata_lists_everything(harness: Harness, store: Store, now: date
         f"Account {ERIKA}, name “{NAME}”",
         "Language: en",
         "Subscription: recordings",
-        "Subscription “termine” for the group telegram:-1001, set up by you",
+        "Subscription “meetings” for the group telegram:-1001, set up by you",
         "1 message to you in the outbox (1 not yet sent;",
         "Your question #1 (open)",
         "Your question #3 (open): Anonymous question",
