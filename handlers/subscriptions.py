@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import i18n, subscription_kinds
+from bot import subscription_kinds
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
@@ -13,9 +13,7 @@ from storage import subscriptions
 
 def _kinds_list(ctx: Context) -> Markup:
     lines = [
-        Markup("• <b>{}</b> – {}").format(
-            subscription_kinds.typed_name(k, ctx.lang), ctx.t(k.help)
-        )
+        Markup("• <b>{}</b> – {}").format(subscription_kinds.typed_name(k, ctx.lang), ctx.t(k.help))
         for k in subscription_kinds.all_kinds()
     ]
     return join(lines) if lines else ctx.t("core.abo.no_kinds")
