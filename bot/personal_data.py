@@ -19,6 +19,7 @@ from sqlalchemy import MetaData, delete, or_, update
 from sqlmodel import Session, col, select
 
 from bot import i18n, subscription_kinds
+from bot.i18n.dates import format_day
 from bot.markup import Markup
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.questions import redact
@@ -85,8 +86,8 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
                 "privacy.data.identity",
                 ref=ref,
                 name=person.name or "–",
-                first=person.first_seen.date().strftime("%d.%m.%Y"),
-                last=person.last_seen.date().strftime("%d.%m.%Y"),
+                first=format_day(person.first_seen, lang),
+                last=format_day(person.last_seen, lang),
             )
         )
         if person.language:

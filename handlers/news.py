@@ -30,6 +30,7 @@ MODES = {
     "immediate": store_news.IMMEDIATE,
     "direkt": store_news.IMMEDIATE,
     "digest": store_news.DIGEST,
+    "zusammenfassung": store_news.DIGEST,
     "täglich": store_news.DIGEST,
     "daily": store_news.DIGEST,
 }

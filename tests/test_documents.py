@@ -112,8 +112,8 @@ async def test_docs_lists_newest_without_search_with_type_date_link(
     add_doc(store, now, "Neuer Musterantrag", doc_type="musterantrag", url="https://ex.org/neu")
     text = await harness.say("/dokumente")
     assert text.index("Neuer Musterantrag") < text.index("Alte Studie")
-    assert "Musterantrag · 22.11.2026" in text
-    assert "Studie · 13.10.2026" in text
+    assert "Musterantrag · 22. November 2026" in text
+    assert "Studie · 13. Oktober 2026" in text
     assert "https://ex.org/neu" in text
 
 
@@ -244,7 +244,7 @@ async def test_recording_tied_to_meeting_is_announced_to_subscribers(
     sent = await h.deliver()
     assert sorted(str(c) for c, _ in sent) == [GROUP, "telegram:5"]
     assert all("Neue Aufzeichnung" in t and "https://video.example.org/1" in t for _, t in sent)
-    assert all("Netzwerktreffen" in t and "So, 8. November 2026, 19:00 Uhr" in t for _, t in sent)
+    assert all("Netzwerktreffen" in t and "So., 8. November 2026, 19:00 Uhr" in t for _, t in sent)
     with store.session() as session:
         doc = docs.get(session, 1)
     assert doc.doc_type == "aufzeichnung"

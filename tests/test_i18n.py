@@ -66,9 +66,9 @@ def test_unknown_language_falls_back_to_german() -> None:
 
 def test_german_date_form() -> None:
     when = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)
-    assert format_datetime_long(when, "de", BERLIN) == "Do, 3. Dezember 2026, 18:00 Uhr"
+    assert format_datetime_long(when, "de", BERLIN) == "Do., 3. Dezember 2026, 18:00 Uhr"
     assert format_datetime_long(when, "en", BERLIN) == "Thu, 3 December 2026, 18:00"
-    assert format_date(when, "de", BERLIN) == "Do, 3. Dezember 2026"
+    assert format_date(when, "de", BERLIN) == "Do., 3. Dezember 2026"
     summer = datetime(2026, 7, 2, 16, 30, tzinfo=UTC)
     assert format_time(summer, "de", BERLIN) == "18:30 Uhr"
 

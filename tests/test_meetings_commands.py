@@ -43,7 +43,7 @@ async def test_new_meeting_in_every_accepted_form(harness: Harness, when: str) -
     reply = await _new(harness, f"{when} Netzwerktreffen link=https://meet.jit.si/netz")
     assert "Angelegt: Termin #" in reply
     listing = await harness.say("/termine")
-    assert "Do, 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen" in listing
+    assert "Do., 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen" in listing
     assert "https://meet.jit.si/netz" in listing
 
 
@@ -65,7 +65,7 @@ async def test_options_duration_repeat_place(harness: Harness) -> None:
         '3.12.2026 18:00 "Offenes Treffen" dauer=60 wiederholen=4w ort=Rathaus '
         "beschreibung=Alle willkommen",
     )
-    assert "18:00 Uhr bis 19:00 Uhr" in reply
+    assert "18:00–19:00 Uhr" in reply
     assert "alle 4 Wochen" in reply and "Rathaus" in reply
     listing = await harness.say("/termine 3")
     assert listing.count("Offenes Treffen") == 3
@@ -146,15 +146,15 @@ async def test_change_one_date_and_the_whole_series(harness: Harness) -> None:
     await _new(harness, "3.12.2026 18:00 Plenum wiederholen=woechentlich")
     first, second, *_ = _numbers(harness.app.store)
     reply = await harness.say(f"/termin_aendern {first} zeit=19:30 titel=Sonderplenum")
-    assert "19:30 Uhr" in reply and "Sonderplenum" in reply
+    assert "3. Dezember 2026, 19:30–21:00 Uhr" in reply and "Sonderplenum" in reply
     listing = await harness.say("/termine 2")
     assert "Sonderplenum (verschoben)" in listing
-    assert "Do, 10. Dezember 2026, 18:00 Uhr – Plenum" in listing
+    assert "Do., 10. Dezember 2026, 18:00 Uhr – Plenum" in listing
     reply = await harness.say(f"/termin_aendern {second} link=https://meet.jit.si/neu serie")
     assert "ganze Reihe" in reply
     assert "https://meet.jit.si/neu" in await harness.say("/termine 3")
     reply = await harness.say(f"/termin_aendern {second} zeit=17:00 serie")
-    assert "17:00 Uhr" in reply
+    assert "10. Dezember 2026, 17:00–18:30 Uhr" in reply
     assert f"#{second} " in await harness.say("/termine 3")  # same number after re-timing
     assert "Felder" in await harness.say(f"/termin_aendern {second} farbe=rot")
     assert "Was soll ich" in await harness.say(f"/termin_aendern {second}")

@@ -12,7 +12,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.i18n.dates import format_date, format_datetime_long, format_relative, format_time
+from bot.i18n.dates import (
+    format_date,
+    format_datetime_long,
+    format_datetime_range,
+    format_relative,
+)
 from bot.markup import Markup, join, link
 
 
@@ -33,7 +38,7 @@ class MeetingLike(Protocol):
 
 
 def when(meeting: MeetingLike, lang: str, tz: ZoneInfo) -> str:
-    """'Do, 3. Dezember 2026, 18:00 Uhr', or the date alone for all-day events."""
+    """'Do., 3. Dezember 2026, 18:00 Uhr', or the date alone for all-day events."""
     if meeting.all_day:
         return format_date(meeting.start, lang, tz)
     return format_datetime_long(meeting.start, lang, tz)
@@ -104,7 +109,7 @@ def _link(url: str | None) -> Markup | str:
 
 
 def list_line(meeting: MeetingLike, lang: str, tz: ZoneInfo, now: datetime) -> Markup:
-    """'#12 Do, 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen – https://…'"""
+    """'#12 Do., 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen – https://…'"""
     title = Markup("<b>{}</b>").format(meeting.title)
     marks = []
     if meeting.cancelled:
@@ -144,8 +149,7 @@ def detail(
     if meeting.all_day:
         when_text += ", " + str(i18n.t(lang, "meetings.detail.all_day"))
     elif meeting.end > meeting.start:
-        end_text = format_time(meeting.end, lang, tz)
-        when_text += " " + str(i18n.t(lang, "meetings.detail.until", time=end_text))
+        when_text = format_datetime_range(meeting.start, meeting.end, lang, tz)
     if meeting.start <= now < meeting.end:
         countdown = str(i18n.t(lang, "meetings.list.running"))
     else:
