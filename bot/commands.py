@@ -33,6 +33,8 @@ class Command:
     group_only: bool
     section: str
     hidden: bool
+    # words that end a line on their own, never part of an option's value ("serie")
+    flags: frozenset[str] = frozenset()
 
     def display_name(self, lang: str) -> str:
         return self.alias if lang == "en" and self.alias else self.name
@@ -55,6 +57,7 @@ def command(
     section: str = "core",
     hidden: bool = False,
     extra_aliases: tuple[str, ...] = (),
+    flags: frozenset[str] | set[str] = frozenset(),
 ) -> Callable[[Handler], Handler]:
     """Register a handler under its German ``name`` and English ``alias`` (Telegram-legal)."""
 
@@ -78,6 +81,7 @@ def command(
             group_only,
             section,
             hidden,
+            frozenset(f.lower() for f in flags),
         )
         for word in (name, alias, *extra_aliases):
             if word:

@@ -60,7 +60,7 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
         if cmd.group_only and not ctx.is_group:
             raise UserError("core.error.group_only", cmd=cmd.display_name(ctx.lang))
         await check_permission(ctx, cmd)
-        args = parse_args(parsed.rest, cmd.options)
+        args = parse_args(parsed.rest, cmd.options, cmd.flags)
         return _as_reply(await cmd.func(ctx, args))
     except UsageError as exc:
         text = ctx.t(exc.key, **exc.kwargs)

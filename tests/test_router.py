@@ -31,6 +31,32 @@ def test_parse_args_quotes_and_options() -> None:
     assert parse_args("it's \"open").positional == ["it's", '"open']
 
 
+def test_option_values_run_to_the_next_option() -> None:
+    args = parse_args(
+        "9.12.2026 19:00 Präsenztreffen ort=Rathaus Köln, Saal 2 link=https://x.org/r?a=1",
+        ("ort", "link"),
+    )
+    assert args.positional == ["9.12.2026", "19:00", "Präsenztreffen"]
+    assert args.options == {"ort": "Rathaus Köln, Saal 2", "link": "https://x.org/r?a=1"}
+    quoted = parse_args('Plenum ort="Rathaus Köln" dauer=1 Std 30 Min', ("ort", "dauer"))
+    assert quoted.options == {"ort": "Rathaus Köln", "dauer": "1 Std 30 Min"}
+    # a flag word ending the line and #tags stay words of their own
+    flagged = parse_args("3 titel=Neues Plenum serie", ("titel",), {"serie"})
+    assert flagged.options == {"titel": "Neues Plenum"} and flagged.positional == ["3", "serie"]
+    tagged = parse_args("Titel https://x.org typ=vorlage #klima", ("typ",))
+    assert tagged.options == {"typ": "vorlage"} and tagged.positional[-1] == "#klima"
+
+
+async def test_meeting_place_with_spaces(harness: Harness) -> None:
+    reply = await harness.say(
+        "/termin_neu 9.12.2026 19:00 Präsenztreffen ort=Rathaus Köln, Saal 2 "
+        "link=https://meet.example.org/plenum"
+    )
+    assert "Ort: Rathaus Köln, Saal 2" in reply
+    assert "Präsenztreffen" in reply and "Präsenztreffen ort" not in reply
+    assert "https://meet.example.org/plenum" in reply
+
+
 def test_every_command_is_telegram_legal_with_alias() -> None:
     for cmd in COMMANDS:
         assert NAME.match(cmd.name), cmd.name
