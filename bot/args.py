@@ -13,7 +13,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-COMMAND = re.compile(r"^[/!]([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)", re.S)
+# Command words may carry umlauts and ß (/nächster, /übersicht): Telegram only links /n…, but
+# the message text is whole, and the registry knows every name in its ae/oe/ue/ss spelling.
+COMMAND = re.compile(r"^[/!](\w{1,64})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)", re.S)
 
 
 @dataclass(frozen=True)

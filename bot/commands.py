@@ -92,8 +92,16 @@ def command(
     return register
 
 
+_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def canonical(word: str) -> str:
+    """The registry spelling of a typed command word: '/Nächster' -> 'naechster'."""
+    return word.lower().translate(_SPELLING)
+
+
 def lookup(word: str) -> Command | None:
-    return REGISTRY.get(word.lower())
+    return REGISTRY.get(canonical(word))
 
 
 def visible_commands() -> list[Command]:

@@ -3,9 +3,10 @@ every failure into a friendly message in the chat's language. Nothing raised esc
 
 from __future__ import annotations
 
-import difflib
 import logging
 from typing import Any
+
+from rapidfuzz.distance import OSA, Indel
 
 from bot import commands, i18n
 from bot.args import parse_args, parse_command
@@ -32,9 +33,24 @@ def _as_reply(result: Any) -> Reply | None:
     return Reply(text=str(result))
 
 
-def suggest(word: str) -> str | None:
-    match = difflib.get_close_matches(word, list(commands.REGISTRY), n=1, cutoff=0.6)
-    return match[0] if match else None
+def suggest(word: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+    """The command someone most likely meant. Typing errors are counted with the optimal string
+    alignment distance (a swapped pair of letters is one error: /termien -> /termine); among
+    equally close names the one of the typed length wins, then the most similar."""
+    typed = commands.canonical(word)
+    allowed = 1 if len(typed) <= 4 else 2
+    best: tuple[int, int, float, str] | None = None
+    for name in commands.REGISTRY:
+        distance = OSA.distance(typed, name, score_cutoff=allowed)
+        if distance > allowed:
+            continue
+        rank = (distance, abs(len(name) - len(typed)), -Indel.normalized_similarity(typed, name))
+        if best is None or (*rank, name) < best:
+            best = (*rank, name)
+    if best is None:
+        return None
+    cmd = commands.REGISTRY[best[3]]
+    return best[3] if best[3] in (cmd.name, cmd.alias) else cmd.display_name(lang)
 
 
 async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | None:
@@ -50,7 +66,7 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
     if cmd is None:
         if ctx.is_group and ctx.incoming.text.lstrip().startswith("!"):
             return None  # '!' is common in chatter; only answer known commands there
-        hint = suggest(parsed.word)
+        hint = suggest(parsed.word, ctx.lang)
         if hint:
             return Reply(ctx.t("core.unknown_command_hint", cmd=parsed.word, hint=hint))
         return Reply(ctx.t("core.unknown_command", cmd=parsed.word))

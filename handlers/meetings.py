@@ -114,7 +114,13 @@ def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
     return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
 
 
-@command("naechster", "next", help="meetings.help.naechster", section="meetings")
+@command(
+    "naechster",
+    "next",
+    help="meetings.help.naechster",
+    section="meetings",
+    extra_aliases=("naechste", "naechstes"),
+)
 async def naechster(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
     with ctx.store.session() as session:

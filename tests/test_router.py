@@ -144,3 +144,39 @@ async def test_hostile_argument_is_escaped(harness: Harness) -> None:
     reply = await harness.reply("/sprache <b>x</b>&")
     assert reply is not None
     assert "&lt;b&gt;x&lt;/b&gt;&amp;" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("termien", "termine"),
+        ("temrine", "termine"),
+        ("hilfee", "hilfe"),
+        ("dokumnete", "dokumente"),
+        ("sprahe", "sprache"),
+        ("nächstr", "naechster"),
+    ],
+)
+async def test_a_typo_suggests_the_nearest_command(
+    harness: Harness, typed: str, meant: str
+) -> None:
+    text = await harness.say(f"/{typed}")
+    assert f"Meintest du /{meant}?" in text, text
+
+
+@pytest.mark.parametrize(
+    "typed", ["/nächster", "/nächste", "/Nächster", "!nächster", "/naechste", "/naechster"]
+)
+async def test_umlaut_spellings_of_commands(harness: Harness, typed: str) -> None:
+    assert "kenne ich nicht" not in await harness.say(typed)
+
+
+async def test_every_german_command_in_umlaut_spelling(harness: Harness) -> None:
+    spelled = {"ae": "ä", "oe": "ö", "ue": "ü"}
+    names = [c.name for c in COMMANDS if any(pair in c.name for pair in spelled)]
+    assert "naechster" in names and "termin_aendern" in names
+    for name in names:
+        typed = name
+        for pair, umlaut in spelled.items():
+            typed = typed.replace(pair, umlaut)
+        assert "kenne ich nicht" not in await harness.say(f"/{typed}"), typed
