@@ -12,6 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import i18n
+from bot.calendar import repeat_words
 from bot.i18n.dates import (
     format_date,
     format_datetime_long,
@@ -80,28 +81,15 @@ def leads_text(leads: list[timedelta], lang: str) -> str:
     return ", ".join(lead_text(lead, lang) for lead in sorted(leads, reverse=True))
 
 
-def repeat_text(rrule: str | None, lang: str) -> str | None:
+def repeat_text(rrule: str | None, lang: str, start: datetime | None = None) -> str | None:
+    """'alle 4 Wochen donnerstags', 'jeden 2. Donnerstag im Monat', 'wöchentlich montags' (the
+    weekday from ``start``, local time, when the rule names none); an unusual rule is only
+    called one: RRULE syntax is for experts, not for what members read."""
     if not rrule:
         return None
     parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
-    parts.pop("WKST", None)
-    if parts.get("FREQ") == "WEEKLY" and "," not in parts.get("BYDAY", ","):
-        parts.pop("BYDAY")  # "every Thursday" for a series that starts on a Thursday
-    plain = set(parts) <= {"FREQ", "INTERVAL"}
-    interval = int(parts.get("INTERVAL", "1") or 1)
-    freq = parts.get("FREQ")
-    key = None
-    if plain and freq == "DAILY" and interval == 1:
-        key = "meetings.repeat.daily"
-    elif plain and freq == "WEEKLY":
-        key = "meetings.repeat.weekly" if interval == 1 else "meetings.repeat.weeks"
-    elif plain and freq == "MONTHLY":
-        key = "meetings.repeat.monthly" if interval == 1 else "meetings.repeat.months"
-    elif plain and freq == "YEARLY" and interval == 1:
-        key = "meetings.repeat.yearly"
-    if key is None:
-        return str(i18n.t(lang, "meetings.repeat.custom", rule=rrule))
-    return str(i18n.t(lang, key, n=interval))
+    words = repeat_words.describe(parts, start, lang)
+    return words or str(i18n.t(lang, "meetings.repeat.custom"))
 
 
 def _link(url: str | None) -> Markup | str:
@@ -162,7 +150,7 @@ def detail(
         lines.append(i18n.t(lang, "meetings.detail.link", link=_link(meeting.link)))
     if meeting.location and meeting.location != meeting.link:
         lines.append(i18n.t(lang, "meetings.detail.location", location=meeting.location))
-    if repeats := repeat_text(meeting.rrule, lang):
+    if repeats := repeat_text(meeting.rrule, lang, meeting.start.astimezone(tz)):
         lines.append(i18n.t(lang, "meetings.detail.repeats", rule=repeats))
     if meeting.description:
         lines += ["", _clean_description(meeting.description)]
