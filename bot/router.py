@@ -25,6 +25,35 @@ def usage_line(cmd: Command, lang: str) -> Markup:
     return Markup("<code>{}</code>").format(text or f"/{cmd.display_name(lang)}")
 
 
+def _companion_key(cmd: Command, kind: str) -> str:
+    """'meetings.help.termin_neu' -> 'meetings.example.termin_neu' (kind 'example'/'options')."""
+    domain, _, name = cmd.help.partition(".help.")
+    return f"{domain}.{kind}.{name}"
+
+
+def examples(cmd: Command, lang: str) -> list[str]:
+    """The command's real examples from the catalog (``<domain>.example.<name>``), one a line."""
+    key = _companion_key(cmd, "example")
+    if not i18n.has(key, lang):
+        return []
+    return [line for line in i18n.plain(lang, key).splitlines() if line.strip()]
+
+
+def option_lines(cmd: Command, lang: str) -> list[str]:
+    """Every option explained (``<domain>.options.<name>``), one a line: 'ort= Ort, …'."""
+    key = _companion_key(cmd, "options")
+    if not i18n.has(key, lang):
+        return []
+    return [line for line in i18n.plain(lang, key).splitlines() if line.strip()]
+
+
+def example_line(cmd: Command, lang: str) -> Markup | None:
+    found = examples(cmd, lang)
+    if not found:
+        return None
+    return i18n.t(lang, "core.example_hint", example=Markup("<code>{}</code>").format(found[0]))
+
+
 def _as_reply(result: Any) -> Reply | None:
     if result is None:
         return None
@@ -81,7 +110,10 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
     except UsageError as exc:
         text = ctx.t(exc.key, **exc.kwargs)
         usage = usage_line(cmd, ctx.lang)
-        return Reply(Markup("{}\n{}").format(text, ctx.t("core.usage_hint", usage=usage)))
+        lines = [text, ctx.t("core.usage_hint", usage=usage)]
+        if (example := example_line(cmd, ctx.lang)) is not None:
+            lines.append(example)
+        return Reply(Markup("\n").join(lines))
     except UserError as exc:
         return Reply(ctx.t(exc.key, **exc.kwargs))
     except Exception:

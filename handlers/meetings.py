@@ -34,7 +34,7 @@ FIRST_SYNC_WAIT = 60.0
 def occurrence_number(ctx: Context, args: Args) -> int:
     """The meeting number from the first argument ('12' or '#12')."""
     if not args.positional:
-        raise UsageError("meetings.error.number", value="")
+        raise UsageError("meetings.error.number_missing")
     word = args.positional[0].lstrip("#")
     if not word.isdigit():
         raise UsageError("meetings.error.number", value=args.positional[0])

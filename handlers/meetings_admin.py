@@ -264,7 +264,7 @@ async def termin_absagen(ctx: Context, args: Args) -> Markup:
         if whole:
             count = meetings.cancel_series(session, meeting.series_id, ctx.now)
             emit_notices(session, ctx.config, ctx.now)
-            return ctx.t("meetings.cancelled_series", title=meeting.title, count=count)
+            return ctx.tn("meetings.cancelled_series", count, title=meeting.title)
         if meeting.cancelled:
             raise InvalidInput("meetings.error.already_cancelled", n=meeting.id)
         if meeting.start <= ctx.now:

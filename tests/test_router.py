@@ -180,3 +180,52 @@ async def test_every_german_command_in_umlaut_spelling(harness: Harness) -> None
         for pair, umlaut in spelled.items():
             typed = typed.replace(pair, umlaut)
         assert "kenne ich nicht" not in await harness.say(f"/{typed}"), typed
+
+
+def _all_commands() -> list:
+    return [c for c in COMMANDS if not c.hidden]
+
+
+@pytest.mark.parametrize("lang", ["de", "de-sie", "en"])
+def test_every_command_has_a_real_example(lang: str) -> None:
+    from bot.router import examples
+
+    for cmd in _all_commands():
+        found = examples(cmd, lang)
+        assert found, f"{cmd.name}: no example in {lang}"
+        assert all(line.startswith("/") for line in found), cmd.name
+
+
+def test_every_option_is_explained() -> None:
+    from bot.router import option_lines
+
+    for cmd in _all_commands():
+        if not cmd.options:
+            continue
+        explained = "\n".join(option_lines(cmd, "de"))
+        german = [o for o in cmd.options if o.isascii()]
+        named = [o for o in german if f"{o}=" in explained]
+        assert named, f"{cmd.name}: options not explained"
+
+
+async def test_help_for_a_command_teaches_it(harness: Harness) -> None:
+    text = await harness.say("/hilfe termin_neu")
+    for option in ("link=", "dauer=", "wiederholen=", "ort=", "beschreibung="):
+        assert option in text, option
+    assert "Beispiele:" in text and "/termin_neu 3.12.2026 18:00 Netzwerktreffen" in text
+
+
+async def test_a_usage_error_shows_the_commands_example(harness: Harness) -> None:
+    text = await harness.say("/sprache klingonisch")
+    assert "Beispiel: /sprache de-sie" in text
+
+
+async def test_termin_without_number_says_where_the_numbers_are(harness: Harness) -> None:
+    text = await harness.say("/termin")
+    assert "Welcher Termin?" in text and "/termine" in text and "„“" not in text
+
+
+async def test_feed_test_without_url_shows_its_own_example(harness: Harness) -> None:
+    text = await harness.say("/feed_test")
+    assert "/feed_test https://example.org/feed.xml" in text
+    assert "/feed_neu" not in text
