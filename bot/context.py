@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from bot import i18n
 from bot.config import Config
 from bot.markup import Markup
-from bot.types import ChatRef, Incoming, Sender
+from bot.types import CONSOLE_CHAT, ChatRef, Incoming, Sender
 from storage.db import Store
 
 AdminCheck = Callable[[ChatRef, ChatRef], Awaitable[bool]]
@@ -47,7 +47,9 @@ class Context:
 
     @property
     def is_owner(self) -> bool:
-        return self.config.is_owner(self.sender.ref) or self.sender.ref.platform == "console"
+        # The operator at the console (console:local) runs the bot; "netzbot console --als
+        # mitglied" talks as console:mitglied, a plain member.
+        return self.config.is_owner(self.sender.ref) or self.sender.ref == CONSOLE_CHAT
 
     def t(self, key: str, /, **kwargs: Any) -> Markup:
         return i18n.t(self.lang, key, **kwargs)
