@@ -121,6 +121,13 @@ def load_history() -> Path | None:
     return path
 
 
+def _forget_last_line() -> None:
+    with contextlib.suppress(ImportError, ValueError):
+        import readline
+
+        readline.remove_history_item(readline.get_current_history_length() - 1)
+
+
 def save_history(path: Path | None) -> None:
     if path is None:
         return
@@ -153,6 +160,8 @@ async def read_lines(
             except (EOFError, KeyboardInterrupt):
                 print()
                 break
+            if line.strip().lower() in EXIT_WORDS:
+                _forget_last_line()  # arrow-up should bring back a command, not "exit"
             if answered is not None:
                 answered.clear()
             loop.call_soon_threadsafe(queue.put_nowait, line)
