@@ -46,11 +46,14 @@ class Sender:
 
     ``is_admin`` is a hint the connector already knows for free (Signal group admin lists,
     Telegram anonymous admins); ``None`` means "unknown, ask the connector if it matters".
+    ``alias`` is the same account under another ref: Signal people are ``signal:<uuid>`` and
+    their number, once known, is the alias (config lists may name either).
     """
 
     ref: ChatRef
     name: str
     is_admin: bool | None = None
+    alias: ChatRef | None = None  # another ref of the same account (a Signal uuid's number)
 
 
 @dataclass(frozen=True)
