@@ -49,7 +49,12 @@ class Context:
     def is_owner(self) -> bool:
         # The operator at the console (console:local) runs the bot; "netzbot console --als
         # mitglied" talks as console:mitglied, a plain member.
-        return self.config.is_owner(self.sender.ref) or self.sender.ref == CONSOLE_CHAT
+        alias = self.sender.alias
+        return (
+            self.config.is_owner(self.sender.ref)
+            or (alias is not None and self.config.is_owner(alias))
+            or self.sender.ref == CONSOLE_CHAT
+        )
 
     def t(self, key: str, /, **kwargs: Any) -> Markup:
         return i18n.t(self.lang, key, **kwargs)
