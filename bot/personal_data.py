@@ -94,7 +94,8 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
             lines.append(i18n.t(lang, "privacy.data.app_language", language=person.language))
     chat = session.get(Chat, ref)
     if chat is not None and chat.language:
-        lines.append(i18n.t(lang, "privacy.data.language", language=chat.language))
+        name = i18n.t(lang, f"core.language.name.{i18n.normalize_language(chat.language)}")
+        lines.append(i18n.t(lang, "privacy.data.language", language=name))
     subs = session.exec(
         select(Subscription).where(
             or_(Subscription.chat_ref == ref, Subscription.person_ref == ref)

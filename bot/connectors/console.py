@@ -86,7 +86,7 @@ class ConsoleConnector:
         if reply.poll:
             text += "\n" + "\n".join(f"  {i}. {o}" for i, o in enumerate(reply.poll.options, 1))
         for att in reply.attachments:
-            text += f"\n[Anhang/attachment: {att.filename}, {len(att.content)} bytes]"
+            text += f"\n📎 {att.filename} ({len(att.content):,} B)".replace(",", ".")
         if chat != self.chat:
             text = f"[→ {chat}]\n{text}"
         if self.closed:
