@@ -29,14 +29,19 @@ EXAMPLE = "'90s', '15m', '2h', '1d', '1w', '1 Tag 2 Std' or '30 Minuten'"
 
 
 def _parts(text: str) -> list[timedelta] | None:
-    """Every number-with-unit in ``text``; None if anything else is in it."""
+    """Every number-with-unit in ``text``, those written together ("1h30m") as one; None if
+    anything else is in it."""
     parts: list[timedelta] = []
     position = 0
     for match in _PART.finditer(text):
         if not _JOINER.match(text[position : match.start()]):
             return None
         amount = float(match.group(1).replace(",", "."))
-        parts.append(timedelta(seconds=amount * _SECONDS[UNITS[match.group(2).lower()]]))
+        part = timedelta(seconds=amount * _SECONDS[UNITS[match.group(2).lower()]])
+        if parts and position == match.start():
+            parts[-1] += part  # "1h30m": one duration
+        else:
+            parts.append(part)
         position = match.end()
     if not parts or not _JOINER.match(text[position:]):
         return None

@@ -46,6 +46,7 @@ def test_lead_times_are_one_per_number() -> None:
     assert split_durations("1 Tag 2 Std") == [D, 2 * H]
     assert split_durations("1d, 1h") == [D, H]
     assert split_durations("1 day 2 hours") == [D, 2 * H]
+    assert split_durations("1h30m 1d") == [90 * M, D]  # written together: one lead time
 
 
 @pytest.mark.parametrize(
