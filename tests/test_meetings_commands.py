@@ -278,3 +278,34 @@ def test_rematerialising_a_dense_rule_stored_earlier_is_bounded(store: Store) ->
         meetings.materialize(session, series, now + timedelta(days=1))
         count = len(meetings.upcoming(session, now))
     assert count == MAX_PER_SERIES
+
+
+def test_rematerialising_builds_its_lookup_set_once_not_per_row(store: Store, monkeypatch) -> None:
+    """The rebuild is linear: ``set(expected)`` was built again for every row (quadratic)."""
+    import builtins
+
+    import storage.meetings
+
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    calls = 0
+
+    def counting_set(*args):
+        nonlocal calls
+        calls += 1
+        return builtins.set(*args)
+
+    with store.session() as session:
+        series = meetings.create_series(
+            session,
+            title="Täglich",
+            start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+            duration=timedelta(minutes=30),
+            now=now,
+            rrule="FREQ=DAILY",
+        )
+        monkeypatch.setattr(storage.meetings, "set", counting_set, raising=False)
+        meetings.materialize(session, series, now + timedelta(hours=1))
+        monkeypatch.undo()
+        rows = len(meetings.upcoming(session, now))
+    assert rows > 150
+    assert calls <= 3
