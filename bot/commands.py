@@ -35,6 +35,7 @@ class Command:
     hidden: bool
     # words that end a line on their own, never part of an option's value ("serie")
     flags: frozenset[str] = frozenset()
+    outside_networks: bool = False  # also answered in a group that belongs to no network
 
     def display_name(self, lang: str) -> str:
         return self.alias if lang == "en" and self.alias else self.name
@@ -58,6 +59,7 @@ def command(
     hidden: bool = False,
     extra_aliases: tuple[str, ...] = (),
     flags: frozenset[str] | set[str] = frozenset(),
+    outside_networks: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under its German ``name`` and English ``alias`` (Telegram-legal)."""
 
@@ -82,6 +84,7 @@ def command(
             section,
             hidden,
             frozenset(f.lower() for f in flags),
+            outside_networks,
         )
         for word in (name, alias, *extra_aliases):
             if word:
@@ -108,5 +111,9 @@ def visible_commands() -> list[Command]:
     order = {s: i for i, s in enumerate(SECTIONS)}
     return sorted(
         (c for c in COMMANDS if not c.hidden),
-        key=lambda c: (c.permission != Permission.MEMBER, order.get(c.section, 99)),
+        key=lambda c: (is_admin_command(c), order.get(c.section, 99)),
     )
+
+
+def is_admin_command(cmd: Command) -> bool:
+    return cmd.permission in (Permission.ADMIN, Permission.OWNER)

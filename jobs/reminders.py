@@ -29,6 +29,7 @@ from jobs.schedule import JobContext, JobSpec
 from storage import meetings, outbox
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.models.meetings import MeetingReminderSweep
+from storage.models.networks import Network
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class Subscriber:
     chat: str
     leads: tuple[timedelta, ...]  # sorted, shortest first
     lang: str
+    network_id: int  # reminded of this network's meetings only
 
 
 def lead_times(options_json: str, config: Config) -> tuple[timedelta, ...]:
@@ -63,7 +65,9 @@ def encode_leads(leads: list[timedelta]) -> dict[str, list[str]]:
 def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Subscriber]:
     """Active meeting subscriptions (id > ``after_id``) with lead times and language."""
     rows = session.exec(
-        select(Subscription.id, Subscription.chat_ref, Subscription.options).where(
+        select(
+            Subscription.id, Subscription.chat_ref, Subscription.options, Subscription.network_id
+        ).where(
             Subscription.kind == KIND,
             Subscription.active == True,  # noqa: E712
             col(Subscription.id) > after_id,
@@ -77,14 +81,16 @@ def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Sub
             select(Person.ref, Person.language).where(col(Person.language).is_not(None))
         ).all()
     )
+    anrede = dict(session.exec(select(Network.id, Network.anrede)).all())
     default = config.bot.language
     result = []
-    for sub_id, chat, options in rows:
+    for sub_id, chat, options, network_id in rows:
         app_lang = person_langs.get(chat)
-        lang = chat_langs.get(chat) or (
-            i18n.platform_language(app_lang, default) if app_lang else default
+        lang = chat_langs.get(chat) or i18n.with_anrede(
+            i18n.platform_language(app_lang, default) if app_lang else default,
+            anrede.get(network_id),
         )
-        result.append(Subscriber(sub_id, chat, lead_times(options, config), lang))
+        result.append(Subscriber(sub_id, chat, lead_times(options, config), lang, network_id))
     return result
 
 
@@ -167,6 +173,8 @@ def write_reminders(session: Session, config: Config, now: datetime) -> int:
     messages: list[Outgoing] = []
     for meeting in due:
         for sub in subs:
+            if sub.network_id != meeting.network_id:
+                continue
             lead = next((lead for lead in sub.leads if meeting.start - lead <= now), None)
             if lead is None:
                 continue
@@ -228,6 +236,8 @@ def emit_notices(session: Session, config: Config, now: datetime) -> int:
         relevant_start = max(meeting.start, row.notice_old_start or meeting.start)
         if now < relevant_start <= now + NOTICE_HORIZON:
             for sub in subs:
+                if sub.network_id != meeting.network_id:
+                    continue
                 text = render.notice(
                     meeting, row.notice or "", row.notice_old_start, sub.lang, config.tz
                 )

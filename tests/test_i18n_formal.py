@@ -102,3 +102,22 @@ async def test_anrede_sie_is_the_default_for_groups_and_german_apps(store: Store
     # a chat's own choice wins over the configured default
     await h.say("/sprache de", chat=group, sender="telegram:2", admin=True)
     assert "Meintest du" in await h.say("/hilfee", chat=group, sender="telegram:1")
+
+
+async def test_a_networks_anrede_wins_over_bot_and_a_chat_choice_over_both(
+    store: Store, now
+) -> None:
+    rathaus, buergerraete = "telegram:-2002", "telegram:-1001"
+    config = Config(
+        bot={"anrede": "du"},
+        networks=[
+            {"key": "buergerraete", "name": "Netzwerk Bürgerräte", "chats": [buergerraete]},
+            {"key": "rathaus", "name": "Netzwerk Rathaus", "chats": [rathaus], "anrede": "sie"},
+        ],
+    )
+    h = make_app(store, now, config)
+    h.auto_enable = False
+    assert "Meinten Sie" in await h.say("/hilfee", chat=rathaus, sender="telegram:7")
+    assert "Meintest du" in await h.say("/hilfee", chat=buergerraete, sender="telegram:7")
+    await h.say("/sprache de", chat=rathaus, sender="telegram:8", admin=True)
+    assert "Meintest du" in await h.say("/hilfee", chat=rathaus, sender="telegram:7")

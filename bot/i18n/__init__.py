@@ -135,6 +135,13 @@ def platform_language(code: str | None, default: str) -> str:
     return normalize_language(default)
 
 
+def with_anrede(lang: str, anrede: str | None) -> str:
+    """German in the form of address ``anrede`` ("du" or "sie"); other languages unchanged."""
+    if not anrede or not is_german(lang):
+        return normalize_language(lang)
+    return FORMAL_GERMAN if anrede == "sie" else "de"
+
+
 def has(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
     return key in catalog(normalize_language(lang))
 
