@@ -38,6 +38,7 @@ class Context:
     memberships: list[NetworkInfo] = field(default_factory=list)  # networks the sender is in
     lang_chosen: bool = False  # the chat chose its language (/sprache): the network's anrede yields
     _admin_checked: bool = False
+    acted_as_admin: bool = False  # a handler asked is_admin() and was allowed (audit log)
 
     @property
     def chat(self) -> ChatRef:
@@ -101,5 +102,10 @@ class Context:
         return self.role >= role
 
     async def is_admin(self) -> bool:
-        """Owners everywhere; network admins in their network's chats; nobody else."""
-        return await self.at_least(Role.ADMIN)
+        """Owners everywhere; network admins in their network's chats; nobody else.
+
+        A yes is remembered (``acted_as_admin``): the handler is about to do something only
+        admins may (a group setting), which the audit log records."""
+        allowed = await self.at_least(Role.ADMIN)
+        self.acted_as_admin = self.acted_as_admin or allowed
+        return allowed

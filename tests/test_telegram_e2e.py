@@ -290,8 +290,8 @@ async def test_umlaut_command_as_telegram_sends_it(app: App, fake: FakeTelegram)
     # Telegram links only "/n" of "/nächster" as a bot_command (entities allow a-z0-9_); the
     # message text is whole, and netzbot reads the command from the text.
     only_slash_n = {"entities": [{"type": "bot_command", "offset": 0, "length": 2}]}
-    fake.push_message(44, "/nächster", extra=only_slash_n)
-    [reply] = await fake.wait_for_sent(44)
+    fake.push_message(OWNER, "/nächster", extra=only_slash_n)
+    [reply] = await fake.wait_for_sent(OWNER)
     assert "kenne ich nicht" not in reply.text
     assert text("de", "meetings.next.none") in reply.text
     group = -100300
