@@ -132,14 +132,11 @@ async def test_planned_weekly_announcement_lists_sends_once_per_week_and_cancels
         "/ankuendigung wann=Mo 9:00 wiederholen=wöchentlich an=telegram:-1001 Wochenstart!",
         chat="telegram:42",
     )
-    assert (
-        "geplant für Mo., 23. November 2026, 09:00 Uhr" in answer.replace("Mo,", "Mo.,")
-        or "23. November 2026, 09:00 Uhr" in answer
-    )
+    assert "geplant für" in answer and "23. November 2026, 9:00 Uhr" in answer
     assert "wöchentlich" in answer
     listing = await h.say("/ankuendigungen", chat="telegram:42")
     assert (
-        "#1" in listing and "23. November 2026, 09:00 Uhr" in listing and "Wochenstart!" in listing
+        "#1" in listing and "23. November 2026, 9:00 Uhr" in listing and "Wochenstart!" in listing
     )
     jc = JobContext(store, config, h.clock)
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)
@@ -151,7 +148,7 @@ async def test_planned_weekly_announcement_lists_sends_once_per_week_and_cancels
     await job.tick(jc, monday + timedelta(days=7, seconds=10))
     assert len(outbox_rows(store)) == 2
     listing = await h.say("/ankuendigungen", chat="telegram:42")
-    assert "7. Dezember 2026, 09:00 Uhr" in listing
+    assert "7. Dezember 2026, 9:00 Uhr" in listing
     assert "abgesagt" in await h.say("/ankuendigung_weg 1", chat="telegram:42")
     await job.tick(jc, monday + timedelta(days=14, seconds=10))
     assert len(outbox_rows(store)) == 2

@@ -175,3 +175,15 @@ async def test_weekly_news_digest_once_a_week(store, sink) -> None:
     with store.session() as session:
         keys = session.exec(select(OutboxMessage.dedupe_key)).all()
     assert len(keys) == 1
+
+
+async def test_the_invitation_speaks_in_the_networks_form_of_address(store, sink) -> None:
+    config = make_config(sink, ["einladungen"])
+    config.networks[0].anrede = "sie"
+    h = harness(store, config)
+    await h.say("/termin_neu 3.12.2026 18:00 Netzwerktreffen")
+    await tick_and_deliver(store, config, datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    [mail] = sink.messages()
+    body = mail.get_body(("plain",)).get_content()
+    assert "Guten Tag," in body and "wir laden Sie herzlich ein" in body
+    assert "euch" not in body and "ihr " not in body
