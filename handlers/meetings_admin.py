@@ -217,6 +217,7 @@ def _retime_one(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]
     usage="meetings.usage.termin_aendern",
     permission=Permission.ADMIN,
     options=tuple(FIELDS),
+    flags=SERIES_WORDS,
     section="meetings",
 )
 async def termin_aendern(ctx: Context, args: Args) -> Markup:
