@@ -217,12 +217,14 @@ def _record_sweeps(
         session.add(sweep)
 
 
-def notice_reach(session: Session, config: Config, start: datetime, now: datetime) -> int | None:
-    """How many subscriptions a change notice about a date starting at ``start`` reaches:
-    None when the date lies beyond the notice window (no notice is sent for it)."""
-    if not now < start <= now + NOTICE_HORIZON:
+def notice_reach(
+    session: Session, config: Config, meeting: meetings.Meeting, now: datetime
+) -> int | None:
+    """How many subscriptions a change notice about ``meeting`` reaches (those of its network,
+    as ``emit_notices`` sends them): None when the date lies beyond the notice window."""
+    if not now < meeting.start <= now + NOTICE_HORIZON:
         return None
-    return len(subscribers(session, config))
+    return sum(sub.network_id == meeting.network_id for sub in subscribers(session, config))
 
 
 def emit_notices(session: Session, config: Config, now: datetime) -> int:
