@@ -20,8 +20,9 @@ from bot.context import Context
 from bot.errors import NotFound, UsageError
 from bot.markup import Markup, join, link
 from bot.types import Attachment, Reply
+from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
-from storage import meetings
+from storage import meetings, registration
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
@@ -111,7 +112,15 @@ async def termine(ctx: Context, args: Args) -> Markup:
 def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
     with ctx.store.session() as session:
         questions = meetings.agenda_questions(session, meeting.id, ctx.now)
-    return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
+        seats = registration.seats(session, meeting.id)
+    text = render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
+    if meeting.cancelled or meeting.end <= ctx.now:
+        return text
+    lines: list[Markup | str] = [text, ""]
+    if line := seats_line(ctx.lang, seats, ctx.tz, ctx.now):
+        lines.append(line)
+    lines.append(ctx.t("registration.detail.hint", n=meeting.id))
+    return join(lines)
 
 
 @command("naechster", "next", help="meetings.help.naechster", section="meetings")
