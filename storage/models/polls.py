@@ -9,7 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import DateTimeField
 
-
 SINGLE, APPROVAL, POINTS, RANKING = "single", "approval", "points", "ranking"
 
 

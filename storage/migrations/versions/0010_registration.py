@@ -36,9 +36,7 @@ def upgrade() -> None:
         sa.Column("closes_at", TS, nullable=True),
         sa.Column("updated_at", TS, nullable=False),
     )
-    op.create_index(
-        "ix_registration_settings_network_id", "registration_settings", ["network_id"]
-    )
+    op.create_index("ix_registration_settings_network_id", "registration_settings", ["network_id"])
     op.create_table(
         "registration",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -73,9 +71,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("poll") as batch:
         batch.add_column(sa.Column("network_id", sa.Integer(), nullable=True))
-        batch.add_column(
-            sa.Column("kind", sa.String(20), nullable=False, server_default="single")
-        )
+        batch.add_column(sa.Column("kind", sa.String(20), nullable=False, server_default="single"))
         batch.add_column(sa.Column("max_choices", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("points", sa.Integer(), nullable=True))
         batch.add_column(
