@@ -27,6 +27,8 @@ class Context:
     now: datetime
     services: SimpleNamespace = field(default_factory=SimpleNamespace)
     admin_check: AdminCheck | None = None
+    # what the connector of this chat can do: "delete_messages", "private_messages", …
+    capabilities: frozenset[str] = frozenset()
     _admin: bool | None = None
 
     @property

@@ -19,8 +19,8 @@ from bot.durations import parse_duration
 from bot.errors import InvalidInput, UsageError
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
-from bot.types import Permission
-from handlers.meetings import _detail, load, occurrence_number
+from bot.types import Permission, Reply
+from handlers.meetings import _detail, load, meeting_post, occurrence_number
 from handlers.registration import notify_moved_up, parse_capacity
 from jobs.reminders import emit_notices
 from storage import meetings, registration
@@ -157,7 +157,7 @@ def _apply_registration(
     options=NEW_OPTIONS,
     section="meetings",
 )
-async def termin_neu(ctx: Context, args: Args) -> Markup:
+async def termin_neu(ctx: Context, args: Args) -> Reply:
     args, seat_changes = _registration_options(ctx, args, NEW_OPTIONS)
     if not args.positional:
         raise UsageError("meetings.error.date_missing", example=dates.DATETIME_EXAMPLE)
@@ -192,7 +192,9 @@ async def termin_neu(ctx: Context, args: Args) -> Markup:
         raise InvalidInput("meetings.error.repeat", value=repeat_text or "", example="4w")
     if seat_changes:
         _apply_registration(ctx, first, seat_changes)
-    return join([ctx.t("meetings.created", n=first.id), "", _detail(ctx, first)])
+    return meeting_post(
+        ctx, first, join([ctx.t("meetings.created", n=first.id), "", _detail(ctx, first)])
+    )
 
 
 def _numbered(ctx: Context, args: Args) -> tuple[meetings.Meeting, bool]:

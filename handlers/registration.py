@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -22,11 +23,12 @@ from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, UserError
 from bot.i18n.dates import format_datetime_long
-from bot.markup import Markup, join
+from bot.markup import Markup, join, to_plain
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
-from bot.types import Attachment, ChatRef, Outgoing, Permission, Reply, Sender
-from handlers.meetings import load, occurrence_number
+from bot.types import Attachment, ButtonAnswer, ChatRef, Outgoing, Permission, Reply, Sender
+from handlers.meetings import load, meeting_post, occurrence_number
+from handlers.persons import person_key
 from handlers.registration_text import seats_line
 from storage import chats, meetings, outbox
 from storage import registration as store
@@ -34,15 +36,6 @@ from storage.models.registration import REGISTERED, WAITING, Registration
 
 log = logging.getLogger(__name__)
 BERLIN = ZoneInfo("Europe/Berlin")  # /vergessen has no config at hand; the project's zone
-
-
-def person_key(session: Session, sender: ChatRef) -> str:
-    """Who counts: the person behind the account (linked accounts count once)."""
-    try:
-        from storage import people  # added by the networks work
-    except ImportError:
-        return str(sender)
-    return people.person_key(session, str(sender))
 
 
 def person_lang(session: Session, ref: str, default: str) -> str:
@@ -266,3 +259,67 @@ def _forget(session: Session, ref: str, names: set[str], now: datetime) -> None:
 
 register_personal_data(PersonalDataSource("registration", _describe, _forget))
 chats.CHAT_MOVERS.append(lambda session, old, new: store.move_chat(session, str(old), str(new)))
+
+
+# -- buttons and reactions on meeting posts ------------------------------------------------------
+THUMBS_UP = "👍"
+
+
+def _meeting_of(ctx: Context, number: int) -> meetings.Meeting | None:
+    with ctx.store.session() as session:
+        return meetings.get(session, number)
+
+
+def install_services(app: Any) -> None:
+    """Answer the app hooks ``message_posted``, ``button_pressed`` and ``reaction``."""
+
+    async def on_message_posted(chat: ChatRef, tag: str, message_id: str) -> None:
+        kind, _, number = tag.partition(":")
+        if kind != "meeting" or not number.isdigit():
+            return
+        with app.store.session() as session:
+            store.add_post(session, int(number), str(chat), message_id, app.clock.now())
+
+    async def on_button_pressed(ctx: Context, message_id: str, data: str) -> ButtonAnswer | None:
+        action, _, number = data.partition(":")
+        if action not in ("reg", "unreg") or not number.isdigit():
+            return None
+        meeting = _meeting_of(ctx, int(number))
+        if meeting is None:
+            return ButtonAnswer(i18n.plain(ctx.lang, "meetings.error.not_found", n=number))
+        try:
+            if action == "reg":
+                if meeting.cancelled:
+                    raise UserError("registration.error.cancelled", n=meeting.id)
+                text = register_person(ctx, meeting, ctx.sender)
+            else:
+                text = unregister_person(ctx, meeting, ctx.sender)
+        except UserError as exc:
+            return ButtonAnswer(i18n.plain(ctx.lang, exc.key, **exc.kwargs))
+        return ButtonAnswer(to_plain(text), meeting_post(ctx, meeting))
+
+    async def on_reaction(ctx: Context, message_id: str, emoji: str, removed: bool) -> None:
+        if not emoji.startswith(THUMBS_UP):  # 👍 with any skin tone
+            return
+        with ctx.store.session() as session:
+            post = store.post_for(session, str(ctx.chat), message_id)
+        if post is None:
+            return
+        meeting = _meeting_of(ctx, post.occurrence_id)
+        if meeting is None:
+            return
+        try:
+            if removed:
+                text = unregister_person(ctx, meeting, ctx.sender)
+            else:
+                text = register_person(ctx, meeting, ctx.sender)
+        except UserError as exc:
+            text = ctx.t(exc.key, **exc.kwargs)
+        # the answer goes to the person's own chat, not to the group
+        key = f"reg-reaction:{meeting.id}:{ctx.sender.ref}:{message_id}:{ctx.now.timestamp()}"
+        with ctx.store.session() as session:
+            outbox.enqueue(session, Outgoing(ctx.sender.ref, str(text), key), ctx.now)
+
+    app.services.on_message_posted = on_message_posted
+    app.services.on_button_pressed = on_button_pressed
+    app.services.on_reaction = on_reaction
