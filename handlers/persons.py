@@ -5,16 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.types import ChatRef
+from storage import people
 
 
 def person_key(session: Session, account: ChatRef | str) -> str:
-    """The person's key for votes and registrations (linked accounts count once).
-
-    Uses ``storage.people.person_key`` of the networks work once it exists; until then an
-    account is a person.
-    """
-    try:
-        from storage import people  # type: ignore[attr-defined]
-    except ImportError:
-        return str(account)
+    """The person's key for votes and registrations (linked accounts count once)."""
     return people.person_key(session, str(account))

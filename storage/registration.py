@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
+from storage import people
 from storage.models.registration import (
     REGISTERED,
     WAITING,
@@ -304,3 +305,7 @@ def move_chat(session: Session, old: str, new: str) -> None:
         update(Registration).where(col(Registration.account_ref) == old).values(account_ref=new)
     )
     session.execute(delete(MeetingPost).where(col(MeetingPost.chat_ref) == old))
+
+
+# Registrations count once per person (``storage.people``): linking accounts merges them.
+people.KEYED_COLUMNS.append(("registration", "person_key"))
