@@ -229,6 +229,17 @@ def emit_notices(session: Session, config: Config, now: datetime) -> int:
                 key = f"notice:{meeting.id}:{row.notice_version}:{sub.id}"
                 out = Outgoing(ChatRef.parse(sub.chat), str(text), key, kind="notice")
                 written += outbox.enqueue(session, out, now)
+            subscribed = {sub.chat for sub in subs}
+            for entry in registration.entries(session, meeting.id):  # registered and waiting
+                if entry.account_ref in subscribed:
+                    continue
+                lang = _registrant_lang(session, entry.account_ref, config)
+                text = render.notice(
+                    meeting, row.notice or "", row.notice_old_start, lang, config.tz
+                )
+                key = f"notice:{meeting.id}:{row.notice_version}:reg:{entry.person_key}"
+                out = Outgoing(ChatRef.parse(entry.account_ref), str(text), key, kind="notice")
+                written += outbox.enqueue(session, out, now)
         row.notice = None
         row.notice_old_start = None
         session.add(row)

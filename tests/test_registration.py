@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.types import ChatRef
 from jobs import reminders
+from storage import registration as reg
 from storage.db import Store
 from tests.support import Harness, make_app
 
@@ -127,3 +128,35 @@ async def test_registered_people_get_reminders_without_abo(any_store: Store, now
     sent = await h.deliver()
     assert sorted(str(c) for c, _ in sent) == [person(1), person(3)]
     assert all("Workshop" in text for _, text in sent)
+
+
+async def test_mydata_and_forget_cover_registrations(any_store: Store, now: datetime) -> None:
+    h = make_app(any_store, now, platform="telegram")
+    await h.say(NEW)
+    await register(h, 1)
+    await register(h, 2)
+    await register(h, 3)  # waiting
+    mine = await h.say("/meine_daten", chat=person(1), sender=person(1))
+    assert "Anmeldung zu Termin #1 „Online-Kongress“ (Name: Person 1)" in mine
+    waiting = await h.say("/meine_daten", chat=person(3), sender=person(3))
+    assert "Platz auf der Warteliste für Termin #1" in waiting
+    await h.say("/vergessen ja", chat=person(1), sender=person(1))
+    assert "Anmeldung" not in await h.say("/meine_daten", chat=person(1), sender=person(1))
+    # the freed seat goes to the first on the waiting list, who is told
+    assert "2 von 2 Plätzen belegt" in await h.say("/termin 1")
+    sent = await h.deliver()
+    assert [str(c) for c, _ in sent] == [person(3)]
+    with any_store.session() as session:
+        assert all(r.account_ref != person(1) for r in reg.entries(session, 1))
+
+
+async def test_registered_people_hear_of_a_cancellation(any_store: Store, now: datetime) -> None:
+    h = make_app(any_store, now, platform="telegram")
+    await h.say(NEW)
+    await register(h, 1)
+    await register(h, 3)
+    await register(h, 4)  # waiting: told as well
+    await h.say("/termin_absagen 1")
+    sent = await h.deliver()
+    assert sorted(str(c) for c, _ in sent) == [person(1), person(3), person(4)]
+    assert all("Abgesagt: Online-Kongress" in text for _, text in sent)
