@@ -51,8 +51,9 @@ def create(
         points=points,
         secret=secret,
         closes_at=closes_at,
-        network_id=network_id,
     )
+    if network_id is not None:  # the networks work adds the column
+        poll.network_id = network_id  # type: ignore[attr-defined]
     session.add(poll)
     session.flush()
     return poll

@@ -22,7 +22,6 @@ class Poll(SQLModel, table=True):
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    network_id: int | None = Field(default=None, index=True)
     question: str = Field(max_length=300)
     options: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(default=SINGLE, max_length=20)

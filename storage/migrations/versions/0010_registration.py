@@ -70,7 +70,6 @@ def upgrade() -> None:
     op.create_index("ix_meeting_post_chat_ref", "meeting_post", ["chat_ref"])
 
     with op.batch_alter_table("poll") as batch:
-        batch.add_column(sa.Column("network_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("kind", sa.String(20), nullable=False, server_default="single"))
         batch.add_column(sa.Column("max_choices", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("points", sa.Integer(), nullable=True))
@@ -82,13 +81,11 @@ def upgrade() -> None:
     with op.batch_alter_table("poll") as batch:
         batch.alter_column("kind", server_default=None)
         batch.alter_column("secret", server_default=None)
-    op.create_index("ix_poll_network_id", "poll", ["network_id"])
     op.create_index("ix_poll_closes_at", "poll", ["closes_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_poll_closes_at", table_name="poll")
-    op.drop_index("ix_poll_network_id", table_name="poll")
     with op.batch_alter_table("poll") as batch:
         for name in (
             "result_posted_at",
@@ -97,7 +94,6 @@ def downgrade() -> None:
             "points",
             "max_choices",
             "kind",
-            "network_id",
         ):
             batch.drop_column(name)
     op.drop_table("meeting_post")
