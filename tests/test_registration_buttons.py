@@ -17,7 +17,7 @@ from bot.connectors.registry import build_connectors
 from storage import meetings
 from storage import registration as reg
 from storage.db import Store
-from tests.fakes.signal import FakeSignalServer
+from tests.fakes.signal import FakeSignalServer, uuid_for
 from tests.fakes.telegram import FakeTelegram
 
 GROUP = -100500
@@ -38,7 +38,8 @@ def make_meeting(store: Store, capacity: int | None = 2) -> int:
 
 
 def texts(server: FakeSignalServer, who: str) -> list[str]:
-    return [m.visible for m in server.sent if who in m.recipients]
+    """What one person got in their private chat (addressed by number or by uuid)."""
+    return [m.visible for m in server.sent if {who, uuid_for(who)} & set(m.recipients)]
 
 
 def seats(store: Store, number: int) -> tuple[int, int]:
@@ -168,13 +169,13 @@ async def test_thumbs_up_on_the_meeting_post_registers(
     await server.push_reaction(post.timestamp, "👍🏽", number=BOB, group=plenum)
     await server.push_reaction(post.timestamp, "👍", number=CAROL, group=plenum)
     await server.push_reaction(post.timestamp, "❤️", number=ALICE, group=plenum)  # not 👍
-    await server.wait_for(lambda: bool(server.sent_to(BOB)) and bool(server.sent_to(CAROL)))
+    await server.wait_for(lambda: bool(texts(server, BOB)) and bool(texts(server, CAROL)))
     assert seats(app.store, number) == (1, 1)
     assert "angemeldet" in texts(server, BOB)[0]
     assert "Warteliste" in texts(server, CAROL)[0]
-    assert not server.sent_to(ALICE)
+    assert not texts(server, ALICE)
     await server.push_reaction(post.timestamp, "👍🏽", number=BOB, group=plenum, remove=True)
-    await server.wait_for(lambda: len(server.sent_to(CAROL)) >= 2)
+    await server.wait_for(lambda: len(texts(server, CAROL)) >= 2)
     assert seats(app.store, number) == (1, 0)
     assert "Ein Platz ist frei geworden" in texts(server, CAROL)[-1]
 
@@ -188,7 +189,7 @@ async def test_signal_group_vote_is_answered_privately(
     await server.wait_for(lambda: bool(server.polls) or len(server.sent) >= 1)
     before = len([m for m in server.sent if m.recipients == [plenum.id]])
     await server.push_group_message(plenum, "/stimme 1 b", number=BOB)
-    await server.wait_for(lambda: bool(server.sent_to(BOB)))
+    await server.wait_for(lambda: bool(texts(server, BOB)))
     assert "Deine Stimme in Umfrage #1 ist gezählt: b) Süd" in texts(server, BOB)[0]
     await asyncio.sleep(0)  # nothing else is queued for the group
     assert len([m for m in server.sent if m.recipients == [plenum.id]]) == before

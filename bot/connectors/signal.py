@@ -332,7 +332,7 @@ class SignalConnector:
             author = reaction.get("targetAuthorNumber") or reaction.get("targetAuthor")
             if author not in (self.number, self._aliases.get(self.number)):
                 return  # a reaction to someone else's message
-            person = envelope.get("sourceNumber") or envelope.get("sourceUuid")
+            person = envelope.get("sourceUuid") or envelope.get("sourceNumber")  # uuid first
             target = str(reaction["targetSentTimestamp"])
             emoji = str(reaction.get("emoji") or "")
             removed = bool(reaction.get("isRemove"))
