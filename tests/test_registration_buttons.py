@@ -193,3 +193,28 @@ async def test_signal_group_vote_is_answered_privately(
     assert "Deine Stimme in Umfrage #1 ist gezählt: b) Süd" in texts(server, BOB)[0]
     await asyncio.sleep(0)  # nothing else is queued for the group
     assert len([m for m in server.sent if m.recipients == [plenum.id]]) == before
+
+
+async def test_native_poll_with_multiple_answers(telegram: tuple[App, FakeTelegram]) -> None:
+    _app, fake = telegram
+    fake.set_admins(GROUP, [7])
+    fake.push_command(
+        GROUP, "umfrage", "Welche? | A | B | C art=mehrfach", chat_type="supergroup", user_id=7
+    )
+    await fake.wait_for(lambda: any(m.poll for m in fake.sent_to(GROUP)), 10)
+    poll = next(m.poll for m in fake.sent_to(GROUP) if m.poll)
+    assert poll["allows_multiple_answers"] is True and poll["is_anonymous"] is False
+    fake.push_poll_answer(poll["id"], 31, [0, 2])
+    fake.push_command(GROUP, "ergebnis", "1", chat_type="supergroup", user_id=31)
+    await fake.wait_for(
+        lambda: any("Ergebnis Umfrage #1" in m.text for m in fake.sent_to(GROUP)), 10
+    )
+    result = next(m for m in fake.sent_to(GROUP) if "Ergebnis Umfrage #1" in m.text)
+    assert "a) A – 1 Stimme (100 %)" in result.text and "c) C – 1 Stimme (100 %)" in result.text
+    assert result.document is not None and result.document[2] == "image/png"
+    # a limit Telegram cannot enforce: a text poll instead
+    fake.push_command(
+        GROUP, "umfrage", "Zwei? | A | B | C art=mehrfach max=2", chat_type="supergroup", user_id=7
+    )
+    await fake.wait_for(lambda: any("Bis zu 2 Optionen" in m.text for m in fake.sent_to(GROUP)), 10)
+    assert sum(1 for m in fake.sent_to(GROUP) if m.poll) == 1
