@@ -190,3 +190,48 @@ def test_exdates_are_left_out() -> None:
 def test_series_needs_zoneinfo() -> None:
     with pytest.raises(ValueError, match="ZoneInfo"):
         Series(datetime(2026, 10, 1, 19, 0, tzinfo=UTC).replace(tzinfo=None), timedelta(hours=1))
+
+
+EVERY_MINUTE = "RRULE:FREQ=DAILY;BYHOUR={};BYMINUTE={}".format(
+    ",".join(str(h) for h in range(24)), ",".join(str(m) for m in range(60))
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        EVERY_MINUTE,
+        "RRULE:FREQ=DAILY;BYHOUR=9,18",
+        "FREQ=WEEKLY;BYDAY=TH;BYHOUR=9,10",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=1;BYMINUTE=0,30",
+    ],
+)
+def test_more_than_one_date_a_day_is_refused(text: str) -> None:
+    with pytest.raises(RecurrenceError) as info:
+        parse_repeat(text)
+    assert info.value.key == "meetings.error.repeat_more_than_daily"
+    assert info.value.params["value"] == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RRULE:FREQ=DAILY;BYHOUR=9,18;BYSETPOS=1",  # thinned out to one a day: allowed
+        "RRULE:FREQ=DAILY;BYHOUR=9",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    ],
+)
+def test_once_a_day_or_less_is_allowed(text: str) -> None:
+    assert parse_repeat(text)
+
+
+def test_a_dense_rule_stored_before_the_check_is_bounded() -> None:
+    from bot.calendar.limits import MAX_PER_SERIES
+
+    series = Series(
+        datetime(2026, 12, 1, 0, 0, tzinfo=BERLIN), timedelta(minutes=1), EVERY_MINUTE[6:]
+    )
+    window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC))
+    starts = list(original_starts(series, *window))
+    assert len(starts) == MAX_PER_SERIES
+    assert starts == sorted(starts) and starts[0] == datetime(2026, 12, 1, tzinfo=UTC)
