@@ -112,7 +112,9 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
     query = args.rest.strip() if docs.search_words(args.rest) else ""
     with ctx.store.session() as session:
         found = (
-            docs.search(session, query, LIST_LIMIT) if query else docs.newest(session, LIST_LIMIT)
+            docs.search(session, query, LIST_LIMIT, network_id=ctx.network_id)
+            if query
+            else docs.newest(session, LIST_LIMIT, network_id=ctx.network_id)
         )
     if not found:
         if query:
@@ -121,7 +123,14 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
     header = (
         ctx.t("documents.search.header", query=query) if query else ctx.t("documents.list.newest")
     )
-    return join([header, *[line(ctx, d) for d in found], ctx.t("documents.list.footer")])
+    return join(
+        [
+            *ctx.network_header(),
+            header,
+            *[line(ctx, d) for d in found],
+            ctx.t("documents.list.footer"),
+        ]
+    )
 
 
 @command(
@@ -134,7 +143,7 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
 async def dokument(ctx: Context, args: Args) -> Markup:
     number = parse_number(args, "documents.error.number")
     with ctx.store.session() as session:
-        doc = docs.get(session, number)
+        doc = docs.get(session, number, network_id=ctx.network_id)
     if doc is None:
         raise NotFound("documents.not_found", n=number)
     return detail(ctx, doc)
@@ -143,11 +152,12 @@ async def dokument(ctx: Context, args: Args) -> Markup:
 @command("aufzeichnungen", "recordings", help="documents.help.aufzeichnungen", section="documents")
 async def aufzeichnungen(ctx: Context, args: Args) -> Markup:
     with ctx.store.session() as session:
-        rows = docs.recordings(session, LIST_LIMIT)
+        rows = docs.recordings(session, LIST_LIMIT, network_id=ctx.network_id)
     if not rows:
         return ctx.t("documents.recordings.empty")
     return join(
         [
+            *ctx.network_header(),
             ctx.t("documents.recordings.header"),
             *[line(ctx, d) for d in rows],
             ctx.t("documents.recordings.footer"),
@@ -197,13 +207,15 @@ def resolve_meeting(ctx: Context, session: Session, value: str) -> agenda_source
     word = value.strip().lower().lstrip("#")
     found: agenda_source.Occurrence | None = None
     if word.isdigit() and int(word) > 0:
-        found = agenda_source.by_number(session, ctx.now, int(word))
+        found = agenda_source.by_number(session, ctx.now, int(word), network_id=ctx.network_id)
     elif word in ("letzte", "letztes", "last"):
-        recent = agenda_source.recent(session, ctx.now)
+        recent = agenda_source.recent(session, ctx.now, network_id=ctx.network_id)
         found = recent[0] if recent else None
     elif (day := parse_meeting_day(word)) is not None:
         start = datetime.combine(day, time(0), tzinfo=ctx.tz)
-        on_day = agenda_source.between(session, start, start + timedelta(days=1))
+        on_day = agenda_source.between(
+            session, start, start + timedelta(days=1), network_id=ctx.network_id
+        )
         found = on_day[0] if on_day else None
     if found is None:
         raise InvalidInput("documents.error.meeting", ref=value)
@@ -233,7 +245,7 @@ def split_add_args(args: Args) -> tuple[str, str, list[str], str]:
 def announce_recording(ctx: Context, session: Session, doc: Document) -> int:
     """Queue a message about a new recording to every subscriber; returns how many."""
     count = 0
-    for sub in subscriptions.active(session, RECORDINGS):
+    for sub in subscriptions.active(session, RECORDINGS, network_ids={doc.network_id}):
         chat = ChatRef.parse(sub.chat_ref)
         lang = chats.chat_language(session, chat) or ctx.config.bot.language
         when = (
@@ -275,7 +287,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
     doc_type = parse_type(args.options.get("typ") or args.options.get("type"))
     meeting_ref = args.options.get("termin") or args.options.get("meeting")
     with ctx.store.session() as session:
-        existing = docs.by_url(session, url)
+        existing = docs.by_url(session, url, network_id=ctx.network_id)
         if existing is not None:
             raise InvalidInput("documents.error.duplicate", n=existing.id)
         meeting = resolve_meeting(ctx, session, meeting_ref) if meeting_ref else None
@@ -284,6 +296,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
         doc = docs.add(
             session,
             Document(
+                network_id=ctx.network_id,
                 title=title,
                 url=url,
                 description=description or None,
@@ -314,7 +327,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
 async def dokument_weg(ctx: Context, args: Args) -> Markup:
     number = parse_number(args, "documents.error.number")
     with ctx.store.session() as session:
-        doc = docs.remove(session, number)
+        doc = docs.remove(session, number, network_id=ctx.network_id)
     if doc is None:
         raise NotFound("documents.not_found", n=number)
     return ctx.t("documents.removed", n=number, title=doc.title)
@@ -326,7 +339,9 @@ async def subscribe_recordings(ctx: Context, args: Args) -> Markup:
         raise PermissionDenied("documents.abo.admin_only")
     person = None if ctx.is_group else ctx.sender.ref
     with ctx.store.session() as session:
-        subscriptions.subscribe(session, ctx.chat, RECORDINGS, ctx.now, person=person)
+        subscriptions.subscribe(
+            session, ctx.chat, RECORDINGS, ctx.now, network_id=ctx.network_id, person=person
+        )
     return ctx.t("documents.abo.subscribed")
 
 

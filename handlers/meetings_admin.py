@@ -144,7 +144,13 @@ def _apply_registration(
         when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
         raise InvalidInput("registration.error.deadline_after_start", when=when)
     with ctx.store.session() as session:
-        moved = registration.configure(session, meeting.id, ctx.now, **changes)  # type: ignore[arg-type]
+        moved = registration.configure(
+            session,
+            meeting.id,
+            ctx.now,
+            network_id=meeting.network_id,
+            **changes,  # type: ignore[arg-type]
+        )
         notify_moved_up(session, moved, meeting, ctx.config.bot.language, ctx.tz, ctx.now)
 
 
@@ -179,6 +185,7 @@ async def termin_neu(ctx: Context, args: Args) -> Reply:
             start=start,
             duration=_duration(duration_text) if duration_text else timedelta(minutes=90),
             now=ctx.now,
+            network_id=ctx.network_id,
             rrule=_repeat(repeat_text) if repeat_text else None,
             timezone=ctx.tz.key,
             link=_link(link_text) if link_text else None,
@@ -227,7 +234,7 @@ def _retime_series(ctx: Context, meeting: meetings.Meeting, changes: dict[str, s
         series.updated_at = ctx.now
         session.add(series)
         meetings.materialize(session, series, ctx.now)
-        after = meetings.get(session, meeting.id)
+        after = meetings.get(session, meeting.id, network_id=ctx.network_id)
         if after is not None and after.start != meeting.start and after.start > ctx.now:
             row = session.get(meetings.MeetingOccurrence, meeting.id)
             assert row is not None

@@ -154,7 +154,7 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
     text = args.rest.strip()
     with ctx.store.session() as session:
         if text.lstrip("#").isdigit():  # post an existing poll here too
-            poll = store_polls.get(session, int(text.lstrip("#")))
+            poll = store_polls.get(session, int(text.lstrip("#")), network_id=ctx.network_id)
             if poll is None:
                 raise NotFound("polls.not_found", n=text)
             if poll.closed:
@@ -174,6 +174,7 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
             points=settings.points,
             secret=settings.secret,
             closes_at=_closes_at(ctx, until),
+            network_id=ctx.network_id,
         )
         return post(ctx, session, poll)
 
@@ -210,7 +211,7 @@ async def umfrage_aus_fragen(ctx: Context, args: Args) -> Reply:
     if "art" not in options and "kind" not in options:
         options["art"] = "punkte"
     with ctx.store.session() as session:
-        ranked = store_questions.ranked_open(session, limit)
+        ranked = store_questions.ranked_open(session, limit, network_id=ctx.network_id)
         if len(ranked) < store_polls.MIN_OPTIONS:
             raise UserError("polls.from_questions.too_few", n=len(ranked))
         choices = [_question_option(r.question.id, r.question.text) for r in ranked]
@@ -226,6 +227,7 @@ async def umfrage_aus_fragen(ctx: Context, args: Args) -> Reply:
             points=settings.points,
             secret=settings.secret,
             closes_at=_closes_at(ctx, until),
+            network_id=ctx.network_id,
         )
         return post(ctx, session, poll)
 
@@ -239,7 +241,7 @@ def _question_option(number: int | None, text: str) -> str:
 
 # -- voting and results --------------------------------------------------------------------------
 def _open_polls(ctx: Context, session: Session) -> Markup:
-    return open_polls_text(ctx.lang, store_polls.open_polls(session))
+    return open_polls_text(ctx.lang, store_polls.open_polls(session, ctx.network_id))
 
 
 def _poll_number(word: str | None) -> int | None:
@@ -253,11 +255,13 @@ def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     if number:
         if _poll_number(number) is None:
             raise UsageError("polls.error.poll_number")
-        poll = store_polls.get(session, _poll_number(number) or 0)
+        poll = store_polls.get(session, _poll_number(number) or 0, network_id=ctx.network_id)
         if poll is None:
             raise NotFound("polls.not_found", n=number)
         return poll
-    poll = store_polls.latest_in_chat(session, str(ctx.chat)) or store_polls.latest(session)
+    poll = store_polls.latest_in_chat(
+        session, str(ctx.chat), network_id=ctx.network_id
+    ) or store_polls.latest(session, network_id=ctx.network_id)
     if poll is None:
         raise UserError("polls.error.no_poll")
     return poll
@@ -290,7 +294,7 @@ async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
         number = _poll_number(args.get(0))
         if number is None:
             raise _vote_problem(ctx, session, "polls.error.poll_first")
-        poll = store_polls.get(session, number)
+        poll = store_polls.get(session, number, network_id=ctx.network_id)
         if poll is None:
             raise _vote_problem(ctx, session, "polls.not_found", n=number)
         close_if_due(session, poll, ctx.now)
@@ -377,7 +381,7 @@ def install_services(app: Any) -> None:
 
     async def on_poll_sent(chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         with app.store.session() as session:
-            if store_polls.get(session, poll_id) is None:
+            if store_polls.get(session, poll_id, network_id=None) is None:
                 log.warning("poll_sent for unknown poll poll_id=%s chat=%s", poll_id, chat)
                 return
             store_polls.record_native_post(
@@ -394,7 +398,7 @@ def install_services(app: Any) -> None:
         now = app.clock.now()
         with app.store.session() as session:
             post_row = store_polls.by_platform_id(session, platform_poll_id)
-            poll = store_polls.get(session, post_row.poll_id) if post_row else None
+            poll = store_polls.get(session, post_row.poll_id, network_id=None) if post_row else None
             if poll is None:
                 log.warning("answer for unknown native poll platform_poll_id=%s", platform_poll_id)
                 return

@@ -26,6 +26,7 @@ from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join, to_plain
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
+from bot.roles import Role
 from bot.types import Attachment, ButtonAnswer, ChatRef, Outgoing, Permission, Reply, Sender
 from handlers.meetings import load, meeting_post, occurrence_number
 from handlers.persons import person_key
@@ -94,7 +95,7 @@ def register_person(ctx: Context, meeting: meetings.Meeting, sender: Sender) -> 
                 name=sender.name,
                 now=ctx.now,
                 starts_at=meeting.start,
-                network_id=_network_id(ctx),
+                network_id=meeting.network_id,
             )
         except store.RegistrationClosed:
             raise UserError("registration.error.closed", n=meeting.id) from None
@@ -119,11 +120,6 @@ def unregister_person(ctx: Context, meeting: meetings.Meeting, sender: Sender) -
         return ctx.t("registration.not_registered", n=meeting.id)
     key = "registration.left_waiting" if gone.status == WAITING else "registration.unregistered"
     return ctx.t(key, title=meeting.title, n=meeting.id)
-
-
-def _network_id(ctx: Context) -> int | None:
-    network = getattr(ctx, "network", None)
-    return getattr(network, "id", None)
 
 
 @command(
@@ -231,7 +227,7 @@ def parse_capacity(value: str) -> int | None:
 def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
     lines = []
     for row in store.of_person(session, _keys(session, ref)):
-        meeting = meetings.get(session, row.occurrence_id)
+        meeting = meetings.get(session, row.occurrence_id, network_id=None)
         title = meeting.title if meeting else "?"
         lines.append(
             i18n.t(
@@ -252,7 +248,7 @@ def _keys(session: Session, ref: str) -> list[str]:
 def _forget(session: Session, ref: str, names: set[str], now: datetime) -> None:
     moved = store.forget_person(session, _keys(session, ref), now)
     for row in moved:
-        meeting = meetings.get(session, row.occurrence_id)
+        meeting = meetings.get(session, row.occurrence_id, network_id=None)
         if meeting is not None:
             notify_moved_up(session, [row], meeting, i18n.DEFAULT_LANGUAGE, BERLIN, now)
 
@@ -266,8 +262,11 @@ THUMBS_UP = "👍"
 
 
 def _meeting_of(ctx: Context, number: int) -> meetings.Meeting | None:
+    """The meeting if it belongs to the network of this chat (else "not found")."""
+    if ctx.network is None:
+        return None
     with ctx.store.session() as session:
-        return meetings.get(session, number)
+        return meetings.get(session, number, network_id=ctx.network.id)
 
 
 def install_services(app: Any) -> None:
@@ -278,12 +277,19 @@ def install_services(app: Any) -> None:
         if kind != "meeting" or not number.isdigit():
             return
         with app.store.session() as session:
-            store.add_post(session, int(number), str(chat), message_id, app.clock.now())
+            meeting = meetings.get(session, int(number), network_id=None)
+            if meeting is None:
+                return
+            store.add_post(
+                session, meeting.id, str(chat), message_id, app.clock.now(), meeting.network_id
+            )
 
     async def on_button_pressed(ctx: Context, message_id: str, data: str) -> ButtonAnswer | None:
         action, _, number = data.partition(":")
         if action not in ("reg", "unreg") or not number.isdigit():
             return None
+        if not await ctx.at_least(Role.MEMBER):  # outsiders nothing, as for /anmelden
+            return ButtonAnswer(i18n.plain(ctx.lang, "core.error.members_only"))
         meeting = _meeting_of(ctx, int(number))
         if meeting is None:
             return ButtonAnswer(i18n.plain(ctx.lang, "meetings.error.not_found", n=number))
@@ -301,9 +307,11 @@ def install_services(app: Any) -> None:
     async def on_reaction(ctx: Context, message_id: str, emoji: str, removed: bool) -> None:
         if not emoji.startswith(THUMBS_UP):  # 👍 with any skin tone
             return
+        if not await ctx.at_least(Role.MEMBER):
+            return
         with ctx.store.session() as session:
             post = store.post_for(session, str(ctx.chat), message_id)
-        if post is None:
+        if post is None or (post.network_id is not None and post.network_id != ctx.network_id):
             return
         meeting = _meeting_of(ctx, post.occurrence_id)
         if meeting is None:

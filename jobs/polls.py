@@ -1,5 +1,6 @@
 """Polls with ``bis=``: close them when their time has come and post the result (text and bar
-chart) to every chat the poll was posted to, once (outbox dedupe key per poll and chat).
+chart) to every chat the poll was posted to and every group of its network, once (outbox
+dedupe key per poll and chat).
 
 The result message is built by the polls capability (``services.poll_result``, installed by
 ``handlers.polls``), so this job needs no handler import.
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
-from storage import chats, outbox
+from storage import chats, networks, outbox
 from storage import polls as store_polls
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,10 @@ def close_due(jc: JobContext, now: datetime) -> int:
     with jc.store.session() as session:
         for poll in store_polls.due_to_close(session, now):
             store_polls.close(session, poll)
-            for chat_ref in store_polls.chats_of(session, poll.id):
+            # where it was posted, and every group of its network
+            targets = store_polls.chats_of(session, poll.id)
+            targets += networks.group_chats_of(session, poll.network_id)
+            for chat_ref in dict.fromkeys(targets):
                 chat = ChatRef.parse(chat_ref)
                 lang = chats.chat_language(session, chat) or jc.config.bot.language
                 text, attachments = build(session, poll, lang, jc.config.tz)

@@ -30,11 +30,25 @@ def current_revision(store: Store) -> str | None:
 
 
 def upgrade(store: Store, revision: str = "head") -> None:
-    """Bring the database schema to ``revision`` (idempotent)."""
+    """Bring the database schema to ``revision`` (idempotent).
+
+    SQLite: foreign keys are off while migrating. A batch migration rebuilds a table (copy,
+    drop, rename); with foreign keys on, dropping ``meeting_series`` would cascade-delete
+    every occurrence (SQLite's own advice for ALTER TABLE: switch them off around it).
+    """
     cfg = _alembic_config()
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with store.engine.connect() as conn:
+        if store.is_sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+        finally:
+            if store.is_sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def pending(store: Store) -> bool:

@@ -34,14 +34,15 @@ def create(
     created_by: str | None,
     now: datetime,
     *,
+    network_id: int,
     kind: str = SINGLE,
     max_choices: int | None = None,
     points: int | None = None,
     secret: bool = False,
     closes_at: datetime | None = None,
-    network_id: int | None = None,
 ) -> Poll:
     poll = Poll(
+        network_id=network_id,
         question=question,
         options=json.dumps(options, ensure_ascii=False),
         created_by=created_by,
@@ -52,15 +53,18 @@ def create(
         secret=secret,
         closes_at=closes_at,
     )
-    if network_id is not None:  # the networks work adds the column
-        poll.network_id = network_id  # type: ignore[attr-defined]
     session.add(poll)
     session.flush()
     return poll
 
 
-def get(session: Session, poll_id: int) -> Poll | None:
-    return session.get(Poll, poll_id)
+def get(session: Session, poll_id: int, *, network_id: int | None) -> Poll | None:
+    """A poll by number; one of another network is None ("not found"). ``network_id=None``
+    only for the platform's own poll answers, which carry the poll's id."""
+    poll = session.get(Poll, poll_id)
+    if poll is None or (network_id is not None and poll.network_id != network_id):
+        return None
+    return poll
 
 
 def add_post(
@@ -106,19 +110,22 @@ def by_platform_id(session: Session, platform_poll_id: str) -> PollPost | None:
     ).first()
 
 
-def latest_in_chat(session: Session, chat_ref: str, open_only: bool = False) -> Poll | None:
+def latest_in_chat(
+    session: Session, chat_ref: str, open_only: bool = False, *, network_id: int
+) -> Poll | None:
     stmt = (
         select(Poll)
         .join(PollPost, col(PollPost.poll_id) == col(Poll.id))
-        .where(PollPost.chat_ref == chat_ref)
+        .where(PollPost.chat_ref == chat_ref, Poll.network_id == network_id)
     )
     if open_only:
         stmt = stmt.where(Poll.closed == False)  # noqa: E712 - SQL expression
     return session.exec(stmt.order_by(col(PollPost.id).desc())).first()
 
 
-def latest(session: Session) -> Poll | None:
-    return session.exec(select(Poll).order_by(col(Poll.id).desc())).first()
+def latest(session: Session, *, network_id: int) -> Poll | None:
+    stmt = select(Poll).where(Poll.network_id == network_id)
+    return session.exec(stmt.order_by(col(Poll.id).desc())).first()
 
 
 def vote(

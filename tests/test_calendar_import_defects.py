@@ -59,6 +59,13 @@ def test_a_rule_repeating_more_than_once_a_day_skips_that_event_only(rule: str) 
     assert "Flut" in note and "flood" in note and "once a day" in note
 
 
+def test_a_rule_that_matches_no_date_is_skipped_before_dateutil_searches_for_one() -> None:
+    ics = _cal(_event("never", "Nie", "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"), PLENUM)
+    calendar = import_ics(ics, *SHORT)
+    assert {occ.uid for occ in calendar.occurrences()} == {"plenum"}
+    assert "Nie" in calendar.skipped[0] and "matches no date" in calendar.skipped[0]
+
+
 def test_the_204_byte_secondly_calendar_is_refused_at_once() -> None:
     ics = (
         "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART:20260101T000000Z\n"

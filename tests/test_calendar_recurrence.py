@@ -235,3 +235,31 @@ def test_a_dense_rule_stored_before_the_check_is_bounded() -> None:
     starts = list(original_starts(series, *window))
     assert len(starts) == MAX_PER_SERIES
     assert starts == sorted(starts) and starts[0] == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # dateutil searched up to the year 9999
+        "RRULE:FREQ=DAILY;BYSETPOS=2",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=10",
+        "RRULE:FREQ=WEEKLY;BYWEEKNO=60",
+        "RRULE:FREQ=DAILY;INTERVAL=99999999999",
+    ],
+)
+def test_a_rule_without_any_date_is_refused_before_it_is_expanded(text: str) -> None:
+    with pytest.raises(RecurrenceError) as info:
+        parse_repeat(text)
+    assert info.value.key == "meetings.error.repeat"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",  # leap days
+        "RRULE:FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13",
+        "RRULE:FREQ=YEARLY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=29",  # every 28 years or so
+    ],
+)
+def test_rare_but_real_rules_are_allowed(text: str) -> None:
+    assert parse_repeat(text)

@@ -15,7 +15,7 @@ from storage import meetings
 from storage.db import Store
 from storage.models.core import Subscription
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 GROUP = "telegram:-100777"
 MEMBER = "telegram:7"
@@ -27,7 +27,10 @@ async def _new(harness: Harness, text: str = "3.12.2026 18:00 Plenum") -> str:
 
 def _numbers(store: Store) -> list[int]:
     with store.session() as session:
-        return [m.id for m in meetings.upcoming(session, datetime(2026, 11, 22, tzinfo=UTC))]
+        return [
+            m.id
+            for m in meetings.upcoming(session, datetime(2026, 11, 22, tzinfo=UTC), network_id=NET)
+        ]
 
 
 async def test_empty_list(harness: Harness) -> None:
@@ -182,6 +185,7 @@ async def test_calendar_meetings_are_changed_in_the_calendar(harness: Harness) -
             duration=timedelta(hours=1),
             now=harness.clock.now(),
             source="calendar:nextcloud",
+            network_id=NET,
         )
     (number,) = _numbers(harness.app.store)
     assert "nextcloud" in await harness.say(f"/termin_absagen {number}")
@@ -274,7 +278,40 @@ def test_rematerialising_a_dense_rule_stored_earlier_is_bounded(store: Store) ->
             duration=timedelta(minutes=1),
             now=now,
             rrule=EVERY_MINUTE[6:],  # stored before the once-a-day check existed
+            network_id=NET,
         )
         meetings.materialize(session, series, now + timedelta(days=1))
-        count = len(meetings.upcoming(session, now))
+        count = len(meetings.upcoming(session, now, network_id=NET))
     assert count == MAX_PER_SERIES
+
+
+def test_rematerialising_builds_its_lookup_set_once_not_per_row(store: Store, monkeypatch) -> None:
+    """The rebuild is linear: ``set(expected)`` was built again for every row (quadratic)."""
+    import builtins
+
+    import storage.meetings
+
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    calls = 0
+
+    def counting_set(*args):
+        nonlocal calls
+        calls += 1
+        return builtins.set(*args)
+
+    with store.session() as session:
+        series = meetings.create_series(
+            session,
+            title="Täglich",
+            start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+            duration=timedelta(minutes=30),
+            now=now,
+            rrule="FREQ=DAILY",
+            network_id=NET,
+        )
+        monkeypatch.setattr(storage.meetings, "set", counting_set, raising=False)
+        meetings.materialize(session, series, now + timedelta(hours=1))
+        monkeypatch.undo()
+        rows = len(meetings.upcoming(session, now, network_id=NET))
+    assert rows > 150
+    assert calls <= 3

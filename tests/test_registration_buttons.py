@@ -14,7 +14,7 @@ import pytest
 from bot.app import App
 from bot.config import Config
 from bot.connectors.registry import build_connectors
-from storage import meetings
+from storage import meetings, networks
 from storage import registration as reg
 from storage.db import Store
 from tests.fakes.signal import FakeSignalServer, uuid_for
@@ -24,11 +24,22 @@ GROUP = -100500
 START = datetime(2030, 12, 3, 17, 0, tzinfo=UTC)
 
 
+async def everyone_is_a_member(ctx, found):  # type: ignore[no-untyped-def]
+    return found  # stand-in for the messenger membership lookup (bot.access seam)
+
+
 def make_meeting(store: Store, capacity: int | None = 2) -> int:
     now = datetime.now(UTC)
     with store.session() as session:
+        net = networks.by_key(session, "netz")
+        assert net is not None and net.id is not None
         series = meetings.create_series(
-            session, title="Workshop", start=START, duration=timedelta(hours=2), now=now
+            session,
+            title="Workshop",
+            start=START,
+            duration=timedelta(hours=2),
+            now=now,
+            network_id=net.id,
         )
         first = meetings.first_of_series(session, series.id or 0, now)
         assert first is not None
@@ -54,8 +65,10 @@ async def telegram(store: Store) -> AsyncIterator[tuple[App, FakeTelegram]]:
         config = Config(
             telegram={"token": fake.token, "base_url": fake.base_url},
             bot={"owners": ["telegram:999"]},
+            networks=[{"key": "netz", "name": "Netz", "chats": [f"telegram:{GROUP}"]}],
         )
         app = App(config, store=store, run_jobs=False)
+        app.services.membership = everyone_is_a_member
         for connector in build_connectors(config, app):
             app.add_connector(connector)
         await app.start()
@@ -145,8 +158,12 @@ async def signal(tmp_path: Path) -> AsyncIterator[tuple[App, FakeSignalServer]]:
                 "phone_number": server.number,
                 "max_messages_per_second": 100,
             },
+            networks=[
+                {"key": "netz", "name": "Netz", "chats": [f"signal:{server.group('Plenum').id}"]}
+            ],
         )
         app = App(config, store=Store(config.storage.url), run_jobs=False)
+        app.services.membership = everyone_is_a_member
         for connector in build_connectors(config, app):
             app.add_connector(connector)
         await app.start()
@@ -218,3 +235,17 @@ async def test_native_poll_with_multiple_answers(telegram: tuple[App, FakeTelegr
     )
     await fake.wait_for(lambda: any("Bis zu 2 Optionen" in m.text for m in fake.sent_to(GROUP)), 10)
     assert sum(1 for m in fake.sent_to(GROUP) if m.poll) == 1
+
+
+async def test_outsiders_cannot_register_by_button(telegram: tuple[App, FakeTelegram]) -> None:
+    app, fake = telegram
+    number = make_meeting(app.store)
+    app.services.membership = None  # the product default: only owners and configured admins
+    fake.push_command(77, "termin", str(number))  # a stranger's private chat: no network
+    [refusal] = await fake.wait_for_sent(77)
+    assert not fake.button_texts(77, refusal.message_id)
+    # a hand-made callback under that message is refused too
+    fake.push_callback_query(77, refusal.message_id, f"reg:{number}", user_id=77)
+    await fake.wait_for(lambda: len(fake.callback_answers) == 1, 10)
+    assert "nur für Mitglieder" in fake.callback_answers[0]["text"]
+    assert seats(app.store, number) == (0, 0)

@@ -16,22 +16,49 @@ from sqlmodel import func, select
 from bot.app import App
 from bot.config import Config
 from bot.connectors.registry import build_connectors
-from storage import meetings
+from storage import meetings, networks
 from storage import registration as reg
 from storage.db import Store
+from storage.models.networks import Network
 from storage.models.registration import REGISTERED, WAITING, Registration
 from tests.fakes.signal import FakeSignalServer
 from tests.fakes.telegram import FakeTelegram
 
 PEOPLE, SEATS = 300, 200
+NETWORK = {"key": "rathaus", "name": "Netzwerk Rathaus", "chats": ["telegram:-100900"]}
+
+
+async def everyone_is_a_member(ctx, found):  # type: ignore[no-untyped-def]
+    return found  # stand-in for the messenger membership lookup (bot.access seam)
+
+
 START = datetime(2030, 12, 3, 17, 0, tzinfo=UTC)
+
+
+def network_id(store: Store) -> int:
+    """The test network (created at start-up from the config, or here for a bare store)."""
+    now = datetime.now(UTC)
+    with store.session() as session:
+        row = networks.by_key(session, NETWORK["key"])
+        if row is None:
+            row = Network(key=NETWORK["key"], name=NETWORK["name"], created_at=now, updated_at=now)
+            session.add(row)
+            session.flush()
+        assert row.id is not None
+        return row.id
 
 
 def make_meeting(store: Store, capacity: int = SEATS) -> int:
     now = datetime.now(UTC)
+    net = network_id(store)
     with store.session() as session:
         series = meetings.create_series(
-            session, title="Online-Kongress", start=START, duration=timedelta(hours=3), now=now
+            session,
+            title="Online-Kongress",
+            start=START,
+            duration=timedelta(hours=3),
+            now=now,
+            network_id=net,
         )
         assert series.id is not None
         first = meetings.first_of_series(session, series.id, now)
@@ -72,8 +99,11 @@ async def telegram_app(any_store: Store) -> AsyncIterator[tuple[App, FakeTelegra
     # Telegram's global 30 msg/s would spread the 300 replies over 10 s; the replies are not
     # what this test is about (direct replies are not paced: see the report), the seats are.
     async with FakeTelegram(max_messages_per_second=1000) as fake:
-        config = Config(telegram={"token": fake.token, "base_url": fake.base_url})
+        config = Config(
+            telegram={"token": fake.token, "base_url": fake.base_url}, networks=[NETWORK]
+        )
         app = App(config, store=any_store, run_jobs=False)
+        app.services.membership = everyone_is_a_member
         for connector in build_connectors(config, app):
             app.add_connector(connector)
         await app.start()
@@ -110,8 +140,10 @@ async def test_300_on_signal_give_200_and_100(tmp_path: Path) -> None:
                 "phone_number": server.number,
                 "max_messages_per_second": 1000,
             },
+            networks=[NETWORK],
         )
         app = App(config, store=Store(config.storage.url), run_jobs=False)
+        app.services.membership = everyone_is_a_member
         for connector in build_connectors(config, app):
             app.add_connector(connector)
         await app.start()

@@ -28,7 +28,7 @@ import icalendar
 import recurring_ical_events
 
 from bot.calendar.errors import IcsImportError
-from bot.calendar.limits import MAX_PER_CALENDAR, MAX_PER_EVENT, sub_daily_reason
+from bot.calendar.limits import MAX_PER_CALENDAR, MAX_PER_EVENT, never_matches, sub_daily_reason
 
 EXPANSION_SECONDS = 30.0
 _SINGLE_PROPS = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID")
@@ -62,10 +62,11 @@ def _refusal(component: Any) -> str | None:
             return f"{name} appears more than once"
     rules = component.get("RRULE")
     for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
-        start = getattr(component.get("DTSTART"), "dt", None)
-        local = start.replace(tzinfo=None) if isinstance(start, datetime) else start
-        if reason := sub_daily_reason(rule.to_ical().decode(), local):
+        text = rule.to_ical().decode()
+        if reason := sub_daily_reason(text):
             return f"its repetition is refused: {reason} (at most once a day)"
+        if never_matches(text):  # dateutil would search up to the year 9999 for a first date
+            return f"its repetition {text} matches no date"
     return None
 
 

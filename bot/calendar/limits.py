@@ -12,7 +12,7 @@ import itertools
 import re
 from datetime import date, datetime
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
 # Parts that multiply the dates within one day when they list more than one value.
@@ -40,11 +40,37 @@ def _parts(rule_text: str) -> dict[str, str]:
     return parts
 
 
-def sub_daily_reason(rule_text: str, start: date | datetime | None = None) -> str | None:
+# Rules are sampled from a start in the last decades dateutil can represent: a rule that
+# never matches (``FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30``) makes dateutil search up to the year
+# 9999, which from today takes seconds; from here it ends after 40 years of periods.
+_SAMPLE_START = datetime(9960, 1, 1, 0, 0)
+MAX_INTERVAL = 1000
+
+
+def _pattern(rule_text: str) -> rrule | None:
+    """The rule without COUNT and UNTIL, from ``_SAMPLE_START``: its pattern of dates."""
+    parts = {k: v for k, v in _parts(rule_text).items() if k not in ("COUNT", "UNTIL")}
+    text = ";".join(f"{k}={v}" for k, v in parts.items())
+    try:
+        result = rrulestr(text, dtstart=_SAMPLE_START, ignoretz=True)
+    except (ValueError, TypeError, OverflowError):
+        return None  # not readable: the caller's own validation says so
+    return result if isinstance(result, rrule) else None
+
+
+def _sample(rule: rrule) -> list[datetime]:
+    try:
+        return list(itertools.islice(rule, DENSITY_SAMPLE))
+    except (ValueError, OverflowError):  # the search ran past the year 9999
+        return []
+
+
+def sub_daily_reason(rule_text: str) -> str | None:
     """Why ``rule_text`` repeats more than once a day (English, for logs and the CLI), or None.
 
-    ``start`` is the rule's first date (naive wall-clock time; a date means midnight); the
-    default is an arbitrary one, which is enough to see how many dates fall on one day.
+    FREQ alone does not decide it (``FREQ=DAILY;BYHOUR=0,…,23``): a rule with several hours,
+    minutes or seconds is expanded (without COUNT and UNTIL, which only end the pattern) and
+    refused when two of its first dates fall on one day.
     """
     parts = _parts(rule_text)
     freq = parts.get("FREQ", "")
@@ -52,19 +78,18 @@ def sub_daily_reason(rule_text: str, start: date | datetime | None = None) -> st
         return f"it repeats {freq.lower()}, more than once a day"
     if not any("," in parts.get(name, "") for name in _WITHIN_DAY_PARTS):
         return None
-    first = start or datetime(2030, 1, 1, 12, 0)
-    if not isinstance(first, datetime):
-        first = datetime.combine(first, datetime.min.time())
-    text = rule_text.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    try:
-        rule = rrulestr(text, dtstart=first.replace(tzinfo=None), ignoretz=True)
-    except (ValueError, TypeError):
-        return None  # not readable: the caller's own validation says so
+    rule = _pattern(rule_text)
+    if rule is None:
+        return None
     previous: date | None = None
-    for moment in itertools.islice(rule, DENSITY_SAMPLE):
+    for moment in _sample(rule):
         if moment.date() == previous:
-            return f"it has more than one date on {moment.date().isoformat()}"
+            return f"it has two or more dates on one day ({moment:%H:%M} and earlier)"
         previous = moment.date()
     return None
+
+
+def never_matches(rule_text: str) -> bool:
+    """True for a rule without any date (``BYMONTH=2;BYMONTHDAY=30``, ``BYSETPOS=10`` of 4)."""
+    rule = _pattern(rule_text)
+    return rule is not None and not _sample(rule)[:1]

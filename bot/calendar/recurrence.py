@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrule, rrulestr
 
 from bot.calendar.errors import RecurrenceError
-from bot.calendar.limits import MAX_PER_SERIES, sub_daily_reason
+from bot.calendar.limits import MAX_INTERVAL, MAX_PER_SERIES, never_matches, sub_daily_reason
 
 REPEAT_EXAMPLE = "4w"
 _ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -122,6 +122,11 @@ def normalize_rrule(text: str) -> str:
         if name == "COUNT" and (not part_value.isdigit() or int(part_value) <= 0):
             continue
         parts[name] = part_value.strip(",")
+    if (
+        not parts.get("INTERVAL", "1").isdigit()
+        or not 0 < int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL
+    ):
+        raise _bad_repeat(text, f"INTERVAL must be a number from 1 to {MAX_INTERVAL}")
     if parts.get("FREQ") not in _ALLOWED_FREQ:
         raise _bad_repeat(text, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY")
     if "COUNT" in parts and "UNTIL" in parts:
@@ -132,6 +137,8 @@ def normalize_rrule(text: str) -> str:
         _build_rule(rule, datetime(2030, 1, 1, 12, 0), ZoneInfo("UTC"))
     except (ValueError, TypeError) as exc:
         raise _bad_repeat(text, str(exc)) from exc
+    if never_matches(rule):
+        raise _bad_repeat(text, "there is no date that matches it")
     if reason := sub_daily_reason(rule):
         raise RecurrenceError(
             f"not a repetition: {text!r}: {reason} (at most once a day)",

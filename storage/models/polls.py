@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 SINGLE, APPROVAL, POINTS, RANKING = "single", "approval", "points", "ranking"
 
@@ -23,6 +23,7 @@ class Poll(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(max_length=300)
+    network_id: int = NetworkIdField()
     options: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(default=SINGLE, max_length=20)
     max_choices: int | None = None

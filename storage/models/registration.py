@@ -28,7 +28,7 @@ class RegistrationSettings(SQLModel, table=True):
             primary_key=True,
         )
     )
-    network_id: int | None = Field(default=None, index=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
     capacity: int | None = None
     closes_at: datetime | None = DateTimeField(nullable=True, default=None)
     updated_at: datetime = DateTimeField()
@@ -48,7 +48,7 @@ class Registration(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    network_id: int | None = Field(default=None, index=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
     occurrence_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), nullable=False
@@ -70,7 +70,7 @@ class MeetingPost(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("chat_ref", "message_id", name="uq_meeting_post_message"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    network_id: int | None = Field(default=None, index=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
     occurrence_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("meeting_occurrence.id", ondelete="CASCADE"), nullable=False

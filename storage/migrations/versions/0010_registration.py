@@ -1,7 +1,7 @@
 """Registration for meetings (seats, waiting list, meeting posts) and priority poll kinds.
 
 Revision ID: 0010_registration
-Revises: 0007_people
+Revises: 0006_networks
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_registration"
-down_revision = "0007_people"
+down_revision = "0006_networks"
 branch_labels = None
 depends_on = None
 
@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_table(
         "registration_settings",
         _occurrence_fk(primary_key=True),
-        sa.Column("network_id", sa.Integer(), nullable=True),
+        sa.Column("network_id", sa.Integer(), sa.ForeignKey("network.id"), nullable=True),
         sa.Column("capacity", sa.Integer(), nullable=True),
         sa.Column("closes_at", TS, nullable=True),
         sa.Column("updated_at", TS, nullable=False),
@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.create_table(
         "registration",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("network_id", sa.Integer(), nullable=True),
+        sa.Column("network_id", sa.Integer(), sa.ForeignKey("network.id"), nullable=True),
         _occurrence_fk(),
         sa.Column("person_key", sa.String(200), nullable=False),
         sa.Column("account_ref", sa.String(200), nullable=False),
@@ -59,7 +59,7 @@ def upgrade() -> None:
     op.create_table(
         "meeting_post",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("network_id", sa.Integer(), nullable=True),
+        sa.Column("network_id", sa.Integer(), sa.ForeignKey("network.id"), nullable=True),
         _occurrence_fk(),
         sa.Column("chat_ref", sa.String(200), nullable=False),
         sa.Column("message_id", sa.String(100), nullable=False),
