@@ -204,8 +204,13 @@ class App:
         if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
             return incoming
         with self.store.session() as session:
+            served = not incoming.is_group or (
+                networks.network_of_chat(session, str(incoming.chat)) is not None
+            )
             if sender.alias is not None:
-                people.learn_alias(session, str(sender.alias), str(sender.ref), self.clock.now())
+                if served:  # a group of no network: nothing about its members is stored
+                    now = self.clock.now()
+                    people.learn_alias(session, str(sender.alias), str(sender.ref), now)
                 return incoming
             known = people.aliases_of(session, str(sender.ref))
         if not known:
@@ -315,13 +320,20 @@ class App:
         return written
 
     # -- connector hooks ------------------------------------------------------------------
-    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+    async def chat_joined(
+        self, chat: ChatRef, title: str | None, is_group: bool, added_by: Sender | None = None
+    ) -> Reply | None:
         now = self.clock.now()
         with self.store.session() as session:
-            if is_group and networks.network_of_chat(session, str(chat)) is None:
-                # a group of no network: store nothing, say how it gets enabled
-                return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
-            title = without_nul(title) if title else title
+            unknown = is_group and networks.network_of_chat(session, str(chat)) is None
+        if unknown:
+            # a group of no network: store nothing, tell the owners once, say how to enable it
+            told = getattr(self.services, "on_unknown_group", None)
+            if told is not None:
+                await told(chat, without_nul(title) if title else title, added_by)
+            return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
+        title = without_nul(title) if title else title
+        with self.store.session() as session:
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
         return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))

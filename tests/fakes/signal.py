@@ -462,7 +462,7 @@ class FakeSignalServer:
         if self._group_failures > 0:
             self._group_failures -= 1
             return _error(500, "signal-cli: listGroups timed out")
-        return web.json_response([g.entry() for g in self.groups.values()])
+        return web.json_response([self._entry(g) for g in self.groups.values()])
 
     async def _get_group(self, request: web.Request) -> web.Response:
         if (bad := self._check_account(request.match_info["number"])) is not None:
@@ -470,8 +470,17 @@ class FakeSignalServer:
         wanted = request.match_info["group_id"]
         for group in self.groups.values():
             if group.id == wanted:
-                return web.json_response(group.entry())
+                return web.json_response(self._entry(group))
         return _error(400, f"No group with id {wanted} found")
+
+    def _entry(self, group: FakeGroup) -> dict[str, Any]:
+        """A group as listed: members whose number signal-cli does not know appear by uuid."""
+        entry = group.entry()
+        for field_name in ("members", "admins"):
+            entry[field_name] = [
+                uuid_for(m) if m in self.unknown_numbers else m for m in entry[field_name]
+            ]
+        return entry
 
     async def _quit_group(self, request: web.Request) -> web.Response:
         """``POST /v1/groups/{number}/{group id}/quit``: 204; the group leaves our list (the
