@@ -84,11 +84,11 @@ class App:
         """
         lease = leader.lease_for(self.store, self.delivery.worker_id)
         if isinstance(lease, leader.PostgresLease):
-            await lease.migrate_exclusively(lambda: migrate.upgrade(self.store))
+            # networks too: two processes starting at once must not both insert them
+            await lease.migrate_exclusively(self._migrate_and_sync)
         else:
             await lease.try_acquire()  # refuse before touching the database
-            migrate.upgrade(self.store)
-        self.sync_networks()
+            self._migrate_and_sync()
         webhook.ensure_secret(self.store, self.config)  # webhook mode never runs without one
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
@@ -191,6 +191,10 @@ class App:
         return on_message
 
     # -- messages in ----------------------------------------------------------------------
+    def _migrate_and_sync(self) -> None:
+        migrate.upgrade(self.store)
+        self.sync_networks()
+
     def sync_networks(self) -> None:
         """Networks and their config chats from the config into the store (once per process)."""
         with self.store.session() as session:
