@@ -222,8 +222,10 @@ class App:
         alias = ChatRef.parse(known[0])
         return dataclasses.replace(incoming, sender=dataclasses.replace(sender, alias=alias))
 
-    def language_for(self, incoming: Incoming, *, for_us: bool) -> str:
-        """The reply language. Remembers the chat and the sender only for messages to the bot
+    def language_for(self, incoming: Incoming, *, for_us: bool) -> tuple[str, bool]:
+        """The reply language, and whether the chat chose it (/sprache). The network's form of
+        address ([[networks]] anrede) is applied by the router once the network is known; a
+        chat's own choice wins over it, and it wins over [bot] anrede. Remembers the chat and the sender only for messages to the bot
         in a chat it serves (a private chat, or a group of a network): nothing else is stored."""
         with self.store.session() as session:
             now = self.clock.now()
@@ -243,10 +245,10 @@ class App:
                 )
             chosen = chats.chat_language(session, incoming.chat)
         if chosen:
-            return chosen
+            return i18n.normalize_language(chosen), True
         if not incoming.is_group and incoming.language:
-            return i18n.normalize_language(incoming.language)
-        return self.config.bot.language
+            return i18n.platform_language(incoming.language, self.config.bot.language), False
+        return self.config.bot.language, False
 
     async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:
         """The reply to one message (None if it is not for us). Never raises."""
@@ -257,7 +259,7 @@ class App:
             for_us = router.is_for_us(incoming.text, incoming.is_group, username)
             if for_us:  # chatter stores nothing, not even a Signal alias
                 incoming = self.identify(incoming)
-            lang = self.language_for(incoming, for_us=for_us)
+            lang, chosen = self.language_for(incoming, for_us=for_us)
             ctx = Context(
                 store=self.store,
                 config=self.config,
@@ -267,6 +269,7 @@ class App:
                 services=self.services,
                 admin_check=connector.is_chat_admin if connector else None,
                 capabilities=frozenset(getattr(connector, "capabilities", ())),
+                lang_chosen=chosen,
             )
             reply = await router.dispatch(ctx, username)
         except Exception:
@@ -385,11 +388,13 @@ class App:
 
     def context_for(self, incoming: Incoming, connector: Connector | None) -> Context:
         """A handler context for something that is not a command (a button, a reaction)."""
+        lang, chosen = self.language_for(incoming, for_us=True)
         return Context(
             store=self.store,
             config=self.config,
             incoming=incoming,
-            lang=self.language_for(incoming, for_us=True),
+            lang=lang,
+            lang_chosen=chosen,
             now=self.clock.now(),
             services=self.services,
             admin_check=connector.is_chat_admin if connector else None,

@@ -13,7 +13,7 @@ from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UsageError
-from bot.i18n.dates import format_datetime_long
+from bot.i18n.dates import format_datetime_long, format_day
 from bot.markup import Markup, join, link
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
@@ -54,8 +54,8 @@ _URLISH = re.compile(
 
 # -- formatting ----------------------------------------------------------------------------------
 def short_date(value: datetime, ctx: Context) -> str:
-    local = value.astimezone(ctx.tz)
-    return local.strftime("%d.%m.%Y") if ctx.lang == "de" else local.strftime("%d %b %Y")
+    """'1. September 2026' / '1 September 2026'."""
+    return format_day(value, ctx.lang, ctx.tz)
 
 
 def type_label(lang: str, doc_type: str) -> Markup:

@@ -37,7 +37,7 @@ FIRST_SYNC_WAIT = 60.0
 def occurrence_number(ctx: Context, args: Args) -> int:
     """The meeting number from the first argument ('12' or '#12')."""
     if not args.positional:
-        raise UsageError("meetings.error.number", value="")
+        raise UsageError("meetings.error.number_missing")
     word = args.positional[0].lstrip("#")
     if not word.isdigit():
         raise UsageError("meetings.error.number", value=args.positional[0])
@@ -166,7 +166,13 @@ def meeting_post(ctx: Context, meeting: meetings.Meeting, text: Markup | None = 
     return Reply(str(text), buttons=buttons, tag=f"meeting:{meeting.id}")
 
 
-@command("naechster", "next", help="meetings.help.naechster", section="meetings")
+@command(
+    "naechster",
+    "next",
+    help="meetings.help.naechster",
+    section="meetings",
+    extra_aliases=("naechste", "naechstes"),
+)
 async def naechster(ctx: Context, args: Args) -> Markup | Reply:
     await after_first_calendar_sync(ctx)
     with ctx.store.session() as session:
@@ -197,7 +203,7 @@ async def kalender(ctx: Context, args: Args) -> Reply:
     lines: list[Markup | str] = [ctx.t("meetings.calendar.caption")]
     if url := subscription_url(ctx.config):
         lines.append(ctx.t("meetings.calendar.subscribe", url=link(url, url)))
-    filename = "termine.ics" if ctx.lang == "de" else "meetings.ics"
+    filename = "termine.ics" if i18n.is_german(ctx.lang) else "meetings.ics"
     attachment = Attachment(filename, data, "text/calendar")
     return Reply(str(join(lines)), attachments=(attachment,))
 

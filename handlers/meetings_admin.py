@@ -114,11 +114,14 @@ def _editable(meeting: meetings.Meeting) -> None:
 
 
 def _registration_options(
-    ctx: Context, args: Args, options: tuple[str, ...]
+    ctx: Context,
+    args: Args,
+    options: tuple[str, ...],
+    flags: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[Args, dict[str, object]]:
     """Take ``plaetze=`` and ``anmeldung_bis=<Datum> <Uhrzeit>`` out of the arguments."""
     until_text, rest = take_datetime_option(args.rest, REGISTRATION_UNTIL)
-    args = parse_args(rest, options)
+    args = parse_args(rest, options, flags)
     changes: dict[str, object] = {}
     seats_text = _option(args, *SEATS)
     if seats_text is not None:
@@ -269,10 +272,11 @@ def _retime_one(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]
     usage="meetings.usage.termin_aendern",
     permission=Permission.ADMIN,
     options=CHANGE_OPTIONS,
+    flags=SERIES_WORDS,
     section="meetings",
 )
 async def termin_aendern(ctx: Context, args: Args) -> Markup:
-    args, seat_changes = _registration_options(ctx, args, CHANGE_OPTIONS)
+    args, seat_changes = _registration_options(ctx, args, CHANGE_OPTIONS, SERIES_WORDS)
     meeting, whole = _numbered(ctx, args)
     changes = {FIELDS[key]: value for key, value in args.options.items()}
     if not changes and not seat_changes:
@@ -319,7 +323,7 @@ async def termin_absagen(ctx: Context, args: Args) -> Markup:
         if whole:
             first = meetings.first_of_series(session, meeting.series_id, ctx.now)
             count = meetings.cancel_series(session, meeting.series_id, ctx.now)
-            reach = notice_reach(session, ctx.config, first.start, ctx.now) if first else None
+            reach = notice_reach(session, ctx.config, first, ctx.now) if first else None
             emit_notices(session, ctx.config, ctx.now)
             done = ctx.tn("meetings.cancelled_series", count, title=meeting.title)
             return join([done, _who_is_told(ctx, reach)], " ")
@@ -328,7 +332,7 @@ async def termin_absagen(ctx: Context, args: Args) -> Markup:
         if meeting.start <= ctx.now:
             raise InvalidInput("meetings.error.started", n=meeting.id)
         meetings.cancel_occurrence(session, meeting.id, ctx.now)
-        reach = notice_reach(session, ctx.config, meeting.start, ctx.now)
+        reach = notice_reach(session, ctx.config, meeting, ctx.now)
         emit_notices(session, ctx.config, ctx.now)
     when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
     done = ctx.t("meetings.cancelled_one", n=meeting.id, when=when)

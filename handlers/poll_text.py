@@ -93,8 +93,11 @@ def result_text(lang: str, poll: Poll, ballots: list[str], chats: int) -> Markup
             lines.append(Markup("{}. {} – {}").format(rank, label, value))
         rank += len(level)
     lines.append(
-        Markup("{} {}").format(
-            i18n.tn(lang, "polls.result.voters", voters), i18n.tn(lang, "polls.result.chats", chats)
+        i18n.t(
+            lang,
+            "polls.result.voters_in_chats",
+            voters=i18n.tn(lang, "polls.result.voters", voters),
+            chats=i18n.tn(lang, "polls.result.chats", chats),
         )
     )
     return join(lines)

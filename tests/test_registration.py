@@ -31,7 +31,7 @@ async def test_seats_waiting_list_and_moving_up(any_store: Store, now: datetime)
     created = await h.say(NEW)
     assert "Termin #1" in created
     assert "0 von 2 Plätzen belegt" in created
-    assert "Anmeldung bis Mi, 2. Dezember 2026, 12:00 Uhr" in created
+    assert "Anmeldung bis Mi., 2. Dezember 2026, 12:00 Uhr" in created
 
     assert "Du bist für #1 „Online-Kongress“ angemeldet" in await register(h, 1)
     assert "schon angemeldet" in await register(h, 1)
@@ -84,7 +84,7 @@ async def test_bad_registration_input(harness: Harness) -> None:
     assert "keine Platzzahl" in await harness.say("/termin_aendern 1 plaetze=0")
     after = await harness.say("/termin_aendern 1 anmeldung_bis=4.12.2026 18:00")
     assert "Die Anmeldung muss vor dem Termin enden" in after
-    assert "Anmeldung bis Mi, 2. Dezember" in await harness.say("/termin 1")
+    assert "Anmeldung bis Mi., 2. Dezember" in await harness.say("/termin 1")
     assert "Termin #7 gibt es nicht" in await harness.say("/anmelden 7")
     assert "/anmelden <Nummer des Termins>" in await harness.say("/anmelden")
     await harness.say("/termin_absagen 1")
