@@ -1,7 +1,7 @@
 """Registration for meetings (seats, waiting list, meeting posts) and priority poll kinds.
 
 Revision ID: 0010_registration
-Revises: 0007_people_audit
+Revises: 0009_mail
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_registration"
-down_revision = "0007_people_audit"
+down_revision = "0009_mail"
 branch_labels = None
 depends_on = None
 
