@@ -21,7 +21,15 @@ from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientEr
 from bot.context import Context
 from bot.delivery import DeliveryWorker
 from bot.feeds.fetch import fetcher_for
-from bot.types import ChatRef, Incoming, Outgoing, Reply, Sender, without_nul
+from bot.types import (
+    ButtonAnswer,
+    ChatRef,
+    Incoming,
+    Outgoing,
+    Reply,
+    Sender,
+    without_nul,
+)
 from jobs import schedule
 from storage import chats, migrate, networks, outbox, people
 from storage.db import Store
@@ -260,6 +268,7 @@ class App:
                 now=self.clock.now(),
                 services=self.services,
                 admin_check=connector.is_chat_admin if connector else None,
+                capabilities=frozenset(getattr(connector, "capabilities", ())),
                 lang_chosen=chosen,
             )
             reply = await router.dispatch(ctx, username)
@@ -271,6 +280,13 @@ class App:
 
     async def handle(self, incoming: Incoming, connector: Connector) -> None:
         reply = await self.answer(incoming, connector)
+        if reply is not None and reply.delete_incoming and incoming.message_id:
+            delete = getattr(connector, "delete_message", None)
+            if delete is not None and "delete_messages" in getattr(connector, "capabilities", ()):
+                try:
+                    await delete(incoming.chat, incoming.message_id)
+                except Exception as exc:  # the bot may lack the right: the reply still goes out
+                    log.warning("delete failed chat=%s error=%s", incoming.chat, exc)
         if reply is not None:
             await self.send_reply(connector, incoming.chat, reply)
 
@@ -364,6 +380,60 @@ class App:
         handler = getattr(self.services, "on_poll_answer", None)
         if handler is not None:
             await handler(platform_poll_id, voter, option_ids)
+
+    async def message_posted(self, chat: ChatRef, tag: str, message_id: str) -> None:
+        handler = getattr(self.services, "on_message_posted", None)
+        if handler is not None:
+            await handler(chat, tag, message_id)
+
+    def context_for(self, incoming: Incoming, connector: Connector | None) -> Context:
+        """A handler context for something that is not a command (a button, a reaction)."""
+        lang, chosen = self.language_for(incoming, for_us=True)
+        return Context(
+            store=self.store,
+            config=self.config,
+            incoming=incoming,
+            lang=lang,
+            lang_chosen=chosen,
+            now=self.clock.now(),
+            services=self.services,
+            admin_check=connector.is_chat_admin if connector else None,
+            capabilities=frozenset(getattr(connector, "capabilities", ())),
+        )
+
+    async def button_pressed(
+        self, chat: ChatRef, message_id: str, presser: Sender, data: str, is_group: bool
+    ) -> ButtonAnswer | None:
+        handler = getattr(self.services, "on_button_pressed", None)
+        if handler is None:
+            return None
+        incoming = Incoming(chat, presser, "", is_group, None, chat.platform, message_id)
+        ctx = self.context_for(incoming, self.connectors.get(chat.platform))
+        await access.resolve(ctx)  # the network and the presser's role there, as for commands
+        try:
+            return await handler(ctx, message_id, data)
+        finally:
+            self.delivery.wake()
+
+    async def reaction(
+        self,
+        chat: ChatRef,
+        message_id: str,
+        person: Sender,
+        emoji: str,
+        removed: bool,
+        is_group: bool,
+    ) -> None:
+        handler = getattr(self.services, "on_reaction", None)
+        if handler is None:
+            return
+        incoming = Incoming(chat, person, "", is_group, None, chat.platform, message_id)
+        ctx = self.context_for(incoming, self.connectors.get(chat.platform))
+        await access.resolve(ctx)
+        try:
+            await handler(ctx, message_id, emoji, removed)
+        finally:
+            self.delivery.wake()
 
     def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
         return [

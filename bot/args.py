@@ -90,3 +90,25 @@ def _trailing_flags(words: list[str], flags: frozenset[str] | set[str]) -> list[
     while count < len(words) and words[len(words) - 1 - count].lower() in flags:
         count += 1
     return words[len(words) - count :] if count else []
+
+
+_TIME_WORD = r"\d{1,2}[:.]\d{2}(?:\s+[Uu]hr)?|\d{1,2}\s+[Uu]hr"
+
+
+def take_datetime_option(rest: str, names: tuple[str, ...]) -> tuple[str | None, str]:
+    """Cut ``name=<Datum> <Uhrzeit>`` (a date-time spans two words) out of ``rest``.
+
+    ``anmeldung_bis=1.12.2030 18:00``, ``bis="1.12.2030 18:00"``, ``bis=2030-12-01T18:00``
+    -> ('1.12.2030 18:00', rest without it). The value is left to the date parser.
+    """
+    alternatives = "|".join(re.escape(n) for n in names)
+    pattern = re.compile(
+        rf"(?<!\S)(?:{alternatives})=(?:[\"„“]([^\"“”]*)[\"“”]|(\S+)(?:\s+({_TIME_WORD})(?=\s|$))?)",
+        re.IGNORECASE,
+    )
+    match = pattern.search(rest)
+    if match is None:
+        return None, rest
+    quoted, day, at = match.groups()
+    value = quoted if quoted is not None else " ".join(p for p in (day, at) if p)
+    return value.strip(), (rest[: match.start()] + rest[match.end() :]).strip()

@@ -32,6 +32,8 @@ class Context:
     now: datetime
     services: SimpleNamespace = field(default_factory=SimpleNamespace)
     admin_check: AdminCheck | None = None
+    # what the connector of this chat can do: "delete_messages", "private_messages", …
+    capabilities: frozenset[str] = frozenset()
     # Set by the router (``bot.access.resolve``) before any handler runs:
     network: NetworkInfo | None = None  # the network this message acts on
     role: Role = Role.OUTSIDER  # the sender's role there (ADMIN via chat admin: see at_least)

@@ -99,6 +99,16 @@ class PollSpec:
     poll_id: int
     question: str
     options: tuple[str, ...]
+    allows_multiple: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button under a message ("inline_buttons" capability); ``data`` comes back
+    through the app hook ``button_pressed``."""
+
+    text: str
+    data: str
 
 
 @dataclass(frozen=True)
@@ -113,10 +123,26 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     link_preview: bool = False
     poll: PollSpec | None = None
+    # delete the message this replies to where the connector can ("delete_messages"):
+    # a secret vote typed in a group
+    delete_incoming: bool = False
+    buttons: tuple[Button, ...] = ()
+    # what the message shows ("meeting:12"): the connector reports the platform's message id
+    # with it (app hook ``message_posted``), so button presses and reactions find it again
+    tag: str | None = None
     # Channels with a title line (e-mail) use ``subject``; ``ref`` identifies an outbox row
     # across retries (e-mail derives a stable Message-ID from it). Others ignore both.
     subject: str | None = None
     ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """What a button press gets: a short notice for the presser (plain text, Telegram shows
+    it as a toast) and, if the message should change, its new content."""
+
+    notice: str
+    update: Reply | None = None
 
 
 @dataclass(frozen=True)

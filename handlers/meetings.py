@@ -21,9 +21,10 @@ from bot.config import Config
 from bot.context import Context
 from bot.errors import NotFound, UsageError
 from bot.markup import Markup, join, link
-from bot.types import Attachment, Reply
+from bot.types import Attachment, Button, Reply
+from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
-from storage import meetings
+from storage import meetings, registration
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
@@ -137,7 +138,32 @@ def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
         questions = meetings.agenda_questions(
             session, meeting.id, ctx.now, network_id=ctx.network_id
         )
-    return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
+        seats = registration.seats(session, meeting.id)
+    text = render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
+    if meeting.cancelled or meeting.end <= ctx.now:
+        return text
+    lines: list[Markup | str] = [text, ""]
+    if line := seats_line(ctx.lang, seats, ctx.tz, ctx.now):
+        lines.append(line)
+    lines.append(ctx.t("registration.detail.hint", n=meeting.id))
+    return join(lines)
+
+
+def meeting_post(ctx: Context, meeting: meetings.Meeting, text: Markup | None = None) -> Reply:
+    """A meeting shown in chat: with "Ich nehme teil" / "Abmelden" buttons where the platform
+    has them, tagged so that button presses and 👍 reactions find the meeting."""
+    text = text if text is not None else _detail(ctx, meeting)
+    if meeting.cancelled or meeting.end <= ctx.now:
+        return Reply(str(text))
+    buttons: tuple[Button, ...] = ()
+    if "inline_buttons" in ctx.capabilities:
+        buttons = (
+            Button(str(ctx.t("registration.button.join")), f"reg:{meeting.id}"),
+            Button(str(ctx.t("registration.button.leave")), f"unreg:{meeting.id}"),
+        )
+    elif "reactions" in ctx.capabilities:
+        text = join([text, ctx.t("registration.post.reaction_hint")])
+    return Reply(str(text), buttons=buttons, tag=f"meeting:{meeting.id}")
 
 
 @command(
@@ -147,7 +173,7 @@ def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
     section="meetings",
     extra_aliases=("naechste", "naechstes"),
 )
-async def naechster(ctx: Context, args: Args) -> Markup:
+async def naechster(ctx: Context, args: Args) -> Markup | Reply:
     await after_first_calendar_sync(ctx)
     with ctx.store.session() as session:
         upcoming = meetings.upcoming(
@@ -155,7 +181,7 @@ async def naechster(ctx: Context, args: Args) -> Markup:
         )
     if not upcoming:
         return ctx.t("meetings.next.none")
-    return _detail(ctx, upcoming[0])
+    return meeting_post(ctx, upcoming[0])
 
 
 @command(
@@ -165,9 +191,9 @@ async def naechster(ctx: Context, args: Args) -> Markup:
     usage="meetings.usage.termin",
     section="meetings",
 )
-async def termin(ctx: Context, args: Args) -> Markup:
+async def termin(ctx: Context, args: Args) -> Reply:
     await after_first_calendar_sync(ctx)
-    return _detail(ctx, load(ctx, occurrence_number(ctx, args)))
+    return meeting_post(ctx, load(ctx, occurrence_number(ctx, args)))
 
 
 @command("kalender", "calendar", help="meetings.help.kalender", section="meetings")

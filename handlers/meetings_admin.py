@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.args import Args
+from bot.args import Args, parse_args, take_datetime_option
 from bot.calendar import dates, recurrence
 from bot.calendar.errors import CalendarError
 from bot.commands import command
@@ -19,10 +19,11 @@ from bot.durations import parse_duration
 from bot.errors import InvalidInput, UsageError
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
-from bot.types import Permission
-from handlers.meetings import _detail, load, occurrence_number
+from bot.types import Permission, Reply
+from handlers.meetings import _detail, load, meeting_post, occurrence_number
+from handlers.registration import notify_moved_up, parse_capacity
 from jobs.reminders import NOTICE_HORIZON, emit_notices, notice_reach
-from storage import meetings
+from storage import meetings, registration
 
 SERIES_WORDS = {"serie", "series", "reihe"}
 NEW_OPTIONS = (
@@ -35,7 +36,11 @@ NEW_OPTIONS = (
     "location",
     "beschreibung",
     "description",
+    "plaetze",
+    "seats",
 )
+SEATS = ("plaetze", "seats")
+REGISTRATION_UNTIL = ("anmeldung_bis", "register_until")
 FIELDS = {
     "titel": "title",
     "title": "title",
@@ -54,6 +59,7 @@ FIELDS = {
     "wiederholen": "repeat",
     "repeat": "repeat",
 }
+CHANGE_OPTIONS = (*FIELDS, *SEATS)
 MAX_DURATION = timedelta(days=7)
 
 
@@ -107,6 +113,50 @@ def _editable(meeting: meetings.Meeting) -> None:
         raise InvalidInput("meetings.error.calendar_owned", n=meeting.id, source=source)
 
 
+def _registration_options(
+    ctx: Context,
+    args: Args,
+    options: tuple[str, ...],
+    flags: frozenset[str] | set[str] = frozenset(),
+) -> tuple[Args, dict[str, object]]:
+    """Take ``plaetze=`` and ``anmeldung_bis=<Datum> <Uhrzeit>`` out of the arguments."""
+    until_text, rest = take_datetime_option(args.rest, REGISTRATION_UNTIL)
+    args = parse_args(rest, options, flags)
+    changes: dict[str, object] = {}
+    seats_text = _option(args, *SEATS)
+    if seats_text is not None:
+        changes["capacity"] = parse_capacity(seats_text)
+    if until_text is not None:
+        if until_text.strip().lower() in ("", "-", "aus", "off"):
+            changes["closes_at"] = None
+        else:
+            try:
+                changes["closes_at"] = dates.parse_datetime(until_text, ctx.tz, ctx.now)
+            except CalendarError as exc:
+                raise _calendar_error(exc) from exc
+    for name in SEATS:
+        args.options.pop(name, None)
+    return args, changes
+
+
+def _apply_registration(
+    ctx: Context, meeting: meetings.Meeting, changes: dict[str, object]
+) -> None:
+    closes_at = changes.get("closes_at")
+    if isinstance(closes_at, datetime) and closes_at > meeting.start:
+        when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
+        raise InvalidInput("registration.error.deadline_after_start", when=when)
+    with ctx.store.session() as session:
+        moved = registration.configure(
+            session,
+            meeting.id,
+            ctx.now,
+            network_id=meeting.network_id,
+            **changes,  # type: ignore[arg-type]
+        )
+        notify_moved_up(session, moved, meeting, ctx.config.bot.language, ctx.tz, ctx.now)
+
+
 @command(
     "termin_neu",
     "new_meeting",
@@ -116,7 +166,8 @@ def _editable(meeting: meetings.Meeting) -> None:
     options=NEW_OPTIONS,
     section="meetings",
 )
-async def termin_neu(ctx: Context, args: Args) -> Markup:
+async def termin_neu(ctx: Context, args: Args) -> Reply:
+    args, seat_changes = _registration_options(ctx, args, NEW_OPTIONS)
     if not args.positional:
         raise UsageError("meetings.error.date_missing", example=dates.DATETIME_EXAMPLE)
     try:
@@ -149,7 +200,11 @@ async def termin_neu(ctx: Context, args: Args) -> Markup:
         first = meetings.first_of_series(session, series.id, ctx.now)
     if first is None:  # a rule that never matches after the start date
         raise InvalidInput("meetings.error.repeat", value=repeat_text or "", example="4w")
-    return join([ctx.t("meetings.created", n=first.id), "", _detail(ctx, first)])
+    if seat_changes:
+        _apply_registration(ctx, first, seat_changes)
+    return meeting_post(
+        ctx, first, join([ctx.t("meetings.created", n=first.id), "", _detail(ctx, first)])
+    )
 
 
 def _numbered(ctx: Context, args: Args) -> tuple[meetings.Meeting, bool]:
@@ -216,15 +271,18 @@ def _retime_one(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]
     help="meetings.help.termin_aendern",
     usage="meetings.usage.termin_aendern",
     permission=Permission.ADMIN,
-    options=tuple(FIELDS),
+    options=CHANGE_OPTIONS,
     flags=SERIES_WORDS,
     section="meetings",
 )
 async def termin_aendern(ctx: Context, args: Args) -> Markup:
+    args, seat_changes = _registration_options(ctx, args, CHANGE_OPTIONS, SERIES_WORDS)
     meeting, whole = _numbered(ctx, args)
     changes = {FIELDS[key]: value for key, value in args.options.items()}
-    if not changes:
+    if not changes and not seat_changes:
         raise UsageError("meetings.error.nothing_to_change", n=meeting.id)
+    if seat_changes:
+        _apply_registration(ctx, meeting, seat_changes)
     _editable(meeting)
     text_fields: dict[str, str | None] = {}
     if "title" in changes:

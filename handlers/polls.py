@@ -1,14 +1,20 @@
 """/umfrage, /stimme, /ergebnis, /umfrage_ende: priority polls across chats and platforms.
 
-Telegram gets a native poll (``Reply.poll``); the connector reports its id through the app hook
-``poll_sent`` and each answer through ``poll_answer`` (see ``install_services``). Elsewhere the
-poll is a numbered list answered with ``/stimme N``. Votes from everywhere land in one table,
-one per person, so ``/ergebnis`` counts across all chats the poll was posted to.
+Kinds (``handlers.poll_kinds``): single choice (default), ``art=mehrfach max=3``,
+``art=punkte punkte=5``, ``art=rangfolge`` (Schulze); ``bis=<Datum> <Uhrzeit>`` closes a poll
+by itself (``jobs.polls`` posts the result with its chart); ``geheim`` shows results only once
+closed and takes votes only in private chats. Votes are always ``/stimme <Umfrage> <Auswahl…>``:
+anything else gets a usage message naming the open polls, never a guess.
+
+Telegram gets a native poll where the kind fits one (``Reply.poll``); the connector reports its
+id through the app hook ``poll_sent`` and each answer through ``poll_answer``. Votes from
+everywhere land in one table, one per person, so results count across all chats.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,17 +22,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import i18n
-from bot.args import Args
+from bot.args import Args, take_datetime_option
+from bot.calendar import dates
+from bot.calendar.errors import CalendarError
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
+from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
-from bot.types import ChatRef, Permission, PollSpec, Reply, Sender
-from storage import chats, people
+from bot.types import Attachment, ChatRef, Outgoing, Permission, PollSpec, Reply, Sender
+from handlers.persons import person_key
+from handlers.poll_chart import chart_attachment
+from handlers.poll_kinds import (
+    KIND_OPTIONS,
+    SECRET_WORDS,
+    BallotError,
+    PollSettings,
+    parse_ballot,
+    settings_from,
+)
+from handlers.poll_text import ballot_text, count, open_polls_text, poll_text, result_text
+from storage import chats, outbox
 from storage import polls as store_polls
-from storage.models.polls import Poll
+from storage import questions as store_questions
+from storage.models.polls import APPROVAL, SINGLE, Poll
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +55,28 @@ NATIVE_POLL_PLATFORMS = frozenset({"telegram"})
 
 
 # -- creating and posting ------------------------------------------------------------------------
+_SETTING_WORD = re.compile(r"^(?:(?:art|kind|max|punkte|points)=\S*|geheim|secret)$", re.I)
+
+
+def split_settings(text: str) -> tuple[str, dict[str, str], bool, str | None]:
+    """'Frage | A | B art=punkte punkte=5 bis=1.12.2030 18:00 geheim' ->
+    ('Frage | A | B', {'art': 'punkte', 'punkte': '5'}, True, '1.12.2030 18:00').
+    Settings are the trailing words after the last option."""
+    until, text = take_datetime_option(text, ("bis", "until"))
+    head, sep, last = text.rpartition("|")
+    words = last.split()
+    options: dict[str, str] = {}
+    secret = False
+    while words and _SETTING_WORD.match(words[-1]):
+        word = words.pop()
+        key, eq, value = word.partition("=")
+        if eq:
+            options.setdefault(key.lower(), value)
+        else:
+            secret = True
+    return head + sep + " ".join(words), options, secret, until
+
+
 def parse_poll(text: str) -> tuple[str, list[str]]:
     """'Frage | A | B' -> ('Frage', ['A', 'B']), with the checks Telegram's sendPoll needs."""
     if "|" not in text:
@@ -58,17 +101,45 @@ def parse_poll(text: str) -> tuple[str, list[str]]:
     return question, options
 
 
+def native_spec(poll: Poll) -> PollSpec | None:
+    """A native poll where its rules fit one: single choice, or approval without a limit.
+    Secret polls take votes in private chats only, so they are never native in a group."""
+    options = store_polls.options_of(poll)
+    if poll.secret:
+        return None
+    if poll.kind == SINGLE:
+        return PollSpec(poll.id, poll.question, tuple(options))
+    if poll.kind == APPROVAL and (poll.max_choices or 0) >= len(options):
+        return PollSpec(poll.id, poll.question, tuple(options), allows_multiple=True)
+    return None
+
+
 def post(ctx: Context, session: Session, poll: Poll) -> Reply:
     """Remember that ``poll`` goes to this chat and build the message that shows it."""
     store_polls.add_post(session, poll.id, str(ctx.chat), ctx.now)
-    options = store_polls.options_of(poll)
-    if ctx.chat.platform in NATIVE_POLL_PLATFORMS:
-        spec = PollSpec(poll.id, poll.question, tuple(options))
-        return Reply(ctx.t("polls.posted_native", n=poll.id), poll=spec)
-    lines: list[Markup | str] = [ctx.t("polls.header", n=poll.id, question=poll.question)]
-    lines += [Markup("{}. {}").format(i, o) for i, o in enumerate(options, 1)]
-    lines.append(ctx.t("polls.vote_hint", n=poll.id))
-    return Reply(join(lines))
+    spec = native_spec(poll) if ctx.chat.platform in NATIVE_POLL_PLATFORMS else None
+    if spec is not None:
+        lines = [ctx.t("polls.posted_native", n=poll.id)]
+        if poll.closes_at is not None:
+            lines.append(
+                ctx.t("polls.until", when=format_datetime_long(poll.closes_at, ctx.lang, ctx.tz))
+            )
+        return Reply(str(join(lines)), poll=spec)
+    return Reply(str(poll_text(ctx.lang, poll, ctx.tz)))
+
+
+def _closes_at(ctx: Context, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = dates.parse_datetime(text, ctx.tz, ctx.now)
+    except CalendarError as exc:
+        raise InvalidInput(exc.key, **exc.params) from exc
+    if when <= ctx.now:
+        raise InvalidInput(
+            "polls.error.until_past", when=format_datetime_long(when, ctx.lang, ctx.tz)
+        )
+    return when
 
 
 @command(
@@ -89,19 +160,102 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
             if poll.closed:
                 raise UserError("polls.error.closed", n=poll.id)
             return post(ctx, session, poll)
-        question, options = parse_poll(text)
+        body, options, secret, until = split_settings(text)
+        question, choices = parse_poll(body)
+        settings = settings_from(options, secret, len(choices))
         poll = store_polls.create(
-            session, question, options, str(ctx.sender.ref), ctx.now, network_id=ctx.network_id
+            session,
+            question,
+            choices,
+            str(ctx.sender.ref),
+            ctx.now,
+            kind=settings.kind,
+            max_choices=settings.max_choices,
+            points=settings.points,
+            secret=settings.secret,
+            closes_at=_closes_at(ctx, until),
+            network_id=ctx.network_id,
         )
         return post(ctx, session, poll)
 
 
+@command(
+    "umfrage_aus_fragen",
+    "poll_from_questions",
+    help="polls.help.umfrage_aus_fragen",
+    usage="polls.usage.umfrage_aus_fragen",
+    permission=Permission.ADMIN,
+    section="questions",
+)
+async def umfrage_aus_fragen(ctx: Context, args: Args) -> Reply:
+    """The open questions, most supported first, as a priority poll (points by default)."""
+    until, rest = take_datetime_option(args.rest, ("bis", "until"))
+    words = rest.split()
+    options: dict[str, str] = {}
+    secret = False
+    for word in words:
+        key, eq, value = word.partition("=")
+        if eq and key.lower() in KIND_OPTIONS:
+            options[key.lower()] = value
+        elif word.lower() in SECRET_WORDS:
+            secret = True
+        else:
+            raise UsageError("polls.error.from_questions_word", value=word)
+    # here max= is how many questions go into the poll (an approval poll has no limit)
+    limit_text = options.pop("max", None)
+    limit = store_polls.MAX_OPTIONS
+    if limit_text is not None:
+        if not limit_text.isdigit() or not 2 <= int(limit_text) <= store_polls.MAX_OPTIONS:
+            raise UsageError("polls.error.max_questions", value=limit_text)
+        limit = int(limit_text)
+    if "art" not in options and "kind" not in options:
+        options["art"] = "punkte"
+    with ctx.store.session() as session:
+        ranked = store_questions.ranked_open(session, limit, network_id=ctx.network_id)
+        if len(ranked) < store_polls.MIN_OPTIONS:
+            raise UserError("polls.from_questions.too_few", n=len(ranked))
+        choices = [_question_option(r.question.id, r.question.text) for r in ranked]
+        settings = settings_from(options, secret, len(choices))
+        poll = store_polls.create(
+            session,
+            str(ctx.t("polls.from_questions.question")),
+            choices,
+            str(ctx.sender.ref),
+            ctx.now,
+            kind=settings.kind,
+            max_choices=settings.max_choices,
+            points=settings.points,
+            secret=settings.secret,
+            closes_at=_closes_at(ctx, until),
+            network_id=ctx.network_id,
+        )
+        return post(ctx, session, poll)
+
+
+def _question_option(number: int | None, text: str) -> str:
+    prefix = f"#{number} "
+    room = store_polls.MAX_OPTION - len(prefix)
+    flat = " ".join(text.split())
+    return prefix + (flat if len(flat) <= room else flat[: room - 1].rstrip() + "…")
+
+
 # -- voting and results --------------------------------------------------------------------------
+def _open_polls(ctx: Context, session: Session) -> Markup:
+    return open_polls_text(ctx.lang, store_polls.open_polls(session, ctx.network_id))
+
+
+def _poll_number(word: str | None) -> int | None:
+    if word is None:
+        return None
+    word = word.strip().lstrip("#").rstrip(":")
+    return int(word) if word.isdigit() else None
+
+
 def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     if number:
-        if not number.lstrip("#").isdigit():
+        if _poll_number(number) is None:
             raise UsageError("polls.error.poll_number")
-        poll = store_polls.get(session, int(number.lstrip("#")), network_id=ctx.network_id)
+        poll = store_polls.get(session, _poll_number(number) or 0, network_id=ctx.network_id)
         if poll is None:
             raise NotFound("polls.not_found", n=number)
         return poll
@@ -113,55 +267,69 @@ def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     return poll
 
 
+def _vote_problem(ctx: Context, session: Session, key: str, **kwargs: Any) -> UsageError:
+    """A usage message that names the open polls: a vote is never guessed."""
+    return UsageError(
+        "polls.error.vote_problem",
+        problem=ctx.t(key, **kwargs),
+        open=_open_polls(ctx, session),
+    )
+
+
+def close_if_due(session: Session, poll: Poll, now: datetime) -> None:
+    """A poll whose ``bis=`` has passed is closed, even before the job got to it."""
+    if not poll.closed and poll.closes_at is not None and poll.closes_at <= now:
+        store_polls.close(session, poll)
+
+
 @command(
     "stimme",
     "vote",
     help="polls.help.stimme",
     usage="polls.usage.stimme",
-    options=("umfrage", "poll"),
     section="questions",
 )
-async def stimme(ctx: Context, args: Args) -> Markup:
-    choice = args.get(0)
-    if choice is None or not choice.isdigit():
-        raise UsageError("polls.error.option_number")
+async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
     with ctx.store.session() as session:
-        poll = _poll_for(ctx, session, args.options.get("umfrage") or args.options.get("poll"))
+        number = _poll_number(args.get(0))
+        if number is None:
+            raise _vote_problem(ctx, session, "polls.error.poll_first")
+        poll = store_polls.get(session, number, network_id=ctx.network_id)
+        if poll is None:
+            raise _vote_problem(ctx, session, "polls.not_found", n=number)
+        close_if_due(session, poll, ctx.now)
         if poll.closed:
             raise UserError("polls.error.closed", n=poll.id)
-        options = store_polls.options_of(poll)
-        index = int(choice) - 1
-        if not 0 <= index < len(options):
-            raise InvalidInput("polls.error.option_range", max=len(options), n=poll.id)
-        voter = people.person_key(session, str(ctx.sender.ref))
-        replaced = store_polls.vote(session, poll.id, voter, [index], ctx.now)
-    key = "polls.vote_changed" if replaced else "polls.vote_counted"
-    return ctx.t(key, option=options[index], n=poll.id)
-
-
-def result_text(lang: str, res: store_polls.Result) -> Markup:
-    lines: list[Markup | str] = [
-        i18n.t(lang, "polls.result.header", n=res.poll.id, question=res.poll.question)
-    ]
-    if res.poll.closed:
-        lines.append(i18n.t(lang, "polls.result.closed"))
-    order = sorted(range(len(res.options)), key=lambda i: (-res.counts[i], i))
-    for rank, i in enumerate(order, 1):
-        share = round(100 * res.counts[i] / res.voters) if res.voters else 0
-        lines.append(
-            i18n.t(
-                lang,
-                "polls.result.line",
-                rank=rank,
-                option=res.options[i],
-                votes=res.counts[i],
-                share=share,
+        if poll.secret and ctx.is_group:
+            return Reply(str(ctx.t("polls.secret.vote_privately", n=poll.id)), delete_incoming=True)
+        settings = PollSettings(poll.kind, poll.max_choices, poll.points, poll.secret)
+        count_ = len(store_polls.options_of(poll))
+        try:
+            value = parse_ballot(settings, args.positional[1:], count_)
+        except BallotError as exc:
+            raise _vote_problem(ctx, session, exc.key, **exc.kwargs) from None
+        voter = person_key(session, ctx.sender.ref)
+        replaced = store_polls.vote_value(session, poll.id, voter, value, ctx.now)
+        key = "polls.vote_changed" if replaced else "polls.vote_counted"
+        text = ctx.t(key, option=ballot_text(ctx.lang, poll, value), n=poll.id)
+        if ctx.is_group and "private_messages" in ctx.capabilities:
+            # the vote is answered in the voter's own chat, not in front of the group
+            out = Outgoing(
+                ctx.sender.ref, str(text), f"vote:{poll.id}:{voter}:{ctx.now.timestamp()}"
             )
-        )
-    voters = i18n.tn(lang, "polls.result.voters", res.voters)
-    in_chats = i18n.tn(lang, "polls.result.chats", res.chats)
-    lines.append(i18n.t(lang, "polls.result.voters_in_chats", voters=voters, chats=in_chats))
-    return join(lines)
+            outbox.enqueue(session, out, ctx.now)
+            return None
+    return text
+
+
+def result_reply(ctx_lang: str, session: Session, poll: Poll) -> Reply:
+    """The text result and its bar chart."""
+    ballots = store_polls.ballots(session, poll.id)
+    chats_count = len(store_polls.chats_of(session, poll.id))
+    text = result_text(ctx_lang, poll, ballots, chats_count)
+    options = store_polls.options_of(poll)
+    chart = chart_attachment(ctx_lang, poll, options, count(poll, ballots), len(ballots))
+    return Reply(str(text), attachments=(chart,))
 
 
 @command(
@@ -171,11 +339,19 @@ def result_text(lang: str, res: store_polls.Result) -> Markup:
     usage="polls.usage.ergebnis",
     section="questions",
 )
-async def ergebnis(ctx: Context, args: Args) -> Markup:
+async def ergebnis(ctx: Context, args: Args) -> Reply | Markup:
     with ctx.store.session() as session:
         poll = _poll_for(ctx, session, args.get(0))
-        res = store_polls.result(session, poll)
-    return result_text(ctx.lang, res)
+        close_if_due(session, poll, ctx.now)
+        if poll.secret and not poll.closed:
+            voters = len(store_polls.ballots(session, poll.id))
+            return join(
+                [
+                    ctx.t("polls.secret.no_result_yet", n=poll.id),
+                    ctx.tn("polls.result.voters", voters),
+                ]
+            )
+        return result_reply(ctx.lang, session, poll)
 
 
 @command(
@@ -186,14 +362,17 @@ async def ergebnis(ctx: Context, args: Args) -> Markup:
     permission=Permission.ADMIN,
     section="questions",
 )
-async def umfrage_ende(ctx: Context, args: Args) -> Markup:
+async def umfrage_ende(ctx: Context, args: Args) -> Reply:
     if not args.positional:
         raise UsageError("polls.error.poll_number")
     with ctx.store.session() as session:
         poll = _poll_for(ctx, session, args.get(0))
         store_polls.close(session, poll)
-        res = store_polls.result(session, poll)
-    return join([ctx.t("polls.closed", n=poll.id), result_text(ctx.lang, res)])
+        poll.result_posted_at = ctx.now  # the closing post is this reply
+        session.add(poll)
+        reply = result_reply(ctx.lang, session, poll)
+    text = join([ctx.t("polls.closed", n=poll.id), Markup(reply.text)])
+    return Reply(str(text), attachments=reply.attachments)
 
 
 # -- native polls: the connector hooks -----------------------------------------------------------
@@ -226,27 +405,35 @@ def install_services(app: Any) -> None:
             if poll.closed:
                 log.info("answer to closed poll ignored poll_id=%s", poll.id)
                 return
-            count = len(store_polls.options_of(poll))
-            valid = [i for i in option_ids if 0 <= i < count]
+            count_ = len(store_polls.options_of(poll))
+            valid = [i for i in option_ids if 0 <= i < count_]
             if len(valid) != len(option_ids):
                 log.warning("answer with unknown options poll_id=%s ids=%s", poll.id, option_ids)
-            key = people.person_key(session, str(voter.ref))
-            store_polls.vote(session, poll.id, key, valid, now)
+            if poll.kind == SINGLE:
+                valid = valid[:1]
+            elif poll.kind != APPROVAL:
+                log.warning("native answer to a %s poll ignored poll_id=%s", poll.kind, poll.id)
+                return
+            store_polls.vote(session, poll.id, person_key(session, voter.ref), valid, now)
+
+    def poll_result(
+        session: Session, poll: Poll, lang: str, tz: Any
+    ) -> tuple[str, tuple[Attachment, ...]]:
+        """The closing post of a poll (``jobs.polls``): text and bar chart."""
+        reply = result_reply(lang, session, poll)
+        text = join([i18n.t(lang, "polls.closed_by_deadline", n=poll.id), Markup(reply.text)])
+        return str(text), reply.attachments
 
     app.services.on_poll_sent = on_poll_sent
     app.services.on_poll_answer = on_poll_answer
+    app.services.poll_result = poll_result
 
 
 # -- personal data -------------------------------------------------------------------------------
 def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
     lines = []
     for poll, vote in store_polls.votes_by(session, ref):
-        options = store_polls.options_of(poll)
-        chosen = ", ".join(
-            options[int(i)]
-            for i in vote.option_ids.split(",")
-            if i.isdigit() and int(i) < len(options)
-        )
+        chosen = ballot_text(lang, poll, vote.option_ids)
         lines.append(
             i18n.t(lang, "privacy.data.vote", n=poll.id, question=poll.question, option=chosen)
         )

@@ -26,7 +26,7 @@ from bot.config import Config
 from bot.durations import format_duration, parse_duration
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
-from storage import meetings, outbox
+from storage import meetings, outbox, registration
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.models.meetings import MeetingReminderSweep
 from storage.models.networks import Network
@@ -246,10 +246,79 @@ def emit_notices(session: Session, config: Config, now: datetime) -> int:
                 key = f"notice:{meeting.id}:{row.notice_version}:{sub.id}"
                 out = Outgoing(ChatRef.parse(sub.chat), str(text), key, kind="notice")
                 written += outbox.enqueue(session, out, now)
+            subscribed = {sub.chat for sub in subs}
+            for entry in registration.entries(session, meeting.id):  # registered and waiting
+                if entry.account_ref in subscribed:
+                    continue
+                lang = _registrant_lang(session, entry.account_ref, config)
+                text = render.notice(
+                    meeting, row.notice or "", row.notice_old_start, lang, config.tz
+                )
+                key = f"notice:{meeting.id}:{row.notice_version}:reg:{entry.person_key}"
+                out = Outgoing(ChatRef.parse(entry.account_ref), str(text), key, kind="notice")
+                written += outbox.enqueue(session, out, now)
         row.notice = None
         row.notice_old_start = None
         session.add(row)
     return written
+
+
+def write_registration_reminders(session: Session, config: Config, now: datetime) -> int:
+    """Reminders for people registered for a meeting, in their private chat, at the configured
+    lead times — unless that chat gets meeting reminders anyway (``/abo termine``)."""
+    leads = tuple(sorted(set(config.reminders.lead_times)))
+    if not leads:
+        return 0
+    due = meetings.due_for_reminders(session, now, max(leads))
+    rows = registration.registered_accounts(session, [m.id for m in due])
+    if not rows:
+        return 0
+    subscribed = set(
+        session.exec(
+            select(Subscription.chat_ref).where(
+                Subscription.kind == KIND,
+                Subscription.active == True,  # noqa: E712
+                col(Subscription.chat_ref).in_({r.account_ref for r in rows}),
+            )
+        ).all()
+    )
+    by_meeting = {m.id: m for m in due}
+    langs = {r.account_ref: _registrant_lang(session, r.account_ref, config) for r in rows}
+    texts: dict[tuple[int, str], str] = {}
+    messages: list[Outgoing] = []
+    for row in rows:
+        meeting = by_meeting[row.occurrence_id]
+        lead = next((lead for lead in leads if meeting.start - lead <= now), None)
+        if lead is None or row.account_ref in subscribed:
+            continue
+        lang = langs[row.account_ref]
+        text = texts.get((meeting.id, lang))
+        if text is None:
+            text = texts[(meeting.id, lang)] = str(render.reminder(meeting, lang, config.tz, now))
+        key = (
+            f"rem:{meeting.id}:{int(meeting.start.timestamp())}:{int(lead.total_seconds())}"
+            f":reg:{row.person_key}"
+        )
+        messages.append(Outgoing(ChatRef.parse(row.account_ref), text, key, kind="reminder"))
+    known = set(
+        session.exec(
+            select(OutboxMessage.dedupe_key).where(
+                col(OutboxMessage.dedupe_key).in_([m.dedupe_key[:300] for m in messages])
+            )
+        ).all()
+    )
+    fresh = [m for m in messages if m.dedupe_key[:300] not in known]
+    enqueue_many(session, fresh, now)
+    return len(fresh)
+
+
+def _registrant_lang(session: Session, ref: str, config: Config) -> str:
+    chat = session.get(Chat, ref)
+    if chat is not None and chat.language:
+        return chat.language
+    person = session.get(Person, ref)
+    code = person.language if person else None
+    return i18n.platform_language(code, config.bot.language)
 
 
 def run_once(store, config: Config, now: datetime) -> tuple[int, int]:
@@ -258,6 +327,7 @@ def run_once(store, config: Config, now: datetime) -> tuple[int, int]:
         meetings.extend_horizons(session, now)
         notices = emit_notices(session, config, now)
         reminders = write_reminders(session, config, now)
+        reminders += write_registration_reminders(session, config, now)
     return notices, reminders
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from storage import people
-from storage.models.polls import Poll, PollPost, PollVote
+from storage.models.polls import SINGLE, Poll, PollPost, PollVote
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
 MAX_QUESTION, MAX_OPTION = 300, 100  # Telegram's limits for sendPoll
@@ -35,6 +35,11 @@ def create(
     now: datetime,
     *,
     network_id: int,
+    kind: str = SINGLE,
+    max_choices: int | None = None,
+    points: int | None = None,
+    secret: bool = False,
+    closes_at: datetime | None = None,
 ) -> Poll:
     poll = Poll(
         network_id=network_id,
@@ -42,6 +47,11 @@ def create(
         options=json.dumps(options, ensure_ascii=False),
         created_by=created_by,
         created_at=now,
+        kind=kind,
+        max_choices=max_choices,
+        points=points,
+        secret=secret,
+        closes_at=closes_at,
     )
     session.add(poll)
     session.flush()
@@ -138,6 +148,50 @@ def vote(
         row.updated_at = now
     session.add(row)
     return replaced
+
+
+def vote_value(session: Session, poll_id: int, voter_ref: str, value: str, now: datetime) -> bool:
+    """Record (or replace) a ballot stored as it is (see ``handlers.poll_kinds``)."""
+    row = session.exec(
+        select(PollVote).where(PollVote.poll_id == poll_id, PollVote.voter_ref == voter_ref)
+    ).first()
+    replaced = row is not None
+    if row is None:
+        row = PollVote(poll_id=poll_id, voter_ref=voter_ref, option_ids=value, updated_at=now)
+    else:
+        row.option_ids = value
+        row.updated_at = now
+    session.add(row)
+    session.flush()
+    return replaced
+
+
+def ballots(session: Session, poll_id: int) -> list[str]:
+    return list(session.exec(select(PollVote.option_ids).where(PollVote.poll_id == poll_id)))
+
+
+def open_polls(session: Session, network_id: int | None = None, limit: int = 10) -> list[Poll]:
+    stmt = select(Poll).where(Poll.closed == False)  # noqa: E712 - SQL expression
+    if network_id is not None:
+        stmt = stmt.where(Poll.network_id == network_id)
+    return list(session.exec(stmt.order_by(col(Poll.id).desc()).limit(limit)))
+
+
+def due_to_close(session: Session, now: datetime) -> list[Poll]:
+    """Polls whose ``bis=`` time has come, and closed polls whose result was not posted yet."""
+    stmt = select(Poll).where(
+        col(Poll.closes_at).is_not(None),
+        col(Poll.closes_at) <= now,
+        col(Poll.result_posted_at).is_(None),
+    )
+    return list(session.exec(stmt.order_by(col(Poll.id)).with_for_update(skip_locked=True)))
+
+
+def chats_of(session: Session, poll_id: int) -> list[str]:
+    rows = session.exec(
+        select(PollPost.chat_ref).where(PollPost.poll_id == poll_id).order_by(col(PollPost.id))
+    )
+    return list(dict.fromkeys(rows))
 
 
 @dataclass(frozen=True)

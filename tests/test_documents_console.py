@@ -15,7 +15,7 @@ SESSION = """\
 /frage Wie finanzieren andere Kommunen ihren Bürgerrat?
 /fragen
 /umfrage Was zuerst? | Bürgerrat | Haushalt
-/stimme 2
+/stimme 1 b
 /ergebnis
 /meine_daten
 /vergessen ja
@@ -38,7 +38,7 @@ def test_console_demo_session(tmp_path: Path) -> None:
     )
     assert "nur http:// und https://" in out
     assert "#1 Wie finanzieren andere Kommunen ihren Bürgerrat?" in out
-    assert "1. Bürgerrat\n2. Haushalt" in out
-    assert "1. Haushalt: 1 (100 %)" in out
-    assert "Deine Stimme in Umfrage #1 „Was zuerst?“: Haushalt" in out
+    assert "a) Bürgerrat\nb) Haushalt" in out
+    assert "1. b) Haushalt – 1 Stimme (100 %)" in out
+    assert "Deine Stimme in Umfrage #1 „Was zuerst?“: b) Haushalt" in out
     assert "Ich habe alles über dich gelöscht" in out

@@ -41,8 +41,8 @@ async def test_a_linked_person_votes_on_both_accounts_and_counts_once(
 ) -> None:
     h = make_app(any_store, now)
     await h.say("/umfrage Was zuerst? | Bürgerrat | Haushalt", chat=GROUP, admin=True)
-    await h.say("/stimme 1 umfrage=1", chat=TG)
-    await h.say("/stimme 2 umfrage=1", chat=SIG)
+    await h.say("/stimme 1 a", chat=TG)
+    await h.say("/stimme 1 b", chat=SIG)
     assert "2 Personen" in await h.say("/ergebnis 1")  # two accounts, not yet one person
 
     done = await link(h, TG, SIG)
@@ -52,9 +52,9 @@ async def test_a_linked_person_votes_on_both_accounts_and_counts_once(
         assert [v.voter_ref for v in session.exec(select(PollVote))] == [TG]
         assert people.person_key(session, SIG) == people.person_key(session, TG) == TG
 
-    assert "geändert" in await h.say("/stimme 2 umfrage=1", chat=SIG)  # replaces, not adds
+    assert "geändert" in await h.say("/stimme 1 b", chat=SIG)  # replaces, not adds
     result = await h.say("/ergebnis 1")
-    assert "1 Person" in result and "Haushalt: 1" in result
+    assert "1 Person" in result and "b) Haushalt – 1 Stimme" in result
 
 
 async def test_supports_count_once_and_own_questions_stay_own(
@@ -152,7 +152,7 @@ async def test_mydata_and_forget_cover_both_accounts(any_store: Store, now: date
     h = make_app(any_store, now)
     await h.say("/umfrage Offen? | Ja | Nein", chat=GROUP, admin=True)
     await link(h, TG, SIG)
-    await h.say("/stimme 1 umfrage=1", chat=SIG, name="Erika Signal")
+    await h.say("/stimme 1 a", chat=SIG, name="Erika Signal")
     await h.say("/sprache en", chat=TG, name="Erika Telegram")
     mine = await h.say("/meine_daten", chat=SIG, name="Erika Signal")
     assert f"{SIG}, {TG}" in mine  # the link itself

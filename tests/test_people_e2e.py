@@ -107,11 +107,11 @@ async def test_a_linked_person_votes_on_telegram_and_signal_and_counts_once(
     assert code, answer
     linked = await signal_says(signal_server, f"/verknuepfen {code.group(1)}")
     assert "Verknüpft mit telegram:42" in linked
-    assert "geändert" in await signal_says(signal_server, "/stimme 2 umfrage=1")
+    assert "geändert" in await signal_says(signal_server, "/stimme 1 b")
 
     assert votes(app) == [("telegram:42", "1")]  # one row, under the person's key
     result = await telegram_says(telegram, OWNER, "/ergebnis 1")
-    assert "1 Person" in result and "Haushalt: 1" in result and "Klima: 0" in result
+    assert "1 Person" in result and "b) Haushalt – 1 Stimme" in result and "Klima – 0" in result
 
     again = await signal_says(signal_server, f"/verknuepfen {code.group(1)}")
     assert "schon verknüpft" in again or "kenne ich nicht" in again  # single use

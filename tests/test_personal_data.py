@@ -87,7 +87,7 @@ async def erika_uses_everything(h: Harness, store: Store, now: datetime) -> None
     await h.app.poll_answer("tg-2", erika, [1])
     await h.app.poll_answer("tg-2", otto, [1])
     await say("/umfrage_ende 2", admin=True, **erika_group)
-    await say("/stimme 1 umfrage=1", **erika_private)
+    await say("/stimme 1 a", **erika_private)
     with store.session() as session:
         subscriptions.subscribe(
             session,
@@ -115,8 +115,8 @@ async def test_mydata_lists_everything(harness: Harness, store: Store, now: date
         "Your question #3 (open): Anonymous question",
         "You support question #4: Otto fragt",
         "You support question #5",
-        "Your vote in poll #1 “Offen?”: Ja",
-        "Your vote in poll #2 “Zu?”: Nein",
+        "Your vote in poll #1 “Offen?”: a) Ja",
+        "Your vote in poll #2 “Zu?”: b) Nein",
         "Poll #1 “Offen?” started by you",
         "Document #1 “Aufzeichnung” added by you",
     ):
@@ -146,7 +146,7 @@ async def test_forget_leaves_nothing_identifying(any_store: Store, now: datetime
     assert "#4 Otto fragt – Otto (+0)" in questions  # her support of an open question is gone
     assert "Aufzeichnung" in await h.say("/dokumente", chat=GROUP)
     closed = await h.say("/ergebnis 2", chat=GROUP)
-    assert "1. Nein: 2 (100 %)" in closed  # closed poll: counts unchanged
+    assert "1. b) Nein – 2 Stimmen (100 %)" in closed  # closed poll: counts unchanged
     assert "0 Personen" in await h.say("/ergebnis 1", chat=GROUP)  # open poll: her vote is gone
     agenda_rows = [v for t, c, v in values_mentioning(any_store, "Fragen für") if c == "text"]
     assert agenda_rows and all("supported question – <i>…</i> (+1)" in v for v in agenda_rows)

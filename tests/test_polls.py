@@ -47,8 +47,8 @@ async def test_poll_needs_admin_in_group(harness: Harness) -> None:
 async def test_text_poll_on_signal_and_console(harness: Harness) -> None:
     text = await harness.say(POLL, chat=SIGNAL_GROUP, sender="signal:+491", admin=True)
     assert "Umfrage #1: Was zuerst?" in text
-    assert "1. Bürgerrat\n2. Haushalt\n3. Klima" in text
-    assert "/stimme N" in text
+    assert "a) Bürgerrat\nb) Haushalt\nc) Klima" in text
+    assert "/stimme 1 b" in text
     reply = await harness.reply(POLL.replace("Was zuerst", "Und dann"))
     assert reply is not None and reply.poll is None  # console: a numbered list, no native poll
 
@@ -72,7 +72,7 @@ async def test_votes_counted_across_platforms_one_per_person(
     assert repost is not None and repost.poll is not None and repost.poll.poll_id == 1
     await app.poll_sent(ChatRef.parse(TG_GROUP_2), 1, "tg-poll-B")
     text = await h.say("/umfrage 1", chat=SIGNAL_GROUP, sender="signal:+490", admin=True)
-    assert "1. Bürgerrat" in text
+    assert "a) Bürgerrat" in text
 
     await app.poll_answer("tg-poll-A", tg_voter(1), [0])
     await app.poll_answer("tg-poll-A", tg_voter(2), [2])
@@ -81,21 +81,27 @@ async def test_votes_counted_across_platforms_one_per_person(
     await app.poll_answer("tg-poll-A", tg_voter(4), [1])
     await app.poll_answer("tg-poll-A", tg_voter(4), [])  # retracted
     await app.poll_answer("unknown-poll", tg_voter(5), [0])  # ignored, logged
-    assert "gezählt" in await h.say("/stimme 3", chat=SIGNAL_GROUP, sender="signal:+4911")
-    assert "gezählt" in await h.say("/stimme 1", chat=SIGNAL_GROUP, sender="signal:+4912")
-    changed = await h.say("/stimme 3", chat=SIGNAL_GROUP, sender="signal:+4912")
-    assert "geändert" in changed and "Klima" in changed
-    assert "1 bis 3" in await h.say("/stimme 4", chat=SIGNAL_GROUP, sender="signal:+4913")
-    assert "Nummer" in await h.say("/stimme", chat=SIGNAL_GROUP, sender="signal:+4913")
+    assert "gezählt" in await h.say("/stimme 1 c", chat=SIGNAL_GROUP, sender="signal:+4911")
+    assert "gezählt" in await h.say("/stimme 1 1", chat=SIGNAL_GROUP, sender="signal:+4912")
+    changed = await h.say("/stimme #1 3", chat=SIGNAL_GROUP, sender="signal:+4912")
+    assert "geändert" in changed and "c) Klima" in changed
+    out_of_range = await h.say("/stimme 1 4", chat=SIGNAL_GROUP, sender="signal:+4913")
+    assert "„4“ ist keine Option dieser Umfrage (a bis c)" in out_of_range
+    assert "Offene Umfragen:\n#1 „Was zuerst?“" in out_of_range
+    assert "Nummer der Umfrage" in await h.say("/stimme", chat=SIGNAL_GROUP, sender="signal:+4913")
 
     result = await h.say("/ergebnis", chat=SIGNAL_GROUP, sender="signal:+4913")
     lines = result.splitlines()
     assert lines[0] == "Ergebnis Umfrage #1: Was zuerst?"
-    assert lines[1:4] == ["1. Klima: 4 (80 %)", "2. Haushalt: 1 (20 %)", "3. Bürgerrat: 0 (0 %)"]
+    assert lines[1:4] == [
+        "1. c) Klima – 4 Stimmen (80 %)",
+        "2. b) Haushalt – 1 Stimme (20 %)",
+        "3. a) Bürgerrat – 0 Stimmen (0 %)",
+    ]
     assert lines[4] == "5 Personen haben abgestimmt, in 3 Chats."
     assert await h.say("/results 1", chat=TG_GROUP) == result  # same counts everywhere
     english = await h.say("/results 1", chat="telegram:77", language="en")
-    assert "Results of poll #1" in english and "1. Klima: 4 (80%)" in english
+    assert "Result of poll #1" in english and "1. c) Klima – 4 votes (80 %)" in english
 
 
 async def test_closed_poll_takes_no_votes(store: Store, now: datetime) -> None:
@@ -104,9 +110,9 @@ async def test_closed_poll_takes_no_votes(store: Store, now: datetime) -> None:
     await h.app.poll_sent(ChatRef.parse(TG_GROUP), 1, "tg-1")
     await h.app.poll_answer("tg-1", tg_voter(1), [0])
     closed = await h.say("/umfrage_ende 1", chat=TG_GROUP, sender="telegram:9", admin=True)
-    assert "geschlossen" in closed and "1. Bürgerrat: 1 (100 %)" in closed
+    assert "geschlossen" in closed and "1. a) Bürgerrat – 1 Stimme (100 %)" in closed
     await h.app.poll_answer("tg-1", tg_voter(2), [1])
-    assert "geschlossen" in await h.say("/stimme 1 umfrage=1", chat="telegram:3")
+    assert "geschlossen" in await h.say("/stimme 1 a", chat="telegram:3")
     assert "1 Person hat abgestimmt" in await h.say("/ergebnis 1")
     assert "geschlossen" in await h.say(
         "/umfrage 1", chat=TG_GROUP_2, sender="telegram:9", admin=True
@@ -114,10 +120,11 @@ async def test_closed_poll_takes_no_votes(store: Store, now: datetime) -> None:
 
 
 async def test_vote_without_poll_and_in_private_chat(harness: Harness) -> None:
-    assert "noch keine Umfrage" in await harness.say("/stimme 1", chat="telegram:3")
+    none = await harness.say("/stimme 1 a", chat="telegram:3")
+    assert "Eine Umfrage #1 gibt es nicht" in none and "keine Umfrage offen" in none
     await harness.say(POLL, chat=TG_GROUP, sender="telegram:9", admin=True)
-    assert "gezählt" in await harness.say("/vote 2 poll=1", chat="telegram:3")
-    assert "1. Haushalt: 1 (100 %)" in await harness.say("/ergebnis 1")
+    assert "gezählt" in await harness.say("/vote 1 b", chat="telegram:3")
+    assert "1. b) Haushalt – 1 Stimme (100 %)" in await harness.say("/ergebnis 1")
 
 
 async def test_moved_group_keeps_its_poll_and_questions(store: Store, now: datetime) -> None:
@@ -126,9 +133,9 @@ async def test_moved_group_keeps_its_poll_and_questions(store: Store, now: datet
     await h.say("/frage Was ist mit dem Haushalt?", chat=TG_GROUP, sender="telegram:9")
     new_group = "telegram:-1009999"
     await h.app.chat_moved(ChatRef.parse(TG_GROUP), ChatRef.parse(new_group))
-    assert "gezählt" in await h.say("/stimme 2", chat=new_group, sender="telegram:3")
+    assert "gezählt" in await h.say("/stimme 1 b", chat=new_group, sender="telegram:3")
     result = await h.say("/ergebnis", chat=new_group, sender="telegram:3")
-    assert "1. Haushalt: 1 (100 %)" in result and "1 Person hat abgestimmt, in 1 Chat." in result
+    assert "1. b) Haushalt – 1 Stimme (100 %)" in result and "in 1 Chat." in result
     with store.session() as session:
         assert qs.get(session, 1, network_id=NET).chat_ref == new_group
 
@@ -154,4 +161,4 @@ async def test_native_answer_race_is_retried(
     monkeypatch.setattr(store_polls, "vote", first_call_races)
     await h.app.poll_answer("tg-1", tg_voter(1), [2])
     assert len(calls) == 2
-    assert "1. Klima: 1 (100 %)" in await h.say("/ergebnis 1")
+    assert "1. c) Klima – 1 Stimme (100 %)" in await h.say("/ergebnis 1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.types import ChatRef, Incoming, Reply, Sender
+from bot.types import ButtonAnswer, ChatRef, Incoming, Reply, Sender
 
 MessageCallback = Callable[[Incoming], Awaitable[None]]
 
@@ -103,3 +103,22 @@ class ConnectorHooks(Protocol):
         self, platform_poll_id: str, voter: Sender, option_ids: list[int]
     ) -> None:
         """Someone voted in a native poll (empty ``option_ids``: vote retracted)."""
+
+    async def message_posted(self, chat: ChatRef, tag: str, message_id: str) -> None:
+        """A reply with a ``tag`` was posted as message ``message_id``."""
+
+    async def button_pressed(
+        self, chat: ChatRef, message_id: str, presser: Sender, data: str, is_group: bool
+    ) -> ButtonAnswer | None:
+        """Someone pressed an inline button (``Button.data``) under one of our messages."""
+
+    async def reaction(
+        self,
+        chat: ChatRef,
+        message_id: str,
+        person: Sender,
+        emoji: str,
+        removed: bool,
+        is_group: bool,
+    ) -> None:
+        """Someone reacted (or took a reaction back) to one of our messages."""

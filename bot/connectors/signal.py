@@ -107,6 +107,9 @@ def group_id_for(internal_id: str) -> str:
 
 class SignalConnector:
     platform = PLATFORM
+    # a bot may write to anyone's private chat on Signal; polls are native where the
+    # service has them; reactions reach the bot
+    capabilities = frozenset({"native_polls", "reactions", "private_messages", "attachments"})
 
     def __init__(
         self,
@@ -292,8 +295,11 @@ class SignalConnector:
                 log.exception("signal: handling a message failed chat=%s", incoming.chat)
 
     def _on_frame(self, raw: str) -> None:
-        """Votes in our native polls: signalbot parses them into an empty data message, so we
-        read them from the raw frame."""
+        """Votes in our native polls and reactions to our messages: signalbot parses them into
+        an empty data message (or a reaction object without the group), so we read them from
+        the raw frame."""
+        if '"reaction"' in raw and self.hooks is not None:
+            self._on_reaction_frame(raw)
         if '"pollVote"' not in raw or self.hooks is None:
             return
         try:
@@ -317,6 +323,45 @@ class SignalConnector:
         task = asyncio.create_task(self._poll_answer(target, voter, options))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _on_reaction_frame(self, raw: str) -> None:
+        try:
+            envelope = json.loads(raw)["envelope"]
+            data = envelope["dataMessage"]
+            reaction = data["reaction"]
+            author = reaction.get("targetAuthorNumber") or reaction.get("targetAuthor")
+            if author not in (self.number, self._aliases.get(self.number)):
+                return  # a reaction to someone else's message
+            person = envelope.get("sourceUuid") or envelope.get("sourceNumber")  # uuid first
+            target = str(reaction["targetSentTimestamp"])
+            emoji = str(reaction.get("emoji") or "")
+            removed = bool(reaction.get("isRemove"))
+            group = (data.get("groupInfo") or {}).get("groupId")
+        except (ValueError, KeyError, TypeError):
+            return
+        if not person or person == self.number:
+            return
+        sender_ref = ChatRef(PLATFORM, person)
+        if group:
+            entry = self._group(internal_id=group)
+            chat = ChatRef(PLATFORM, entry.id if entry else group_id_for(group))
+        else:
+            chat = sender_ref
+        person_sender = Sender(sender_ref, envelope.get("sourceName") or person)
+        task = asyncio.create_task(
+            self._reaction(chat, target, person_sender, emoji, removed, bool(group))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reaction(
+        self, chat: ChatRef, target: str, person: Sender, emoji: str, removed: bool, group: bool
+    ) -> None:
+        assert self.hooks is not None
+        try:
+            await self.hooks.reaction(chat, target, person, emoji, removed, group)
+        except Exception:
+            log.exception("signal: handling a reaction failed chat=%s", chat)
 
     async def _poll_answer(self, target: str, voter: Sender, options: list[int]) -> None:
         assert self.hooks is not None

@@ -50,7 +50,7 @@ class SignalSender:
             recipient=chat.id,
             question=poll.question,
             answers=list(poll.options),
-            allow_multiple_selections=False,
+            allow_multiple_selections=poll.allows_multiple,
         ).model_dump_json(exclude_none=True)
         url = signal.polls._uris.poll_uri()
         status, text = await wire.post(session, url, signal.polls._add_auth(), body)
@@ -104,9 +104,15 @@ class SignalSender:
                 )
                 await self._failed(chat, error, sent_parts=i)
                 raise error
-            failures = wire.recipient_failures(str(chat), wire.parse_success(body))
+            responses = wire.parse_success(body)
+            failures = wire.recipient_failures(str(chat), responses)
             if failures:
                 await self._partial(chat, failures)
+            if reply.tag is not None and self.hooks is not None:
+                # every part: a reaction may be on any of them
+                for response in responses:
+                    if response.timestamp:
+                        await self.hooks.message_posted(chat, reply.tag, str(response.timestamp))
 
     async def _partial(self, chat: ChatRef, failures: list[wire.RecipientFailure]) -> None:
         for failure in failures:

@@ -27,6 +27,7 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllChatAdministrators,
+    CallbackQuery,
     ChatMemberUpdated,
     Message,
     PollAnswer,
@@ -54,7 +55,7 @@ from bot.webhook import telegram_webhook_url
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer"]
+ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer", "callback_query"]
 PRESENT = {"member", "administrator", "creator", "restricted"}
 ADMIN_STATUSES = {"creator", "administrator"}
 MENU_LANGUAGES = ("de", "en")  # Telegram language codes that get their own menu
@@ -68,6 +69,7 @@ def _ref(chat_id: int | str) -> ChatRef:
 
 class TelegramConnector:
     platform = "telegram"
+    capabilities = frozenset({"native_polls", "inline_buttons", "delete_messages", "attachments"})
 
     def __init__(
         self,
@@ -310,6 +312,8 @@ class TelegramConnector:
                 await self._on_membership(update.my_chat_member)
             elif update.poll_answer is not None:
                 await self._on_poll_answer(update.poll_answer)
+            elif update.callback_query is not None:
+                await self._on_callback_query(update.callback_query)
             elif update.message is not None:
                 await self._on_telegram_message(update.message)
         except Exception:
@@ -400,6 +404,40 @@ class TelegramConnector:
         else:
             return
         await self.hooks.poll_answer(answer.poll_id, voter, list(answer.option_ids))
+
+    async def _on_callback_query(self, query: CallbackQuery) -> None:
+        """A button under one of our messages: the app answers; the query is always answered
+        (Telegram shows a spinner until then), the message edited if the answer says so."""
+        message = query.message
+        answer = None
+        try:
+            if message is not None and query.data and not query.from_user.is_bot:
+                chat = message.chat
+                self._chat_types[chat.id] = chat.type
+                presser = Sender(_ref(query.from_user.id), query.from_user.full_name)
+                answer = await self.hooks.button_pressed(
+                    _ref(chat.id),
+                    str(message.message_id),
+                    presser,
+                    query.data,
+                    chat.type != "private",
+                )
+        finally:
+            notice = shorten(answer.notice, 200) if answer is not None else None
+            try:
+                await query.answer(text=notice)
+            except TelegramError as exc:
+                log.warning("telegram: answering a button press failed error=%s", exc)
+        if answer is not None and answer.update is not None and message is not None:
+            try:
+                await self.sender.edit(
+                    _ref(message.chat.id), str(message.message_id), answer.update
+                )
+            except TelegramError as exc:
+                log.warning("telegram: updating a message failed error=%s", exc)
+
+    async def delete_message(self, chat: ChatRef, message_id: str) -> None:
+        await self._bot().delete_message(int(chat.id), int(message_id))
 
     async def handle_webhook(self, body: bytes, secret_header: str | None) -> int:
         """Feed one webhook request to PTB; returns the HTTP status to answer with."""

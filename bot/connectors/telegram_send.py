@@ -34,7 +34,24 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-async def _send_text(bot: Bot, chat_id: int | str, html: str, preview: LinkPreviewOptions) -> Any:
+def keyboard(reply: Reply) -> dict[str, Any] | None:
+    """Inline buttons, one row each (Bot API ``InlineKeyboardMarkup`` as JSON)."""
+    if not reply.buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": shorten(b.text, 64), "callback_data": b.data[:64]}] for b in reply.buttons
+        ]
+    }
+
+
+async def _send_text(
+    bot: Bot,
+    chat_id: int | str,
+    html: str,
+    preview: LinkPreviewOptions,
+    markup: dict[str, Any] | None = None,
+) -> Any:
     """sendMessage without building a ``Message`` from the answer: that parsing costs about a
     third of the CPU of a send, and nothing here reads it. Same request, same error handling
     (PTB's ``_post``); falls back to ``send_message`` should a PTB release rename ``_post``."""
@@ -44,6 +61,8 @@ async def _send_text(bot: Bot, chat_id: int | str, html: str, preview: LinkPrevi
         "parse_mode": ParseMode.HTML,
         "link_preview_options": preview,
     }
+    if markup is not None:
+        params["reply_markup"] = markup
     post = getattr(bot, "_post", None)
     if post is not None:
         return await post("sendMessage", params)
@@ -90,8 +109,10 @@ class TelegramSender:
             and utf16_len(plain_text(reply.text)) <= CAPTION_LIMIT
         ):
             caption, parts = parts[0], []
-        for part in parts:
-            steps.append(lambda part=part: _send_text(bot, chat_id, part, preview))
+        markup = keyboard(reply)
+        for index, part in enumerate(parts):
+            last = markup if index == len(parts) - 1 else None
+            steps.append(lambda part=part, m=last: _send_text(bot, chat_id, part, preview, m))
         for attachment in reply.attachments:
             steps.append(
                 lambda a=attachment, c=caption: bot.send_document(
@@ -109,12 +130,39 @@ class TelegramSender:
                     shorten(poll.question, 300),
                     [shorten(o, 100) for o in poll.options[:12]],
                     is_anonymous=False,
+                    allows_multiple_answers=poll.allows_multiple,
                 )
             )
+        last_text = len(parts) - 1
         for index, step in enumerate(steps):
             result = await self._call(chat, chat_id, step, first=index == 0)
             if reply.poll is not None and index == len(steps) - 1 and result.poll is not None:
                 await self.hooks.poll_sent(chat, reply.poll.poll_id, result.poll.id)
+            if reply.tag is not None and index == last_text:
+                message_id = result.get("message_id") if isinstance(result, dict) else None
+                message_id = message_id or getattr(result, "message_id", None)
+                if message_id is not None:
+                    await self.hooks.message_posted(chat, reply.tag, str(message_id))
+
+    async def edit(self, chat: ChatRef, message_id: str, reply: Reply) -> None:
+        """Replace a message's text and buttons (a count under a meeting post changed)."""
+        bot = self.get_bot()
+        parts = render_parts(reply.text)
+        params: dict[str, Any] = {
+            "chat_id": int(chat.id),
+            "message_id": int(message_id),
+            "text": parts[0] if parts else "…",
+            "parse_mode": ParseMode.HTML,
+            "link_preview_options": LinkPreviewOptions(is_disabled=not reply.link_preview),
+        }
+        markup = keyboard(reply)
+        if markup is not None:
+            params["reply_markup"] = markup
+        try:
+            await bot._post("editMessageText", params)
+        except TelegramError as exc:
+            if "not modified" not in str(exc).lower():
+                raise
 
     async def _call(
         self, chat: ChatRef, chat_id: int | str, step: Callable[[], Awaitable[T]], *, first: bool

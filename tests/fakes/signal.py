@@ -598,6 +598,42 @@ class FakeSignalServer:
             }
         return await self.push_envelope(self._envelope(number, None, "", dataMessage=data))
 
+    async def push_reaction(
+        self,
+        target_timestamp: int,
+        emoji: str,
+        *,
+        number: str,
+        group: FakeGroup | None = None,
+        target_author: str | None = None,
+        remove: bool = False,
+    ) -> int:
+        """Someone reacts with ``emoji`` (or takes it back) to a message sent at
+        ``target_timestamp`` by ``target_author`` (default: the bot), as signal-cli reports it."""
+        author = target_author or self.number
+        data: dict[str, Any] = {
+            "timestamp": next(self._clock),
+            "message": None,
+            "expiresInSeconds": 0,
+            "viewOnce": False,
+            "reaction": {
+                "emoji": emoji,
+                "targetAuthor": author,
+                "targetAuthorNumber": author,
+                "targetAuthorUuid": uuid_for(author),
+                "targetSentTimestamp": target_timestamp,
+                "isRemove": remove,
+            },
+        }
+        if group is not None:
+            data["groupInfo"] = {
+                "groupId": group.internal_id,
+                "groupName": group.name,
+                "revision": group.revision,
+                "type": "DELIVER",
+            }
+        return await self.push_envelope(self._envelope(number, None, "", dataMessage=data))
+
     def _members_of(self, recipient: str) -> list[str]:
         for group in self.groups.values():
             if group.id == recipient:

@@ -37,6 +37,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
+from tests.fakes.telegram_edits import EditMethods
 from tests.fakes.telegram_html import HtmlParseError, parse_html, utf16_len
 from tests.fakes.telegram_methods import ApiMethods
 from tests.fakes.telegram_updates import FakeControls
@@ -62,7 +63,7 @@ __all__ = ["DEFAULT_TOKEN", "FAULTS", "ApiError", "FakeTelegram", "SentMessage"]
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
-class FakeTelegram(ApiMethods, FakeControls):
+class FakeTelegram(ApiMethods, EditMethods, FakeControls):
     """The fake server and its test API (``push_*``, ``fail_next``, ``sent_to``, ``wait_for_*``)."""
 
     def __init__(
@@ -126,6 +127,7 @@ class FakeTelegram(ApiMethods, FakeControls):
             self.max_messages_per_second, self.max_messages_per_second
         )
         self._chat_buckets: dict[int, TokenBucket] = {}
+        self.reset_edits()
 
     def configure(self, **settings: Any) -> None:
         """Change limits or behaviour at run time (keys as in ``__init__``)."""

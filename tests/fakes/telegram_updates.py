@@ -171,6 +171,7 @@ class FakeControls:
                 {"type": "bot_command", "offset": 0, "length": utf16_len(text[:length])}
             ]
         message.update(extra or {})
+        self.pushed[(chat_id, message["message_id"])] = message
         return self.push_update({"message": message})
 
     def push_command(
