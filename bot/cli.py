@@ -16,6 +16,7 @@ from bot.cli_registry import VERBS
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.leader import AlreadyRunning
+from bot.ops_common import add_config_option
 
 log = logging.getLogger("netzbot")
 
@@ -56,7 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the configuration and print a summary")
     for verb in VERBS.values():
         verb.configure(sub.add_parser(verb.name, help=verb.help))
+    _accept_config_everywhere(sub)
     return parser
+
+
+def _accept_config_everywhere(sub: argparse._SubParsersAction) -> None:
+    """``--config``/``-c`` before and after every verb (``netzbot run --config F``), nested too."""
+    for parser in sub.choices.values():
+        add_config_option(parser)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_config_everywhere(action)
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
