@@ -19,14 +19,20 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except OverflowError:
+            raise ValueError(f"{value!r} seconds is longer than any usable duration") from None
     text = str(value).strip().lower()
     if not _WHOLE.match(text):
         raise ValueError(
             f"{value!r} is not a duration; write it like '90s', '15m', '2h', '1d' or '1w'"
         )
     seconds = sum(float(n.replace(",", ".")) * _UNITS[u] for n, u in _PART.findall(text))
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # '99999999999999999999d' (issue 13 item 2)
+        raise ValueError(f"{value!r} is longer than any duration netzbot can use") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -18,7 +18,9 @@ from bot.commands import command
 from bot.config import Config
 from bot.context import Context
 from bot.errors import NotFound, UsageError
+from bot.excerpt import excerpt
 from bot.markup import Markup, join, link
+from bot.numbers import item_number, parse_number
 from bot.types import Attachment, Reply
 from jobs.calendar_sync import first_sync_event
 from storage import meetings
@@ -33,12 +35,9 @@ FIRST_SYNC_WAIT = 60.0
 
 def occurrence_number(ctx: Context, args: Args) -> int:
     """The meeting number from the first argument ('12' or '#12')."""
-    if not args.positional:
-        raise UsageError("meetings.error.number", value="")
-    word = args.positional[0].lstrip("#")
-    if not word.isdigit():
-        raise UsageError("meetings.error.number", value=args.positional[0])
-    return int(word)
+    word = args.get(0)
+    usage = UsageError("meetings.error.number", value=excerpt(word or ""))
+    return item_number(word, usage, "meetings.error.not_found")
 
 
 def load(ctx: Context, number: int) -> meetings.Meeting:
@@ -95,9 +94,10 @@ async def termine(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
     count = DEFAULT_COUNT
     if args.positional:
-        if not args.positional[0].isdigit() or int(args.positional[0]) < 1:
+        wanted = parse_number(args.positional[0])
+        if wanted is None or wanted < 1:
             raise UsageError()
-        count = min(int(args.positional[0]), MAX_COUNT)
+        count = min(wanted, MAX_COUNT)
     with ctx.store.session() as session:
         upcoming = meetings.upcoming(session, ctx.now, count)
     if not upcoming:

@@ -10,6 +10,7 @@ from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import UsageError, UserError
+from bot.excerpt import excerpt
 from bot.feeds import render
 from bot.feeds.errors import FeedError
 from bot.feeds.fetch import FeedFetcher, check_url
@@ -17,6 +18,7 @@ from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.netguard import AddressPolicy
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
+from bot.numbers import parse_number
 from bot.types import Permission
 from storage import news as store_news
 from storage import subscriptions
@@ -200,9 +202,9 @@ def _params(raw: str | None) -> dict[str, Any]:
     section="news",
 )
 async def feed_weg(ctx: Context, args: Args) -> Markup:
-    if not args.positional or not args.positional[0].isdigit():
+    n = parse_number(args.get(0))
+    if n is None:
         raise UsageError("news.remove.which")
-    n = int(args.positional[0])
     with ctx.store.session() as session:
         rows = store_news.targets_of_chat(session, ctx.chat)
         if not 1 <= n <= len(rows):
@@ -243,9 +245,10 @@ async def news(ctx: Context, args: Args) -> Markup:
     count = NEWS_DEFAULT
     if args.positional:
         word = args.positional[0]
-        if not word.isdigit() or not 1 <= int(word) <= NEWS_MAX:
-            raise UsageError("news.count_bad", value=word, max=NEWS_MAX)
-        count = int(word)
+        wanted = parse_number(word)
+        if wanted is None or not 1 <= wanted <= NEWS_MAX:
+            raise UsageError("news.count_bad", value=excerpt(word), max=NEWS_MAX)
+        count = wanted
     with ctx.store.session() as session:
         rows = store_news.targets_of_chat(session, ctx.chat)
         filters = {

@@ -21,6 +21,7 @@ from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
 from bot.markup import Markup, join
+from bot.numbers import item_number, parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import ChatRef, Permission, PollSpec, Reply, Sender
@@ -82,8 +83,8 @@ def post(ctx: Context, session: Session, poll: Poll) -> Reply:
 async def umfrage(ctx: Context, args: Args) -> Reply:
     text = args.rest.strip()
     with ctx.store.session() as session:
-        if text.lstrip("#").isdigit():  # post an existing poll here too
-            poll = store_polls.get(session, int(text.lstrip("#")))
+        if parse_number(text) is not None:  # post an existing poll here too
+            poll = store_polls.get(session, item_number(text, UsageError(), "polls.not_found"))
             if poll is None:
                 raise NotFound("polls.not_found", n=text)
             if poll.closed:
@@ -97,9 +98,8 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
 # -- voting and results --------------------------------------------------------------------------
 def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     if number:
-        if not number.lstrip("#").isdigit():
-            raise UsageError("polls.error.poll_number")
-        poll = store_polls.get(session, int(number.lstrip("#")))
+        usage = UsageError("polls.error.poll_number")
+        poll = store_polls.get(session, item_number(number, usage, "polls.not_found"))
         if poll is None:
             raise NotFound("polls.not_found", n=number)
         return poll
@@ -118,15 +118,15 @@ def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     section="questions",
 )
 async def stimme(ctx: Context, args: Args) -> Markup:
-    choice = args.get(0)
-    if choice is None or not choice.isdigit():
+    choice = parse_number(args.get(0))
+    if choice is None:
         raise UsageError("polls.error.option_number")
     with ctx.store.session() as session:
         poll = _poll_for(ctx, session, args.options.get("umfrage") or args.options.get("poll"))
         if poll.closed:
             raise UserError("polls.error.closed", n=poll.id)
         options = store_polls.options_of(poll)
-        index = int(choice) - 1
+        index = choice - 1
         if not 0 <= index < len(options):
             raise InvalidInput("polls.error.option_range", max=len(options), n=poll.id)
         replaced = store_polls.vote(session, poll.id, str(ctx.sender.ref), [index], ctx.now)
