@@ -12,6 +12,7 @@ from bot.args import parse_args, parse_command
 from bot.commands import Command
 from bot.context import Context
 from bot.errors import PermissionDenied, UsageError, UserError
+from bot.excerpt import excerpt
 from bot.markup import Markup
 from bot.types import Permission, Reply
 
@@ -63,14 +64,25 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
         args = parse_args(parsed.rest, cmd.options)
         return _as_reply(await cmd.func(ctx, args))
     except UsageError as exc:
-        text = ctx.t(exc.key, **exc.kwargs)
+        text = ctx.t(exc.key, **cut_user_input(exc.kwargs))
         usage = usage_line(cmd, ctx.lang)
         return Reply(Markup("{}\n{}").format(text, ctx.t("core.usage_hint", usage=usage)))
     except UserError as exc:
-        return Reply(ctx.t(exc.key, **exc.kwargs))
+        return Reply(ctx.t(exc.key, **cut_user_input(exc.kwargs)))
     except Exception:
         log.exception("command failed cmd=%s chat=%s sender=%s", cmd.name, ctx.chat, ctx.sender.ref)
         return Reply(ctx.t("core.error.internal"))
+
+
+def cut_user_input(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """An error names what the user typed, but only a short excerpt of it (issue 13 item 7).
+
+    Plain strings are user input or derived from it; ``Markup`` was built by us and stays whole.
+    """
+    return {
+        k: excerpt(v) if isinstance(v, str) and not isinstance(v, Markup) else v
+        for k, v in kwargs.items()
+    }
 
 
 async def check_permission(ctx: Context, cmd: Command) -> None:

@@ -13,6 +13,7 @@ from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UsageError
+from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join, link
 from bot.numbers import item_number
@@ -114,10 +115,12 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
         )
     if not found:
         if query:
-            return ctx.t("documents.search.nothing", query=query)
+            return ctx.t("documents.search.nothing", query=excerpt(query))
         return ctx.t("documents.list.empty")
     header = (
-        ctx.t("documents.search.header", query=query) if query else ctx.t("documents.list.newest")
+        ctx.t("documents.search.header", query=excerpt(query))
+        if query
+        else ctx.t("documents.list.newest")
     )
     return join([header, *[line(ctx, d) for d in found], ctx.t("documents.list.footer")])
 
