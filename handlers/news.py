@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+
+from sqlmodel import Session
 
 from bot import i18n, subscription_kinds
 from bot.args import Args
@@ -19,6 +22,8 @@ from bot.feeds.netguard import AddressPolicy
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
 from bot.numbers import parse_number
+from bot.personal_data import PersonalDataSource
+from bot.personal_data import register as register_personal_data
 from bot.types import Permission
 from storage import news as store_news
 from storage import subscriptions
@@ -321,3 +326,29 @@ subscription_kinds.register(
         private_only=True,
     )
 )
+
+
+# -- personal data -------------------------------------------------------------------------------
+def _describe_news(session: Session, ref: str, lang: str) -> list[Markup]:
+    lines = [
+        i18n.t(
+            lang,
+            "privacy.data.feed_private" if target.chat_ref == ref else "privacy.data.feed_added",
+            name=feed.display_name,
+            chat=target.chat_ref,
+        )
+        for target, feed in store_news.feeds_of_person(session, ref)
+    ]
+    pending, posted = store_news.news_counts(session, ref)
+    if pending:
+        lines.append(i18n.tn(lang, "privacy.data.news_pending", pending))
+    if posted:
+        lines.append(i18n.tn(lang, "privacy.data.news_posted", posted))
+    return lines
+
+
+def _forget_news(session: Session, ref: str, names: set[str], now: datetime) -> None:
+    store_news.forget_chat(session, ref)
+
+
+register_personal_data(PersonalDataSource("news", _describe_news, _forget_news))
