@@ -13,6 +13,8 @@ from storage.types import DateTimeField
 class Poll(SQLModel, table=True):
     """``options`` is a JSON list of strings (2..10)."""
 
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers users see are never reused
+
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(max_length=300)
     options: str = Field(sa_column=Column(Text, nullable=False))
