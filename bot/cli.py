@@ -207,9 +207,25 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as exc:
         print(f"netzbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except Exception as exc:
+        from bot.db_errors import EXIT_DATABASE, describe, is_database_error
+
+        if not is_database_error(exc):
+            raise
+        url = _storage_url(args.config)
+        log.debug("database unusable at start-up", exc_info=True)
+        print(f"netzbot: database error: {describe(exc, url)}", file=sys.stderr)
+        return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+def _storage_url(path: str | None) -> str:
+    try:
+        return load_config(path).storage.url
+    except ConfigError:
+        return ""
 
 
 if __name__ == "__main__":
