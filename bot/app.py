@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import sys
 from datetime import datetime
@@ -21,7 +22,7 @@ from bot.context import Context
 from bot.delivery import DeliveryWorker
 from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender
 from jobs import schedule
-from storage import chats, migrate, outbox
+from storage import chats, migrate, outbox, people
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,22 @@ class App:
         return on_message
 
     # -- messages in ----------------------------------------------------------------------
+    def identify(self, incoming: Incoming) -> Incoming:
+        """Signal people are their uuid: learn the number as an alias the first time (rows
+        stored under the number move to the uuid), or fill in the alias learnt earlier."""
+        sender = incoming.sender
+        if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
+            return incoming
+        with self.store.session() as session:
+            if sender.alias is not None:
+                people.learn_alias(session, str(sender.alias), str(sender.ref), self.clock.now())
+                return incoming
+            known = people.aliases_of(session, str(sender.ref))
+        if not known:
+            return incoming
+        alias = ChatRef.parse(known[0])
+        return dataclasses.replace(incoming, sender=dataclasses.replace(sender, alias=alias))
+
     def language_for(self, incoming: Incoming) -> str:
         with self.store.session() as session:
             now = self.clock.now()
@@ -196,6 +213,7 @@ class App:
     async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:
         """The reply to one message (None if it is not for us). Never raises."""
         try:
+            incoming = self.identify(incoming)
             lang = self.language_for(incoming)
             ctx = Context(
                 store=self.store,

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic import field_validator as validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -222,6 +230,96 @@ class CalendarEntry(Section):
     timezone: str | None = None
 
 
+class EmailSection(Section):
+    """The bot's own mailbox: SMTP to send, IMAP to read the mailing list (docs/email.md)."""
+
+    from_: str | None = Field(None, alias="from")
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # None: 587 starttls, 465 tls, 25 none
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    imap_host: str | None = None
+    imap_port: int | None = Field(None, ge=1, le=65535)  # None: 993 tls, 143 otherwise
+    imap_security: Literal["starttls", "tls", "none"] = "tls"
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_poll_interval: Duration = timedelta(minutes=2)
+    max_messages_per_minute: float = Field(30.0, gt=0)
+    timeout: Duration = timedelta(seconds=30)
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
+
+    @validator("from_")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        from email.utils import parseaddr
+
+        if value is None:
+            return None
+        _name, address = parseaddr(value)
+        if "@" not in address or " " in address:
+            raise ValueError(
+                "write the sender as 'Name <address@example.org>' or 'address@example.org'"
+            )
+        return value
+
+    @property
+    def sending(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def reading(self) -> bool:
+        return bool(self.imap_host)
+
+    @property
+    def from_address(self) -> str:
+        from email.utils import parseaddr
+
+        return parseaddr(self.from_ or "")[1].lower()
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.smtp_security]
+
+    @property
+    def imap_port_or_default(self) -> int:
+        if self.imap_port:
+            return self.imap_port
+        return 993 if self.imap_security == "tls" else 143
+
+
+MAILING_LIST_POSTS = ("einladungen", "aufzeichnungen", "ankuendigungen", "news")
+
+
+class MailingListEntry(Section):
+    """A network's mailing list: what the bot posts to it, and where its mails are forwarded."""
+
+    network: str | None = None  # the [[networks]] key; None: the only network
+    address: str
+    post: list[Literal["einladungen", "aufzeichnungen", "ankuendigungen", "news"]] = Field(
+        default_factory=lambda: list(MAILING_LIST_POSTS)
+    )
+    invite_days_before: int = Field(7, ge=0, le=60)
+    forward_to: list[ChatRefStr] = Field(default_factory=list)
+
+    @validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        local, at, domain = value.rpartition("@")
+        if not at or not local or "." not in domain or " " in value or "<" in value:
+            raise ValueError("the list's address alone, e.g. 'netzwerk@lists.example.org'")
+        return value.lower()
+
+    @property
+    def chat(self) -> str:
+        return f"email:{self.address}"
+
+
 class LoggingSection(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -249,6 +347,8 @@ class Config(BaseSettings):
     logging: LoggingSection = Field(default_factory=LoggingSection)
     feeds: list[FeedEntry] = Field(default_factory=list)
     calendars: list[CalendarEntry] = Field(default_factory=list)
+    email: EmailSection = Field(default_factory=EmailSection)
+    mailing_lists: list[MailingListEntry] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -260,6 +360,23 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _mailing_lists_need_a_mailbox(self) -> Config:
+        seen: set[str] = set()
+        for n, entry in enumerate(self.mailing_lists, 1):
+            if entry.address in seen:
+                raise ValueError(f"mailing_lists[{n}]: the address {entry.address} is listed twice")
+            seen.add(entry.address)
+            if entry.post and not (self.email.smtp_host and self.email.from_):
+                raise ValueError(
+                    f"mailing_lists[{n}] posts to {entry.address}: set [email] from and smtp_host"
+                )
+            if entry.forward_to and not self.email.imap_host:
+                raise ValueError(
+                    f"mailing_lists[{n}] forwards the list's mails: set [email] imap_host"
+                )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

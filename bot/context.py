@@ -47,7 +47,12 @@ class Context:
 
     @property
     def is_owner(self) -> bool:
-        return self.config.is_owner(self.sender.ref) or self.sender.ref.platform == "console"
+        alias = self.sender.alias
+        return (
+            self.config.is_owner(self.sender.ref)
+            or (alias is not None and self.config.is_owner(alias))
+            or self.sender.ref.platform == "console"
+        )
 
     def t(self, key: str, /, **kwargs: Any) -> Markup:
         return i18n.t(self.lang, key, **kwargs)

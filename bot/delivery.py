@@ -30,11 +30,15 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
+from bot import i18n
 from bot.clock import Clock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, PermanentError, RateLimited, TransientError
+from bot.markup import to_plain
 from bot.pacing import Pacer, is_group_chat
-from bot.types import ChatRef, Reply
+from bot.types import ChatRef, Outgoing, Reply
 from storage import chats, outbox
 from storage.db import Store
 from storage.outbox import ClaimedRow
@@ -166,7 +170,12 @@ class DeliveryWorker:
             self._retry(row, chat, timedelta(0), "no connector", "released", refund=True)
             return
         await self.pacer.acquire(chat)
-        reply = Reply(row.text, attachments=outbox.decode_attachments(row.payload))
+        reply = Reply(
+            row.text,
+            attachments=outbox.decode_attachments(row.payload),
+            subject=outbox.decode_subject(row.payload),
+            ref=f"outbox-{row.id}",
+        )
         async with self._slots:
             me = asyncio.current_task()
             self._in_request.add(me)
@@ -187,7 +196,7 @@ class DeliveryWorker:
                 self._moved(row, chat, exc)
                 return
             except PermanentError as exc:
-                self._fail(row, chat, str(exc), chat_gone=exc.chat_gone)
+                self._fail(row, chat, str(exc), chat_gone=exc.chat_gone, notify=exc.notify_owners)
                 return
             except asyncio.CancelledError:
                 raise
@@ -296,11 +305,15 @@ class DeliveryWorker:
         log.info("chat moved old=%s new=%s outbox_id=%s", chat, exc.new_chat, row.id)
         self._record(row, "moved", str(exc), None)
 
-    def _fail(self, row: ClaimedRow, chat: ChatRef, error: str, chat_gone: bool) -> None:
+    def _fail(
+        self, row: ClaimedRow, chat: ChatRef, error: str, chat_gone: bool, notify: bool = False
+    ) -> None:
         now = self.clock.now()
         log.warning("send failed permanently chat=%s outbox_id=%s error=%s", chat, row.id, error)
         with self.store.session() as session:
             outbox.mark_failed(session, row.id, error)
+            if notify:
+                self._tell_owners(session, row, chat, error, now)
             if chat_gone:
                 # a chat row must exist to remember that it is gone
                 chats.touch_chat(session, chat, is_group=is_group_chat(chat), title=None, now=now)
@@ -309,6 +322,20 @@ class DeliveryWorker:
                 outbox.cancel_pending_for_chat(session, chat, f"chat gone: {error}")
                 log.info("chat deactivated chat=%s subscriptions=%d", chat, n)
         self._record(row, "permanent", error, None)
+
+    def _tell_owners(
+        self, session: Session, row: ClaimedRow, chat: ChatRef, error: str, now: datetime
+    ) -> None:
+        """Once per failed row (dedupe key), in the transaction that marks it failed."""
+        subject = outbox.decode_subject(row.payload) or to_plain(row.text).strip()[:80]
+        for owner in self.config.bot.owners:
+            ref = ChatRef.parse(owner)
+            lang = chats.chat_language(session, ref) or self.config.bot.language
+            text = i18n.t(
+                lang, "mail.rejected", address=chat.id, subject=subject, reason=error[:500]
+            )
+            key = f"owner:{owner}:rejected:{row.id}:{int(now.timestamp())}"
+            outbox.enqueue(session, Outgoing(ref, str(text), key, kind="notice"), now)
 
     # -- loops ----------------------------------------------------------------------------
     async def drain_once(self, limit: int = 50) -> int:

@@ -2,7 +2,7 @@
 
 Telegram allows about 30 messages per second per bot, 20 per minute in one group and about one
 per second in one private chat; Signal is paced conservatively (``[signal]
-max_messages_per_second``). A ``Pacer`` holds one bucket per platform and one per chat.
+max_messages_per_second``), e-mail by ``[email] max_messages_per_minute``. A ``Pacer`` holds one bucket per platform and one per chat.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def limits_from_config(config: Config) -> dict[str, Limits]:
         ),
         "signal": Limits(per_second=config.signal.max_messages_per_second, burst=1),
         "console": Limits(per_second=10_000, burst=10_000),
+        "email": Limits(per_second=config.email.max_messages_per_minute / 60.0, burst=1),
     }
 
 

@@ -2,7 +2,7 @@
 
 A ``ChatRef`` is the one string form of a chat or person used in config, database and logs:
 ``telegram:-1001234``, ``telegram:42``, ``signal:group.<base64>``, ``signal:+4915…``,
-``signal:<uuid>``, ``console:local``.
+``signal:<uuid>``, ``console:local``, ``email:list@example.org`` (a mailing list or mailbox).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-PLATFORMS = ("telegram", "signal", "console")
+PLATFORMS = ("telegram", "signal", "console", "email")
 
 
 @dataclass(frozen=True, order=True)
@@ -46,11 +46,14 @@ class Sender:
 
     ``is_admin`` is a hint the connector already knows for free (Signal group admin lists,
     Telegram anonymous admins); ``None`` means "unknown, ask the connector if it matters".
+    ``alias`` is the same account under another ref: Signal people are ``signal:<uuid>`` and
+    their number, once known, is the alias (config lists may name either).
     """
 
     ref: ChatRef
     name: str
     is_admin: bool | None = None
+    alias: ChatRef | None = None  # another ref of the same account (a Signal uuid's number)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     link_preview: bool = False
     poll: PollSpec | None = None
+    # Channels with a title line (e-mail) use ``subject``; ``ref`` identifies an outbox row
+    # across retries (e-mail derives a stable Message-ID from it). Others ignore both.
+    subject: str | None = None
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class Outgoing:
     dedupe_key: str
     attachments: tuple[Attachment, ...] = ()
     kind: str = "message"
+    subject: str | None = None  # e-mail subject (other channels ignore it)
 
 
 class Permission(StrEnum):

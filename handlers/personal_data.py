@@ -8,6 +8,7 @@ from bot.commands import command
 from bot.context import Context
 from bot.errors import UsageError
 from bot.markup import Markup, join
+from storage import people
 
 CONFIRM_WORDS = ("ja", "yes", "j", "y")
 
@@ -20,9 +21,10 @@ CONFIRM_WORDS = ("ja", "yes", "j", "y")
     section="privacy",
 )
 async def meine_daten(ctx: Context, args: Args) -> Markup:
-    ref = str(ctx.sender.ref)
+    lines: list[Markup] = []
     with ctx.store.session() as session:
-        lines = personal_data.describe_all(session, ref, ctx.lang)
+        for account in people.accounts_of(session, str(ctx.sender.ref)):  # linked ones too
+            lines += personal_data.describe_all(session, account, ctx.lang)
     if not lines:
         return ctx.t("privacy.mydata.nothing")
     bullets = [Markup("• {}").format(line) for line in lines]
@@ -44,5 +46,6 @@ async def vergessen(ctx: Context, args: Args) -> Markup:
     if answer not in CONFIRM_WORDS:
         raise UsageError("privacy.forget.unclear")
     with ctx.store.session() as session:
-        personal_data.forget_all(session, str(ctx.sender.ref), ctx.now, name=ctx.sender.name)
+        for account in people.accounts_of(session, str(ctx.sender.ref)):  # linked ones too
+            personal_data.forget_all(session, account, ctx.now, name=ctx.sender.name)
     return ctx.t("privacy.forget.done")

@@ -25,7 +25,7 @@ from bot.numbers import item_number, parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import ChatRef, Permission, PollSpec, Reply, Sender
-from storage import chats
+from storage import chats, people
 from storage import polls as store_polls
 from storage.models.polls import Poll
 
@@ -129,7 +129,8 @@ async def stimme(ctx: Context, args: Args) -> Markup:
         index = choice - 1
         if not 0 <= index < len(options):
             raise InvalidInput("polls.error.option_range", max=len(options), n=poll.id)
-        replaced = store_polls.vote(session, poll.id, str(ctx.sender.ref), [index], ctx.now)
+        voter = people.person_key(session, str(ctx.sender.ref))
+        replaced = store_polls.vote(session, poll.id, voter, [index], ctx.now)
     key = "polls.vote_changed" if replaced else "polls.vote_counted"
     return ctx.t(key, option=options[index], n=poll.id)
 
@@ -223,7 +224,8 @@ def install_services(app: Any) -> None:
             valid = [i for i in option_ids if 0 <= i < count]
             if len(valid) != len(option_ids):
                 log.warning("answer with unknown options poll_id=%s ids=%s", poll.id, option_ids)
-            store_polls.vote(session, poll.id, str(voter.ref), valid, now)
+            key = people.person_key(session, str(voter.ref))
+            store_polls.vote(session, poll.id, key, valid, now)
 
     app.services.on_poll_sent = on_poll_sent
     app.services.on_poll_answer = on_poll_answer

@@ -17,7 +17,7 @@ from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import Permission
-from storage import chats
+from storage import chats, people
 from storage import questions as qs
 from storage.models.questions import DONE, Question
 
@@ -75,7 +75,7 @@ async def frage(ctx: Context, args: Args) -> Markup:
         row = qs.ask(
             session,
             text,
-            asker_ref=str(ctx.sender.ref),
+            asker_ref=people.person_key(session, str(ctx.sender.ref)),
             asker_name=ctx.sender.name,
             anonymous=anonymous,
             chat_ref=str(ctx.chat),
@@ -122,7 +122,8 @@ async def plus(ctx: Context, args: Args) -> Markup:
 def _support(ctx: Context, number: int) -> int:
     with ctx.store.session() as session:
         try:
-            return qs.support(session, number, str(ctx.sender.ref), ctx.now)
+            key = people.person_key(session, str(ctx.sender.ref))
+            return qs.support(session, number, key, ctx.now)
         except LookupError:
             raise NotFound("questions.not_found", n=number) from None
         except qs.QuestionClosed:

@@ -20,19 +20,26 @@ from storage.models.delivery import DeliveryAttempt
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
 
-def encode_payload(attachments: tuple[Attachment, ...]) -> str:
-    return json.dumps(
-        {
-            "attachments": [
-                {
-                    "filename": a.filename,
-                    "mime_type": a.mime_type,
-                    "content": b64encode(a.content).decode(),
-                }
-                for a in attachments
-            ]
-        }
-    )
+def encode_payload(attachments: tuple[Attachment, ...], subject: str | None = None) -> str:
+    data: dict[str, object] = {
+        "attachments": [
+            {
+                "filename": a.filename,
+                "mime_type": a.mime_type,
+                "content": b64encode(a.content).decode(),
+            }
+            for a in attachments
+        ]
+    }
+    if subject:
+        data["subject"] = subject
+    return json.dumps(data)
+
+
+def decode_subject(payload: str) -> str | None:
+    """The e-mail subject stored with a row (None for messenger rows)."""
+    subject = json.loads(payload or "{}").get("subject")
+    return str(subject) if subject else None
 
 
 def decode_attachments(payload: str) -> tuple[Attachment, ...]:
@@ -58,7 +65,7 @@ def enqueue(
         "chat_ref": str(out.chat),
         "kind": out.kind,
         "text": out.text,
-        "payload": encode_payload(out.attachments),
+        "payload": encode_payload(out.attachments, out.subject),
         "status": PENDING,
         "attempts": 0,
         "not_before": not_before or now,

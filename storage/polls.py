@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from storage import people
 from storage.models.polls import Poll, PollPost, PollVote
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -183,3 +184,7 @@ def forget_person(session: Session, person_ref: str) -> None:
 
 def move_chat(session: Session, old: str, new: str) -> None:
     session.execute(update(PollPost).where(PollPost.chat_ref == old).values(chat_ref=new))
+
+
+# Votes count once per person (``storage.people``): linking accounts merges them.
+people.KEYED_COLUMNS.append(("poll_vote", "voter_ref"))

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
+from storage import people
 from storage.documents import fold_loose
 from storage.models.questions import DONE, OPEN, Question, QuestionSupport
 
@@ -227,3 +228,7 @@ def redact(text: str, names: set[str], replacement: str = "…") -> str:
 
 def move_chat(session: Session, old: str, new: str) -> None:
     session.execute(update(Question).where(col(Question.chat_ref) == old).values(chat_ref=new))
+
+
+# One question, one support per person (``storage.people``): linking accounts merges them.
+people.KEYED_COLUMNS.extend([("question_support", "person_ref"), ("question", "asker_ref")])

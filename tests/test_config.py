@@ -96,10 +96,13 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         annotation = field.annotation
         inner = getattr(annotation, "__args__", (annotation,))[0]
         header = (
-            f"[[{section_name}]]" if section_name in ("feeds", "calendars") else f"[{section_name}]"
+            f"[[{section_name}]]"
+            if section_name in ("feeds", "calendars", "mailing_lists")
+            else f"[{section_name}]"
         )
         assert header in text, f"config.example.toml lacks {header}"
-        for key in inner.model_fields:
+        for name, key_field in inner.model_fields.items():
+            key = key_field.alias or name
             assert re.search(rf"^#? ?{key} =", text, re.M), (
                 f"config.example.toml lacks {section_name}.{key}"
             )

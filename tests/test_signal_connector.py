@@ -105,7 +105,8 @@ async def test_group_and_direct_messages_become_incoming(
     assert first.chat.id == group_id_for(plenum.internal_id)
     assert first.is_group and first.platform == "signal"
     assert first.text == "/termine"
-    assert first.sender.ref == ChatRef("signal", ALICE)
+    assert first.sender.ref == ChatRef("signal", uuid_for(ALICE))  # people are their uuid
+    assert first.sender.alias == ChatRef("signal", ALICE)  # the number, while it is known
     assert first.sender.name == "Alice"
     assert first.sender.is_admin is True
 
@@ -116,7 +117,7 @@ async def test_group_and_direct_messages_become_incoming(
 
     await server.push_direct_message("hallo", number=BOB, name="Bob")
     direct = await inbox.next()
-    assert direct.chat == ChatRef("signal", BOB) == direct.sender.ref
+    assert direct.chat == ChatRef("signal", uuid_for(BOB)) == direct.sender.ref
     assert not direct.is_group and direct.text == "hallo"
 
     await server.push_direct_message("/hilfe", uuid_=CAROL_UUID)
@@ -354,7 +355,7 @@ async def test_start_waits_for_a_late_service_and_stop_is_clean(hooks: Hooks) ->
         await server.wait_for_clients(1)
         assert connector.ready
         await server.push_direct_message("/hilfe", number=BOB)
-        assert (await inbox.next()).chat == ChatRef("signal", BOB)
+        assert (await inbox.next()).chat == ChatRef("signal", uuid_for(BOB))
         await connector.stop()
         await connector.stop()
         await server.wait_for(lambda: server.client_count == 0)
@@ -408,7 +409,8 @@ async def test_sender_number_from_the_legacy_source_field(
     envelope["sourceNumber"] = None  # only "source" carries the number
     await server.push_envelope(envelope)
     incoming = await inbox.next()
-    assert incoming.chat == ChatRef("signal", BOB) == incoming.sender.ref
+    assert incoming.chat == ChatRef("signal", uuid_for(BOB)) == incoming.sender.ref
+    assert incoming.sender.alias == ChatRef("signal", BOB)
 
 
 async def test_native_polls_and_their_votes(
@@ -430,7 +432,8 @@ async def test_native_polls_and_their_votes(
     await server.push_poll_vote(created["timestamp"], [1], number=BOB, group=plenum)
     await server.push_poll_vote(created["timestamp"], [], number=BOB, group=plenum, vote_count=2)
     first = await asyncio.wait_for(hooks.votes.get(), 5)
-    assert first == (str(created["timestamp"]), Sender(ChatRef("signal", BOB), BOB, None), [1])
+    voter = Sender(ChatRef("signal", uuid_for(BOB)), BOB, None, ChatRef("signal", BOB))
+    assert first == (str(created["timestamp"]), voter, [1])
     second = await asyncio.wait_for(hooks.votes.get(), 5)
     assert second[2] == []  # retracted
 

@@ -21,7 +21,7 @@ from bot.connectors.signal import SignalConnector
 from bot.markup import to_plain
 from bot.types import ChatRef, Outgoing
 from storage.db import Store
-from tests.fakes.signal import FakeGroup, FakeSignalServer
+from tests.fakes.signal import FakeGroup, FakeSignalServer, uuid_for
 
 ALICE = "+4915112345678"  # group admin
 BOB = "+4917612345678"  # member
@@ -79,7 +79,7 @@ async def test_hilfe_in_a_direct_message(server: FakeSignalServer, app: App) -> 
     hint = plain("core.help.signal_hint")
     await server.wait_for(lambda: any(hint in m.visible for m in server.sent))
     parts = server.sent
-    assert all(m.recipients == [BOB] for m in parts)  # the person's number, not a uuid
+    assert all(m.recipients == [uuid_for(BOB)] for m in parts)  # people are their uuid
     assert all(m.text_mode == "styled" for m in parts)
     assert plain("core.help.header") in parts[0].visible
     assert hint in parts[-1].visible
@@ -216,7 +216,7 @@ async def test_netzbot_run_with_a_config_file(server: FakeSignalServer, tmp_path
         await server.wait_for_clients(1, within=30)
         await server.push_direct_message("!hilfe", number=BOB)
         [reply] = await server.wait_for_sent(1, within=20)
-        assert reply.recipients == [BOB]
+        assert reply.recipients == [uuid_for(BOB)]
         assert plain("core.help.header") in reply.visible
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -34,11 +34,14 @@ class RateLimited(TransientError):
 
 
 class PermanentError(DeliveryError):
-    """Will never succeed (bot blocked or kicked, chat gone, bad request). Do not retry."""
+    """Will never succeed (bot blocked or kicked, chat gone, bad request). Do not retry.
 
-    def __init__(self, message: str, chat_gone: bool = False) -> None:
+    ``notify_owners``: the owners should hear of it (e.g. a mailing list rejected a mail)."""
+
+    def __init__(self, message: str, chat_gone: bool = False, notify_owners: bool = False) -> None:
         super().__init__(message)
         self.chat_gone = chat_gone
+        self.notify_owners = notify_owners
 
 
 class ChatMoved(DeliveryError):

@@ -9,7 +9,11 @@ from bot.config import Config
 from bot.connectors.base import Connector, ConnectorHooks
 from bot.errors import ConfigError
 
-PLATFORM_MODULES = {"telegram": "bot.connectors.telegram", "signal": "bot.connectors.signal"}
+PLATFORM_MODULES = {
+    "telegram": "bot.connectors.telegram",
+    "signal": "bot.connectors.signal",
+    "email": "bot.connectors.email",
+}
 
 
 def enabled_platforms(config: Config) -> list[str]:
@@ -18,6 +22,8 @@ def enabled_platforms(config: Config) -> list[str]:
         out.append("telegram")
     if config.signal.active:
         out.append("signal")
+    if config.email.sending:
+        out.append("email")
     return out
 
 

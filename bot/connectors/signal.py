@@ -4,7 +4,7 @@
   reach the router only when they look like commands (``/termine``, ``!termine``); direct
   messages always do (the router points strangers to /hilfe). Chats are ``signal:group.<id>``
   (the public group id; envelopes carry the internal id, which signalbot's registry maps), people
-  ``signal:+49…`` or ``signal:<uuid>`` when Signal hides the number.
+  ``signal:<uuid>`` (the number, once signal-cli knows it, is ``Sender.alias``).
 - Admins: the ``admins`` list of ``/v1/groups``, cached in signalbot's group registry, refreshed
   by signalbot when a group changes and by us on a miss (at most every ``ADMIN_REFRESH_EVERY``).
 - The receive loop is guarded by ``ReceiveWatchdog`` (see there for why it is needed).
@@ -36,6 +36,7 @@ from signalbot import (
 from signalbot.errors import SignalAPIError
 from signalbot.logger import LOGGER_NAME
 
+from bot.connectors import signal_send
 from bot.connectors.base import (
     ConnectorHooks,
     MessageCallback,
@@ -241,10 +242,13 @@ class SignalConnector:
             number = legacy
         if number and uuid_:
             self._aliases[number], self._aliases[uuid_] = uuid_, number
-        person = number or uuid_
+        # People are their uuid: signal-cli reports the number only once it has learnt it
+        # (issue 13 item 30); the number, when known, travels along as an alias.
+        person = uuid_ or number
         if not person:
             return None
         sender_ref = ChatRef(PLATFORM, person)
+        alias = ChatRef(PLATFORM, number) if number and number != person else None
         if msg.group_info is not None and msg.group_info.group_id:
             internal = msg.group_info.group_id
             entry = self._group(internal_id=internal)
@@ -257,7 +261,7 @@ class SignalConnector:
             chat, is_admin, is_group = sender_ref, None, False
         return Incoming(
             chat=chat,
-            sender=Sender(sender_ref, msg.source_name or person, is_admin),
+            sender=Sender(sender_ref, msg.source_name or number or person, is_admin, alias),
             text=text,
             is_group=is_group,
             platform=PLATFORM,
@@ -297,7 +301,8 @@ class SignalConnector:
             vote = envelope["dataMessage"]["pollVote"]
             if vote.get("authorNumber") not in (None, self.number):
                 return  # a vote in someone else's poll
-            person = envelope.get("sourceNumber") or envelope.get("sourceUuid")
+            number = envelope.get("sourceNumber")
+            person = envelope.get("sourceUuid") or number
             target, options = (
                 str(vote["targetSentTimestamp"]),
                 list(vote.get("optionIndexes") or []),
@@ -306,7 +311,9 @@ class SignalConnector:
             return
         if not person:
             return
-        voter = Sender(ChatRef(PLATFORM, person), envelope.get("sourceName") or person)
+        alias = ChatRef(PLATFORM, number) if number and number != person else None
+        name = envelope.get("sourceName") or number or person
+        voter = Sender(ChatRef(PLATFORM, person), name, None, alias)
         task = asyncio.create_task(self._poll_answer(target, voter, options))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -364,6 +371,40 @@ class SignalConnector:
         await self._refresh_groups(chat.id)
         entry = self._group(group_id=chat.id)
         return bool(entry is not None and ids & set(entry.admins))
+
+    async def is_chat_member(self, chat: ChatRef, person: ChatRef) -> bool:
+        """Whether ``person`` is in the group (its ``members`` list: numbers, or uuids where
+        Signal hides the number), refreshed on a miss like the admin list."""
+        if chat.platform != PLATFORM or not chat.id.startswith("group."):
+            return False
+        ids = {person.id, self._aliases.get(person.id)} - {None}
+        entry = self._group(group_id=chat.id)
+        if entry is not None and ids & set(entry.members):
+            return True
+        await self._refresh_groups(chat.id)
+        entry = self._group(group_id=chat.id)
+        return bool(entry is not None and ids & set(entry.members))
+
+    async def leave_chat(self, chat: ChatRef) -> None:
+        """Quit a group: ``POST /v1/groups/{number}/{group id}/quit`` (answers 204)."""
+        bot = self._bot
+        if bot is None or not self.ready:
+            raise TransientError("signal connector is not connected yet", retry_after=10)
+        if not chat.id.startswith("group."):
+            raise PermanentError(f"not a Signal group: {chat}")
+        signal = bot._signal
+        session = await signal._sessions.get()
+        url = signal.groups._uris.group_id_uri(chat.id) + "/quit"
+        status, body = await signal_send.post(session, url, signal.groups._add_auth(), "")
+        if status >= 500:
+            raise TransientError(f"signal: quitting {chat} failed ({status}): {body[:200]}")
+        if status >= 300:
+            raise PermanentError(f"signal: quitting {chat} refused ({status}): {body[:200]}")
+        entry = self._group(group_id=chat.id)
+        if entry is not None:  # added again later: a new group to tell the owners about
+            self._known_groups.discard(entry.internal_id)
+        self._refreshed.pop(chat.id, None)
+        await self._refresh_groups(chat.id)
 
     # ---- sending ---------------------------------------------------------------------------
 

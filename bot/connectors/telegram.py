@@ -43,7 +43,7 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Config, TelegramSection
-from bot.connectors.base import ConnectorHooks, MessageCallback, TransientError
+from bot.connectors.base import ConnectorHooks, MessageCallback, PermanentError, TransientError
 from bot.connectors.telegram_errors import FloodScope, TokenRedactor, retry_after_seconds
 from bot.connectors.telegram_request import make_requests
 from bot.connectors.telegram_send import TelegramSender, shorten
@@ -450,6 +450,33 @@ class TelegramConnector:
         is_admin = member.status in ADMIN_STATUSES
         self._admin_cache[(chat_id, user_id)] = (now, is_admin)
         return is_admin
+
+    async def is_chat_member(self, chat: ChatRef, person: ChatRef) -> bool:
+        """``getChatMember``: is ``person`` in the group now (member, admin, restricted member)?"""
+        if chat.platform != self.platform or person.platform != self.platform:
+            return False
+        try:
+            chat_id, user_id = int(chat.id), int(person.id)
+        except ValueError:
+            return False
+        try:
+            member = await self._bot().get_chat_member(chat_id, user_id)
+        except (TelegramError, TransientError) as exc:
+            log.warning("telegram member check failed chat=%s error=%s", chat, exc)
+            return False
+        return _present(member)
+
+    async def leave_chat(self, chat: ChatRef) -> None:
+        """``leaveChat``: the bot leaves the group (Telegram then sends ``my_chat_member``)."""
+        try:
+            chat_id = int(chat.id)
+        except ValueError:
+            raise PermanentError(f"not a Telegram chat: {chat}") from None
+        try:
+            await self._bot().leave_chat(chat_id)
+        except TelegramError as exc:
+            raise PermanentError(f"telegram: leaving {chat} failed: {exc}") from exc
+        self._forget_admins(chat_id)
 
     def _forget_admins(self, chat_id: int) -> None:
         for key in [k for k in self._admin_cache if k[0] == chat_id]:

@@ -227,6 +227,10 @@ class FakeSignalServer:
         self.single_send_response = False
         self.polls: list[dict[str, Any]] = []  # accepted POST /v1/polls bodies + "timestamp"
         self.polls_supported = True  # False: answer 404 like services older than polls
+        # Numbers signal-cli has not learnt yet (or that their owners hide): envelopes from
+        # them carry ``sourceNumber: null`` and only the uuid, as the real service sends them.
+        self.unknown_numbers: set[str] = set()
+        self.quit_groups: list[FakeGroup] = []  # groups the bot left (POST …/quit)
         self._changed = asyncio.Condition()
         self._clock = itertools.count(int(time.time() * 1000))
         self._runner: web.AppRunner | None = None
@@ -460,6 +464,7 @@ class FakeSignalServer:
             web.get("/v1/accounts", self._accounts),
             web.get("/v1/groups/{number}", self._list_groups),
             web.get("/v1/groups/{number}/{group_id}", self._get_group),
+            web.post("/v1/groups/{number}/{group_id}/quit", self._quit_group),
             web.post("/v2/send", self._send),
             web.post("/v1/polls/{number}", self._create_poll),
             web.get("/v1/receive/{number}", self._receive),
@@ -516,6 +521,23 @@ class FakeSignalServer:
             if group.id == wanted:
                 return web.json_response(group.entry(self.about.get("version", "")))
         return _error(400, f"No group with id {wanted} found")
+
+    async def _quit_group(self, request: web.Request) -> web.Response:
+        """``POST /v1/groups/{number}/{group id}/quit``: 204; the group leaves our list (the
+        real service keeps it with ``member: false`` until signal-cli forgets it; the bot
+        reads both as "not in it")."""
+        if (bad := self._check_account(request.match_info["number"])) is not None:
+            return bad
+        wanted = request.match_info["group_id"]
+        for internal_id, group in list(self.groups.items()):
+            if group.id == wanted:
+                group.members = [m for m in group.members if m != self.number]
+                group.admins = [a for a in group.admins if a != self.number]
+                self.quit_groups.append(group)
+                del self.groups[internal_id]
+                await self._notify()
+                return web.Response(status=204)
+        return self._reject(400, {"error": f"Failed to quit group: Group not found: {wanted}"})
 
     async def _send(self, request: web.Request) -> web.Response:
         # signalbot posts JSON as text/plain (aiohttp ``data=str``): parse whatever the type.
@@ -658,6 +680,8 @@ class FakeSignalServer:
         if number is None and uuid_ is None:
             raise ValueError("an envelope needs a source number or uuid")
         sender_uuid = uuid_ or uuid_for(str(number))
+        if number in self.unknown_numbers:
+            number = None
         return {
             "source": number or sender_uuid,
             "sourceNumber": number,

@@ -115,6 +115,7 @@ class FakeTelegram(ApiMethods, FakeControls):
         self.faults: list[Fault] = []
         self.migrations: dict[int, int] = {}
         self.removed: dict[int, str] = {}  # chat id -> 403 description
+        self.left_chats: list[int] = []  # groups the bot left with leaveChat
         self.updates: list[dict] = []
         self.webhook: dict[str, Any] | None = None
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 from tests.fakes.telegram_wire import (
@@ -186,6 +187,31 @@ class ApiMethods:
             for (cid, user_id), status in self.members.items()
             if cid == chat_id and status in ("creator", "administrator")
         ]
+
+    async def _m_leavechat(self, params: dict) -> bool:
+        """The bot leaves a group; like Telegram, a ``my_chat_member`` update (from the bot
+        itself, new status "left") follows, and sends there answer 403 from now on."""
+        chat_id = self._chat_id(params)
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise bad_request("chat not found")
+        if chat["type"] == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        if chat_id in self.removed:
+            raise ApiError(403, "Forbidden: bot is not a member of the group chat")
+        self.left_chats.append(chat_id)
+        update = {
+            "my_chat_member": {
+                "chat": dict(chat),
+                "from": self.me,
+                "date": int(time.time()),
+                "old_chat_member": self._member(chat_id, self.bot_id, "member") | {"user": self.me},
+                "new_chat_member": self._member(chat_id, self.bot_id, "left") | {"user": self.me},
+            }
+        }
+        self.block(chat_id)
+        self.push_update(update)
+        return True
 
     def _member(self, chat_id: int, user_id: int, status: str) -> dict:
         user = self.users.get(user_id) or {
