@@ -227,6 +227,10 @@ class FakeSignalServer:
         self.single_send_response = False
         self.polls: list[dict[str, Any]] = []  # accepted POST /v1/polls bodies + "timestamp"
         self.polls_supported = True  # False: answer 404 like services older than polls
+        # False: the number is not linked (registered) yet: /v1/accounts is empty and every
+        # call for the number answers 400 "User … is not registered.", as before linking.
+        self.linked = True
+        self.groups_have_member = True  # False: a build between 0.100 and the ``member`` field
         # Numbers signal-cli has not learnt yet (or that their owners hide): envelopes from
         # them carry ``sourceNumber: null`` and only the uuid, as the real service sends them.
         self.unknown_numbers: set[str] = set()
@@ -490,13 +494,13 @@ class FakeSignalServer:
         return web.json_response(self.about)
 
     async def _accounts(self, request: web.Request) -> web.Response:
-        return web.json_response([self.number])
+        return web.json_response([self.number] if self.linked else [])
 
     async def _no_content(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
     def _check_account(self, number: str) -> web.Response | None:
-        if number != self.number:
+        if number != self.number or not self.linked:
             return _error(400, f"User {number} is not registered.")
         return None
 
@@ -511,7 +515,11 @@ class FakeSignalServer:
             self._group_failures -= 1
             return _error(500, "signal-cli: listGroups timed out")
         version = self.about.get("version", "")
-        return web.json_response([g.entry(version) for g in self.groups.values()])
+        entries = [g.entry(version) for g in self.groups.values()]
+        if not self.groups_have_member:
+            for entry in entries:
+                entry.pop("member", None)
+        return web.json_response(entries)
 
     async def _get_group(self, request: web.Request) -> web.Response:
         if (bad := self._check_account(request.match_info["number"])) is not None:
