@@ -14,13 +14,13 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import commands, i18n, leader, metrics, router
+from bot import commands, i18n, leader, metrics, router, webhook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
 from bot.context import Context
 from bot.delivery import DeliveryWorker
-from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender
+from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender, without_nul
 from jobs import schedule
 from storage import chats, migrate, outbox, people
 from storage.db import Store
@@ -74,6 +74,7 @@ class App:
         else:
             await lease.try_acquire()  # refuse before touching the database
             migrate.upgrade(self.store)
+        webhook.ensure_secret(self.store, self.config)  # webhook mode never runs without one
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
         if self.config.http.listen:  # before the connectors: a webhook may post at once
@@ -276,6 +277,7 @@ class App:
     async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
         now = self.clock.now()
         with self.store.session() as session:
+            title = without_nul(title) if title else title
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
         return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))

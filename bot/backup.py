@@ -15,6 +15,7 @@ import argparse
 import base64
 import contextlib
 import gzip
+import io
 import json
 import os
 import sqlite3
@@ -290,13 +291,25 @@ def _open(path: str, mode: str, gz: bool | None = None) -> IO[str]:
     return open(path, mode, encoding="utf-8")
 
 
+def _create_private(path: str, gz: bool) -> IO[str]:
+    """A new file only its owner may read (0600 from the first byte, whatever the umask
+    allows otherwise): a backup holds every person's data."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # a stale partial file from a crash; O_EXCL below needs it gone
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    raw = os.fdopen(fd, "wb")
+    if gz:
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb"), encoding="utf-8")
+    return io.TextIOWrapper(raw, encoding="utf-8")
+
+
 def backup_to(store: Store, path: str, now: datetime) -> dict[str, int]:
     """Write to ``path`` atomically (a partial file never replaces a good one)."""
     if path == "-":
         return write_backup(store, sys.stdout, now)
     partial = f"{path}.partial"
     try:
-        with _open(partial, "w", gz=path.endswith(".gz")) as fh:
+        with _create_private(partial, gz=path.endswith(".gz")) as fh:
             counts = write_backup(store, fh, now)
         os.replace(partial, path)
     finally:

@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.durations import parse_duration
 from bot.errors import ConfigError
+from bot.redact import MASK, is_secret_name, redact_text
 from bot.types import ChatRef
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -464,5 +465,10 @@ def describe_errors(source: str, exc: ValidationError) -> str:
             )
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"  {key}: {msg} (got {err.get('input')!r})")
+            if any(is_secret_name(str(part)) for part in loc if isinstance(part, str)):
+                got = MASK  # a token or password is never printed back, not even a wrong one
+                msg = msg.replace(str(err.get("input")), MASK)
+            else:
+                got = redact_text(repr(err.get("input")))
+            lines.append(f"  {key}: {redact_text(msg)} (got {got})")
     return "\n".join(lines)

@@ -23,8 +23,12 @@ from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import Config, load_config
 from bot.errors import ConfigError
+from bot.net.errors import FetchError
+from bot.net.guard import AddressPolicy
+from bot.net.http import guarded_session, open_guarded
 from bot.opml import all_feeds
 from bot.ops_common import add_config_option, redactor
+from bot.redact import redact_url, storage_password
 from storage import migrate
 from storage.db import Store
 
@@ -45,11 +49,15 @@ class Check:
 
 
 class Doctor:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, resolver_policy: AddressPolicy | None = None) -> None:
         self.config = config
         self.lang = config.bot.language
         secrets = [config.telegram.token, config.telegram.secret_token, config.signal.auth_password]
-        self.redact = redactor([s.get_secret_value() for s in secrets if s is not None])
+        self.redact = redactor(
+            [s.get_secret_value() for s in secrets if s is not None]
+            + [storage_password(config.storage.url)]
+        )
+        self.policy = resolver_policy or AddressPolicy.from_config(config)
 
     def ok(self, key: str, **kw: object) -> Check:
         return Check(True, i18n.plain(self.lang, f"ops.doctor.{key}", **kw))
@@ -65,6 +73,11 @@ class Doctor:
     def error_text(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError | asyncio.TimeoutError):
             return i18n.plain(self.lang, "ops.doctor.timeout")
+        if isinstance(exc, FetchError) and i18n.has(exc.message_key, self.lang):
+            params: dict[str, object] = dict(exc.params)
+            if "kind" in params:
+                params["kind"] = i18n.plain(self.lang, f"news.address_kind.{params['kind']}")
+            return self.redact(i18n.plain(self.lang, exc.message_key, **params).rstrip("."))
         text = str(exc) or type(exc).__name__
         return self.redact(text.splitlines()[0])
 
@@ -122,7 +135,7 @@ class Doctor:
                 self.ok("tg_ok", username=me.get("username", "?"), name=me.get("first_name", "?"))
             )
         if tg.mode == "webhook":
-            from bot.http_server import telegram_webhook_url
+            from bot.webhook import telegram_webhook_url
 
             if telegram_webhook_url(self.config) is None:
                 checks.append(self.bad("tg_webhook_no_url", "tg_webhook_url"))
@@ -198,10 +211,11 @@ class Doctor:
         label = i18n.plain(self.lang, f"ops.doctor.kind.{kind}")
         hint = f"{kind}_url"
         scheme = urlsplit(url).scheme.lower()
-        if scheme in ("http", "https"):
-            timeout = aiohttp.ClientTimeout(self.config.news.timeout.total_seconds())
-            try:
-                async with http.get(url, timeout=timeout, allow_redirects=True) as resp:
+        if scheme in ("http", "https", "webcal"):
+            if scheme == "webcal":
+                url = "https" + url[len("webcal") :]
+            try:  # the same guard as the bot's own fetches: every redirect hop is vetted
+                async with open_guarded(http, url, self.policy) as resp:
                     status = resp.status
             except Exception as exc:
                 return self.bad(
@@ -220,7 +234,11 @@ class Doctor:
     async def run(self) -> list[Check]:
         checks = self.database()
         headers = {"User-Agent": USER_AGENT}
-        async with aiohttp.ClientSession(headers=headers) as http:
+        timeout = aiohttp.ClientTimeout(self.config.news.timeout.total_seconds())
+        async with (
+            aiohttp.ClientSession(headers=headers) as http,
+            guarded_session(self.policy, timeout=timeout, headers=headers) as guarded,
+        ):
             if not (self.config.telegram.active or self.config.signal.active):
                 checks.append(self.bad("no_messenger", "no_messenger"))
             if self.config.telegram.active:
@@ -229,14 +247,14 @@ class Doctor:
                 checks.extend(await self.signal(http))
             feeds = all_feeds(self.config) if all(c.ok for c in checks) else []
             feeds = feeds or [(f.url, f.name) for f in self.config.feeds]
-            sources = [("feed", url, name or url) for url, name in feeds] + [
-                ("calendar", c.url, c.name or c.url) for c in self.config.calendars
+            sources = [("feed", url, name or redact_url(url)) for url, name in feeds] + [
+                ("calendar", c.url, c.name or redact_url(c.url)) for c in self.config.calendars
             ]
             limit = asyncio.Semaphore(8)
 
             async def one(kind: str, url: str, name: str) -> Check:
                 async with limit:
-                    return await self.source(http, kind, url, name)
+                    return await self.source(guarded, kind, url, name)
 
             checks.extend(await asyncio.gather(*(one(*s) for s in sources)))
         return checks

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot import metrics
 from bot.clock import Clock
 from bot.ops_common import feed_table
+from bot.redact import redact_url
 from storage import outbox
 from storage.db import Store
 from storage.models.core import OutboxMessage
@@ -93,5 +94,5 @@ class FeedCollector:
             ).all()
         metrics.FEED_FAILURES.clear()
         for row in rows:
-            metrics.FEED_FAILURES.set(row[1] or 0, feed=row[0])
+            metrics.FEED_FAILURES.set(row[1] or 0, feed=redact_url(row[0]))
         metrics.FEEDS_PAUSED.set(sum(1 for row in rows if paused is not None and row[2]))

@@ -15,21 +15,19 @@ The access log is off: the webhook path is a secret and must not end up in logs.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import inspect
 import json
 import logging
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot import i18n, metrics
-from bot.config import Config
 from bot.errors import ConfigError
 from bot.http_health import health_report
 from bot.http_metrics import FeedCollector, OutboxCollector
+from bot.webhook import telegram_webhook_path
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -38,27 +36,6 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def telegram_webhook_path(config: Config) -> str:
-    """Where Telegram posts updates: the path of ``[telegram] webhook_url`` if it has one,
-    else ``/telegram/<32 hex digits derived from the token>`` (unguessable, stable)."""
-    if config.telegram.webhook_url:
-        path = urlsplit(config.telegram.webhook_url).path
-        if path and path != "/":
-            return path
-    token = config.telegram.token.get_secret_value() if config.telegram.token else ""
-    digest = hashlib.sha256(f"netzbot-webhook:{token}".encode()).hexdigest()[:32]
-    return f"/telegram/{digest}"
-
-
-def telegram_webhook_url(config: Config) -> str | None:
-    """The URL to hand to ``setWebhook``: ``webhook_url``, else ``[http] public_url`` + path."""
-    if config.telegram.webhook_url:
-        return config.telegram.webhook_url
-    if config.http.public_url:
-        return config.http.public_url.rstrip("/") + telegram_webhook_path(config)
-    return None
 
 
 class HttpServer:
@@ -143,8 +120,8 @@ class HttpServer:
 
     async def telegram_webhook(self, request: web.Request) -> web.Response:
         header = request.headers.get(TELEGRAM_SECRET_HEADER)
-        secret = self.app.config.telegram.secret_token
-        if secret is not None and not hmac.compare_digest(
+        secret = self.app.config.telegram.secret_token  # always set in webhook mode (bot.webhook)
+        if secret is None or not hmac.compare_digest(
             (header or "").encode(), secret.get_secret_value().encode()
         ):
             log.warning("telegram webhook: wrong or missing secret token header")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import Table, inspect, select
 
+from bot.redact import redact_text
 from storage.db import Store
 
 
@@ -26,14 +27,13 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
-    """A function that replaces every given secret (of 4+ characters) in a text by '***'."""
-    known = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+def redactor(secrets: Iterable[str | None]) -> Callable[[str], str]:
+    """A function that replaces every given secret (of 4+ characters), URL credentials and
+    secret query values in a text by '***' (see ``bot.redact``)."""
+    known = [s for s in secrets if s]
 
     def redact(text: str) -> str:
-        for secret in known:
-            text = text.replace(secret, "***")
-        return text
+        return redact_text(text, known)
 
     return redact
 

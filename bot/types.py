@@ -40,6 +40,14 @@ class ChatRef:
 CONSOLE_CHAT = ChatRef("console", "local")
 
 
+def without_nul(text: str) -> str:
+    """``text`` without NUL characters. PostgreSQL text columns cannot hold NUL, so one in a
+    message or a display name would fail every write of that person; it carries no meaning in
+    chat, so it is dropped where text enters the bot (``Incoming``, ``Sender``, chat titles,
+    feed and calendar text)."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
 @dataclass(frozen=True)
 class Sender:
     """Who wrote a message. ``ref`` is the person's own (private) chat reference.
@@ -55,6 +63,10 @@ class Sender:
     is_admin: bool | None = None
     alias: ChatRef | None = None  # another ref of the same account (a Signal uuid's number)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.name, str) and "\x00" in self.name:
+            object.__setattr__(self, "name", without_nul(self.name))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -66,6 +78,10 @@ class Incoming:
     platform: str = ""
     message_id: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.text, str) and "\x00" in self.text:
+            object.__setattr__(self, "text", without_nul(self.text))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,13 @@ from bot.feeds import render
 from bot.feeds.errors import FeedError
 from bot.feeds.fetch import FeedFetcher, check_url
 from bot.feeds.filters import KeywordFilter, parse_keywords
-from bot.feeds.netguard import AddressPolicy
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
+from bot.net.guard import AddressPolicy
 from bot.numbers import parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
+from bot.redact import redact_url
 from bot.types import Permission
 from storage import news as store_news
 from storage import subscriptions
@@ -89,7 +91,10 @@ async def fetch_feed(ctx: Context, url: str) -> ParsedFeed:
     try:
         check_url(url, policy)  # refused before any request
         result = await fetcher.fetch(url)
-        return parse_feed(result.body or b"", url=result.final_url, headers=result.headers)
+        # parsing is CPU work (seconds for a huge feed): off the loop that serves every chat
+        return await asyncio.to_thread(
+            parse_feed, result.body or b"", url=result.final_url, headers=result.headers
+        )
     except FeedError as exc:
         raise feed_failure(ctx, exc) from exc
     finally:
@@ -183,7 +188,7 @@ async def feeds(ctx: Context, args: Args) -> Markup:
                 mode=render.mode_text(target.mode, ctx.lang, ctx.config.news.digest_at),
                 filters=filters,
                 state=state,
-                url=feed.url,
+                url=redact_url(feed.url),
             )
         )
     lines.append(ctx.t("news.feeds.footer"))
@@ -239,7 +244,7 @@ async def feed_test(ctx: Context, args: Args) -> Markup:
         ctx.t("news.test.header", name=parsed.title, count=len(parsed.items))
     ]
     for item in reversed(parsed.newest(max(1, ctx.config.news.backfill))):
-        parts += ["", render.post(item, parsed.title, ctx.lang, ctx.tz, ctx.now)]
+        parts += ["", render.post(item, parsed.title, ctx.lang, ctx.tz)]
     if parsed.warning:
         parts += ["", ctx.t("news.test.warning", warning=parsed.warning.split(":")[0])]
     return join(parts)
@@ -274,7 +279,7 @@ async def news(ctx: Context, args: Args) -> Markup:
     if not shown:
         return ctx.t("news.list.empty")
     lines: list[Markup | str] = [ctx.t("news.list.header")]
-    lines += [render.list_line(i, f.display_name, ctx.lang, ctx.tz, i.first_seen) for i, f in shown]
+    lines += [render.list_line(i, f.display_name, ctx.lang, ctx.tz) for i, f in shown]
     return join(lines)
 
 

@@ -25,6 +25,7 @@ from bot.feeds.parse import FeedItem as ParsedItem
 from bot.feeds.parse import newest
 from bot.feeds.poll import PollOutcome, poll_many
 from bot.i18n import t
+from bot.redact import redact_url
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
 from storage import chats, outbox, subscriptions
@@ -113,14 +114,18 @@ def deliver(
     if not chats.is_active(session, ChatRef.parse(chat)):
         return False
     assert row.id is not None
-    if not store_news.mark_posted(session, chat, row.link_key, row.id, now):
+    if store_news.posted_from_another_feed(session, chat, row.link_key, row.feed_id):
+        return False  # the same article came through another feed
+    if not store_news.mark_posted(
+        session, chat, store_news.item_key(row.feed_id, row.key), row.id, now
+    ):
         return False
     if mode == store_news.DIGEST:
         store_news.queue_for_digest(session, chat, row.id, now)
         return True
-    text = render.post(item, source, chat_lang(session, chat, config), config.tz, row.first_seen)
+    text = render.post(item, source, chat_lang(session, chat, config), config.tz)
     out = Outgoing(
-        ChatRef.parse(chat), str(text), outbox_key("news", chat, row.link_key), kind="news"
+        ChatRef.parse(chat), str(text), outbox_key("news", chat, row.feed_id, row.key), kind="news"
     )
     outbox.enqueue(session, out, now)
     return True
@@ -212,7 +217,7 @@ def record_failure(
 ) -> None:
     feed.failures += 1
     feed.error_code = error.code
-    metrics.FEED_ERRORS.inc(feed=feed.url)
+    metrics.FEED_ERRORS.inc(feed=redact_url(feed.url))
     feed.last_error = json.dumps(error.params, ensure_ascii=False, default=str)
     wait = min(config.news.poll_interval * 2**feed.failures, MAX_BACKOFF)
     retry_after = error.params.get("retry_after")
@@ -250,7 +255,7 @@ def notify(session: Session, config: Config, feed: Feed, key: str, now: datetime
             lang,
             key,
             name=feed.display_name,
-            url=feed.url,
+            url=redact_url(feed.url),
             n=feed.failures,
             error=render.error_text(lang, feed.error_code or "failed", params),
         )

@@ -18,10 +18,16 @@ IMMEDIATE, DIGEST = "immediate", "digest"
 
 
 def link_key(feed_id: int, key: str, norm_link: str | None) -> str:
-    """What "the same item" means within a chat: the normalised link (so two feeds carrying
-    one article count once), else the item's own key in its feed."""
+    """The item's link as a key (so two feeds carrying one article count once), else its
+    own key in its feed. Stored on ``FeedItem.link_key``; see ``posted_from_another_feed``."""
     if norm_link:
         return "l:" + hashlib.sha256(norm_link.encode("utf-8")).hexdigest()[:40]
+    return item_key(feed_id, key)
+
+
+def item_key(feed_id: int, key: str) -> str:
+    """What a chat was sent, per item: distinct items of one feed (their own guids) are
+    distinct whatever they link to."""
     return f"f{feed_id}:{key}"
 
 
@@ -167,6 +173,26 @@ def latest_items(
 
 def was_posted(session: Session, chat: ChatRef | str, key: str) -> bool:
     stmt = select(NewsPosted.id).where(NewsPosted.chat_ref == str(chat), NewsPosted.link_key == key)
+    return session.exec(stmt).first() is not None
+
+
+def posted_from_another_feed(
+    session: Session, chat: ChatRef | str, link: str, feed_id: int
+) -> bool:
+    """Did ``chat`` already get an item of *another* feed with the same link key (``l:…``)?
+    Link-dedupe works across feeds only: within one feed, items are told apart by their keys."""
+    if not link.startswith("l:"):
+        return False
+    stmt = (
+        select(NewsPosted.id)
+        .join(FeedItem, col(FeedItem.id) == NewsPosted.item_id)
+        .where(
+            NewsPosted.chat_ref == str(chat),
+            FeedItem.link_key == link,
+            FeedItem.feed_id != feed_id,
+        )
+        .limit(1)
+    )
     return session.exec(stmt).first() is not None
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -254,3 +256,33 @@ def test_cli_backup_then_restore_into_postgresql(
     assert main(["restore", str(file), "--force", "--config", str(dst)]) == 0
     assert main(["restore", str(tmp_path / "missing.jsonl"), "--config", str(dst)]) == 1
     assert "missing.jsonl" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["netzbot.jsonl", "netzbot.jsonl.gz"])
+def test_backup_file_is_private_from_the_first_byte(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Issue 13 item 19: a backup holds everyone's data; 0600 even while it is written."""
+    from bot import backup
+
+    fill_core_by_hand(store)
+    target = tmp_path / name
+    (tmp_path / f"{name}.partial").write_text("stale", encoding="utf-8")  # from a crash
+    (tmp_path / f"{name}.partial").chmod(0o644)
+    modes: list[int] = []
+    real = backup.write_backup
+
+    def spying(store_: Store, out, now):  # type: ignore[no-untyped-def]
+        modes.append(stat.S_IMODE(os.stat(f"{target}.partial").st_mode))
+        return real(store_, out, now)
+
+    monkeypatch.setattr(backup, "write_backup", spying)
+    old_umask = os.umask(0o022)
+    try:
+        backup.backup_to(store, str(target), datetime(2026, 11, 30, tzinfo=UTC))
+    finally:
+        os.umask(old_umask)
+    assert modes == [0o600]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with backup._open(str(target), "r") as fh:
+        assert '"end": true' in fh.read().splitlines()[-1]

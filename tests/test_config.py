@@ -133,3 +133,20 @@ def test_bad_durations(bad: object) -> None:
 def test_format_duration_round_trips() -> None:
     for text in ("90s", "15m", "2h", "1d", "1w", "1h30m"):
         assert parse_duration(format_duration(parse_duration(text))) == parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "secret"),
+    [
+        ({"telegram": {"token": 123456789012345}}, "123456789012345"),
+        ({"signal": {"auth_password": ["Geheim42"]}}, "Geheim42"),
+        ({"storage": {"url": "mysql://netz:Geheim42@db/netz"}}, "Geheim42"),
+        ({"telegram": {"secret_token": 42424242}}, "42424242"),
+    ],
+)
+def test_config_errors_never_print_a_secret_back(overrides: dict, secret: str) -> None:
+    """Issue 13 item 18: a wrong token or database URL is named, its value is not shown."""
+    with pytest.raises(ConfigError) as err:
+        load_config(None, **overrides)
+    assert secret not in str(err.value)
+    assert "***" in str(err.value)

@@ -81,7 +81,13 @@ def build_app(fakes: Fakes) -> web.Application:
     app.router.add_get("/v1/about", about)
     app.router.add_get("/v1/health", health)
     app.router.add_get("/v1/accounts", accounts)
+
+    async def moved(request: web.Request) -> web.Response:
+        fakes.requests.append(request.path)
+        raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
+
     app.router.add_get("/feed.xml", feed)
+    app.router.add_get("/weiter.xml", moved)
     return app
 
 
@@ -137,6 +143,9 @@ post_to = ["telegram:-1001"]
 [[calendars]]
 url = "{CALENDAR}"
 name = "Stadtrat"
+
+[news]
+allowed_networks = ["127.0.0.1/32"]
 {extra}
 """,
         encoding="utf-8",
@@ -306,3 +315,54 @@ def test_feeds_added_in_chat_are_checked_too(tmp_path, fakes, capsys, monkeypatc
     assert any(line.startswith("✓ Feed Rathaus-News: erreichbar") for line in lines)
     assert any(line.startswith("✗ Feed Im Chat: HTTP 404") for line in lines), lines
     assert not any("doppelt" in line for line in lines)
+
+
+def test_redirects_and_urls_to_internal_addresses_are_refused(tmp_path, fakes, capsys) -> None:
+    """Issue 13 item 20: doctor uses the bot's guard; a feed redirecting inward and a calendar
+    on an internal address are refused, not fetched."""
+    state, port = fakes
+    extra = f"""
+[[feeds]]
+url = "http://127.0.0.1:{port}/weiter.xml"
+name = "Umleitung"
+post_to = ["telegram:-1001"]
+
+[[calendars]]
+url = "http://10.0.0.1/intern.ics"
+name = "Intern"
+"""
+    config = write_config(tmp_path, port, extra=extra)
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 1
+    assert any(line.startswith("✓ Feed Rathaus-News: erreichbar") for line in lines), lines
+    refused = [line for line in lines if "interne Adresse" in line]
+    assert any(
+        line.startswith("✗ Feed Umleitung: nicht erreichbar (Abgelehnt: 169.254.169.254")
+        for line in refused
+    ), lines
+    assert any(
+        line.startswith("✗ Kalender Intern: nicht erreichbar (Abgelehnt: 10.0.0.1")
+        for line in refused
+    ), lines
+    assert "/weiter.xml" in state.requests
+
+
+def test_feed_credentials_are_redacted(tmp_path, fakes, capsys) -> None:
+    """Issue 13 item 18: a feed URL with user:password@ shows as ***@ in doctor's output."""
+    _, port = fakes
+    extra = f"""
+[[feeds]]
+url = "http://anna:Geheim42@127.0.0.1:{port}/feed.xml?token=Tok3n99"
+post_to = ["telegram:-1001"]
+
+[[feeds]]
+url = "http://anna:Geheim42@127.0.0.1:{port}/fehlt.xml"
+post_to = ["telegram:-1001"]
+"""
+    config = write_config(tmp_path, port, extra=extra)
+    code, lines = doctor(capsys, "--config", str(config))
+    assert code == 1  # fehlt.xml: HTTP 404
+    text = "\n".join(lines)
+    assert "Geheim42" not in text and "Tok3n99" not in text and "anna" not in text, text
+    assert f"✓ Feed http://***@127.0.0.1:{port}/feed.xml?token=***: erreichbar" in text
+    assert f"✗ Feed http://***@127.0.0.1:{port}/fehlt.xml: HTTP 404" in text

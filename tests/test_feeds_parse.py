@@ -285,3 +285,69 @@ def test_a_body_that_looks_like_a_path_is_not_opened() -> None:
 )
 def test_normalize_link(link: str, normal: str | None) -> None:
     assert normalize_link(link) == normal
+
+
+def huge_feed(n: int) -> bytes:
+    items = "".join(
+        f"<item><title>Meldung {i}</title><guid>g{i}</guid>"
+        f"<link>https://verein.example/{i}</link></item>"
+        for i in range(n)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Riesig</title>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def test_items_per_feed_are_capped() -> None:
+    """Issue 13 item 6: a 100,000-item feed is read as its first MAX_ITEMS items (document
+    order: the newest first), cut before feedparser builds the rest."""
+    from bot.feeds.cap import cap_items
+    from bot.feeds.parse import MAX_ITEMS
+
+    body = huge_feed(100_000)
+    feed = parse_feed(body, url=BASE)
+    assert len(feed.items) == MAX_ITEMS
+    assert feed.items[0].title == "Meldung 0" and feed.items[-1].title == f"Meldung {MAX_ITEMS - 1}"
+    assert feed.warning is None  # the cut document is well-formed
+    short, cut = cap_items(body, 3)
+    assert cut and short.endswith(
+        b"Meldung 2</title><guid>g2</guid><link>https://verein.example/2</link></item></channel></rss>"
+    )
+    assert cap_items(huge_feed(3), 3) == (huge_feed(3), False)
+    assert len(parse_feed(body, url=BASE, max_items=5).items) == 5
+
+
+def test_capping_atom_rdf_and_other_encodings() -> None:
+    from bot.feeds.cap import cap_items
+
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>'
+        + b"".join(b"<entry><title>E%d</title><id>urn:%d</id></entry>" % (i, i) for i in range(10))
+        + b"</feed>"
+    )
+    assert [i.title for i in parse_feed(cap_items(atom, 2)[0], url=BASE).items] == ["E0", "E1"]
+    rdf = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns="http://purl.org/rss/1.0/"><channel><title>c</title><items><rdf:Seq>'
+        b'<rdf:li resource="x"/></rdf:Seq></items></channel>'
+        + b"".join(
+            b"<item><title>R%d</title><link>https://r.example/%d</link></item>" % (i, i)
+            for i in range(10)
+        )
+        + b"</rdf:RDF>"
+    )
+    assert [i.title for i in parse_feed(cap_items(rdf, 3)[0], url=BASE).items] == ["R0", "R1", "R2"]
+    latin = (
+        b'<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel>'
+        + b"".join(
+            b"<item><title>\x93%d\x94</title><guid>%d</guid></item>" % (i, i) for i in range(5)
+        )
+        + b"</channel></rss>"
+    )
+    assert [i.title for i in parse_feed(cap_items(latin, 2)[0], url=BASE).items] == ["“0”", "“1”"]
+    utf16 = latin.decode("cp1252").replace("windows-1252", "utf-16").encode("utf-16")
+    assert [i.title for i in parse_feed(cap_items(utf16, 2)[0], url=BASE).items] == ["“0”", "“1”"]
+    utf32 = latin.decode("cp1252").replace("windows-1252", "utf-32").encode("utf-32")
+    assert cap_items(utf32, 2) == (utf32, False)  # not cut: feedparser gets it whole
+    assert len(parse_feed(utf32, url=BASE, max_items=2).items) <= 2  # and still takes two at most

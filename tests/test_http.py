@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 import aiohttp
 import pytest
 
-from bot import metrics
+from bot import metrics, webhook
 from bot.app import App
 from bot.clock import FixedClock
 from bot.config import Config
-from bot.http_server import TELEGRAM_SECRET_HEADER, telegram_webhook_path, telegram_webhook_url
+from bot.http_server import TELEGRAM_SECRET_HEADER
 from bot.types import ChatRef, Incoming, Outgoing, Sender
+from bot.webhook import telegram_webhook_path, telegram_webhook_url
 from storage.db import Store
 from tests.support import RecordingConnector
 
@@ -254,6 +255,54 @@ async def test_telegram_webhook_checks_secret_and_hands_body_over(
     assert tg.webhooks[0] == (update, "s3cr3t-header") and len(tg.webhooks) == 2
 
 
+async def test_webhook_without_configured_secret_gets_one_and_refuses_forgeries(
+    store: Store, now, started
+) -> None:
+    """Issue 13 item 17: no ``secret_token`` in the config is no longer "accept anything": a
+    secret is generated once, kept in the database, and requests without it are refused."""
+    from storage.models.core import Setting
+
+    def config() -> Config:
+        return http_config(
+            telegram={
+                "token": "123:SECRET-token-value",
+                "mode": "webhook",
+                "webhook_url": "https://bot.example.org",  # no path: the unguessable one is used
+            }
+        )
+
+    first = config()
+    tg = ProbedConnector("telegram", "up", now)
+    app = App(first, clock=FixedClock(now), store=store, connectors=[tg], run_jobs=False)
+    base = await started(app)
+    path = telegram_webhook_path(first)
+    assert path.startswith("/telegram/") and len(path) > 30
+    assert telegram_webhook_url(first) == "https://bot.example.org" + path
+    assert first.telegram.secret_token is not None
+    secret = first.telegram.secret_token.get_secret_value()
+    assert len(secret) >= 32
+    with store.session() as session:
+        assert secret in session.get(Setting, "telegram.webhook_secret").value
+    forged = b'{"update_id": 7, "message": {"message_id": 1, "text": "/termin_neu"}}'
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base + path, data=forged) as resp:
+            assert resp.status == 403
+        async with http.post(
+            base + path, data=forged, headers={TELEGRAM_SECRET_HEADER: ""}
+        ) as resp:
+            assert resp.status == 403
+        async with http.post(
+            base + path, data=forged, headers={TELEGRAM_SECRET_HEADER: secret}
+        ) as resp:
+            assert resp.status == 200
+    assert tg.webhooks == [(forged, secret)]
+    await app.stop()
+    second = config()  # a restart (or a second process) uses the same secret
+    webhook.ensure_secret(store, second)
+    assert second.telegram.secret_token is not None
+    assert second.telegram.secret_token.get_secret_value() == secret
+
+
 def test_webhook_path_without_url_is_derived_from_token() -> None:
     a = Config(telegram={"token": "1:aaa", "mode": "webhook"})
     b = Config(telegram={"token": "1:bbb", "mode": "webhook"})
@@ -297,6 +346,11 @@ async def test_metrics_feed_failures_from_the_feed_table(
             [
                 {"url": "https://ok.example/rss", "failures": 0, "paused": False},
                 {"url": "https://bad.example/rss", "failures": 7, "paused": True},
+                {
+                    "url": "https://anna:Geheim42@private.example/rss",
+                    "failures": 2,
+                    "paused": False,
+                },
             ],
         )
     monkeypatch.setattr("bot.http_metrics.feed_table", lambda: table)
@@ -307,6 +361,8 @@ async def test_metrics_feed_failures_from_the_feed_table(
     assert 'netzbot_feed_failures{feed="https://bad.example/rss"} 7' in lines
     assert 'netzbot_feed_failures{feed="https://ok.example/rss"} 0' in lines
     assert "netzbot_feeds_paused 1" in lines
+    assert "Geheim42" not in text  # issue 13 item 18: no credentials in /metrics
+    assert 'netzbot_feed_failures{feed="https://***@private.example/rss"} 2' in lines
 
 
 async def test_ready_flag_stands_in_for_health(store: Store, now: datetime, started) -> None:

@@ -9,6 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Config
+from bot.feeds.fetch import FeedFetcher
+from bot.net.guard import StaticResolver
 from jobs import feeds as feeds_job
 from storage import chats
 from storage.db import Store
@@ -112,9 +114,9 @@ async def test_not_a_feed_is_explained(bot: Harness, server: FeedServer) -> None
     [
         (
             None,
-            "Abgelehnt: 127.0.0.1 zeigt auf eine interne Adresse (127.0.0.1, dieser Rechner selbst)",
+            "Abgelehnt: 127.0.0.1 zeigt auf eine interne Adresse (dieser Rechner selbst)",
         ),
-        ("en", "Refused: 127.0.0.1 points to an internal address (127.0.0.1, this machine itself)"),
+        ("en", "Refused: 127.0.0.1 points to an internal address (this machine itself)"),
     ],
 )
 async def test_internal_address_refused_in_the_chats_language(
@@ -138,6 +140,86 @@ async def test_refused_redirect_is_explained(store: Store, server: FeedServer) -
     assert "169.254.169.254" in reply and "link-lokal" in reply
     literal = await bot.say("/feed_test http://[::ffff:169.254.169.254]/latest/meta-data/")
     assert "Abgelehnt" in literal and "link-lokal" in literal
+
+
+async def test_refusal_does_not_tell_what_a_name_resolves_to(strict_bot: Harness) -> None:
+    """Issue 13 item 20: a stranger must not learn the internal address of a host name."""
+    strict_bot.app.services.news_fetcher = FeedFetcher(
+        resolver=StaticResolver({"intranet.test": ["10.20.30.40"]})
+    )
+    try:
+        for command in ("/feed_neu", "/feed_test"):
+            reply = await strict_bot.say(f"{command} http://intranet.test/feed.xml")
+            assert (
+                "Abgelehnt: intranet.test zeigt auf eine interne Adresse (privates Netz)" in reply
+            )
+            assert "10.20.30.40" not in reply
+    finally:
+        await strict_bot.app.services.news_fetcher.close()
+
+
+async def test_feed_credentials_are_never_shown(
+    bot: Harness, server: FeedServer, store: Store
+) -> None:
+    """Issue 13 item 18: /feeds, the failure notice and the added message hide user:pw@."""
+    secret_url = server.url("/geheim.xml").replace("http://", "http://anna:Geheim42@")
+    server.route("/geheim.xml", rss([item(1)], title=""))
+    added = await bot.say(f"/feed_neu {secret_url}", chat=GROUP, sender="console:local")
+    listing = await bot.say("/feeds", chat=GROUP)
+    assert "Geheim42" not in added + listing and "anna" not in added + listing
+    assert server.url("/geheim.xml").replace("http://", "http://***@") in listing
+    server.route("/geheim.xml", b"gone", status=500)
+    for _ in range(feeds_job.NOTICE_AFTER):
+        with store.session() as session:
+            for feed in session.exec(select(Feed)):
+                feed.next_poll = NOW
+                session.add(feed)
+        await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    notices = [row.text for row in outbox_rows(store) if row.kind == "notice"]
+    assert any("fehlgeschlagen" in text for text in notices), notices
+    assert not any("Geheim42" in text or "anna" in text for text in notices)
+    assert "Geheim42" not in await bot.say("/feeds", chat=GROUP)
+
+
+async def test_undated_items_show_no_date(bot: Harness, server: FeedServer) -> None:
+    """Issue 13 item 14: an item without a date is not shown with the time it was fetched
+    ("Mo, 23. November 2026, 10:00 Uhr" on 2018 news)."""
+    undated = [
+        {"title": f"Alte Meldung {n}", "link": f"https://verein.example/alt/{n}"} for n in (1, 2)
+    ]
+    server.route("/alt.xml", rss(undated, title="Archiv"))
+    url = server.url("/alt.xml")
+    tested = await bot.say(f"/feed_test {url}")
+    assert "Alte Meldung 2" in tested
+    assert "2026" not in tested and "Uhr" not in tested, tested
+    await bot.say(f"/feed_neu {url}")
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    posts = [text for _, text in await bot.deliver()]
+    assert len(posts) == 2 and all("2026" not in text and "Uhr" not in text for text in posts)
+    assert posts[0].splitlines()[:2] == ["Alte Meldung 2", "Archiv"]
+    listing = await bot.say("/news")
+    assert "Alte Meldung 1 – Archiv\n" in listing + "\n" and "2026" not in listing, listing
+
+
+async def test_feed_test_and_feed_neu_parse_off_the_event_loop(
+    bot: Harness, server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 6: parsing (seconds for a huge feed) must not freeze every chat."""
+    import threading
+
+    from handlers import news
+
+    threads: list[int] = []
+    real = news.parse_feed
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(news, "parse_feed", spy)
+    assert "Vereinsnews" in await bot.say(f"/feed_test {server.url('/f.xml')}")
+    assert "Vereinsnews" in await bot.say(f"/feed_neu {server.url('/f.xml')}")
+    assert len(threads) == 2 and threading.get_ident() not in threads
 
 
 async def test_bad_urls(bot: Harness) -> None:

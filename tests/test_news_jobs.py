@@ -138,6 +138,47 @@ async def test_same_link_in_two_feeds_is_posted_once_per_chat(
     assert len(outbox(store, OTHER)) == 1  # the other chat never had it
 
 
+async def test_distinct_items_sharing_a_page_are_all_posted(
+    store: Store, server: FeedServer
+) -> None:
+    """Issue 13 item 12: items with their own guids are distinct although their links differ
+    only by #fragment, or all point to one page; nothing is dropped for good."""
+    notices = [item(n, link=f"https://verein.example/kurz#notiz-{n}") for n in range(3)]
+    homepage = [item(n, guid=f"urn:home:{n}", link="https://verein.example/") for n in (7, 8)]
+    server.route("/f.xml", rss(notices + homepage))
+    config = config_for(server, {"path": "/f.xml", "post_to": [CHAT]}, backfill=10)
+    await feeds_job.poll_feeds(job_context(store, config), T0)
+    assert sorted(titles(outbox(store, CHAT))) == sorted(
+        f"Meldung {n}: Bürgerrat tagt" for n in (0, 1, 2, 7, 8)
+    )
+    later = [item(9, guid="urn:home:9", link="https://verein.example/"), *notices, *homepage]
+    server.route("/f.xml", rss(later))
+    await feeds_job.poll_feeds(job_context(store, config), T0 + timedelta(hours=1))
+    assert "Meldung 9: Bürgerrat tagt" in titles(outbox(store, CHAT))  # new, same page
+
+
+def test_link_identity_keeps_fragments_only_where_they_tell_items_apart() -> None:
+    from bot.feeds.parse import item_links
+
+    assert item_links(
+        [
+            "https://a.example/artikel#kommentare",
+            "https://a.example/seite#a",
+            "https://a.example/seite#b",
+            "https://a.example/",
+            "https://a.example/",
+            None,
+        ]
+    ) == [
+        "https://a.example/artikel",
+        "https://a.example/seite#a",
+        "https://a.example/seite#b",
+        None,
+        None,
+        None,
+    ]
+
+
 async def test_keywords_and_exclude(store: Store, server: FeedServer) -> None:
     entries = [
         item(1, title="Klimaschutz im Quartier"),
@@ -346,9 +387,11 @@ async def test_moved_chat_keeps_its_feeds(store: Store, server: FeedServer) -> N
         assert [f.url for _, f in store_news.targets_of_chat(session, new)] == [
             server.url("/f.xml")
         ]
-        assert store_news.was_posted(
-            session, new, store_news.link_key(1, "x", "https://verein.example/news/4")
-        )
+        from bot.feeds.parse import parse_feed
+
+        newest = parse_feed(rss([item(4)]), url=server.url("/f.xml")).items[0]
+        assert store_news.was_posted(session, new, store_news.item_key(1, newest.key))
+        assert not store_news.was_posted(session, CHAT, store_news.item_key(1, newest.key))
 
 
 def test_config_validates_feed_urls_and_networks() -> None:
@@ -396,3 +439,20 @@ def test_feed_failure_counts_in_metrics() -> None:
     record_failure(None, Config(), feed, FeedError("timeout"), datetime.now(UTC))  # type: ignore[arg-type]
     line = next(x for x in metrics.REGISTRY.render().splitlines() if url in x)
     assert line.startswith("netzbot_feed_errors_total") and line.endswith(" 1")
+
+
+def test_feed_errors_metric_hides_credentials() -> None:
+    """Issue 13 item 18: a feed URL with user:password or ?token= is redacted in /metrics."""
+    from types import SimpleNamespace
+
+    from bot import metrics
+    from bot.config import Config
+    from bot.feeds.errors import FeedError
+    from jobs.feeds import record_failure
+
+    url = "https://anna:Geheim42@example.org/private.xml?token=Tok3n99&lang=de"
+    feed = SimpleNamespace(url=url, failures=0, notified=False, paused=False, id=1)
+    record_failure(None, Config(), feed, FeedError("timeout"), datetime.now(UTC))  # type: ignore[arg-type]
+    text = metrics.REGISTRY.render()
+    assert "Geheim42" not in text and "Tok3n99" not in text and "anna" not in text
+    assert 'feed="https://***@example.org/private.xml?token=***&lang=de"' in text

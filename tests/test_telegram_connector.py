@@ -371,6 +371,18 @@ async def test_unreachable_at_start_retries_in_background(hooks, received) -> No
         await fake.stop()
 
 
+async def test_webhook_without_a_secret_refuses_every_update(hooks) -> None:
+    """Issue 13 item 17: deny by default; bot.webhook gives every started bot a secret."""
+    settings = TelegramSection(
+        token="123:abc", mode="webhook", webhook_url="https://bot.example.org/tg"
+    )
+    conn = TelegramConnector(settings, hooks)
+    conn.application = SimpleNamespace(running=True)  # type: ignore[assignment]
+    update = b'{"update_id": 5, "message": {"message_id": 1, "text": "/hilfe"}}'
+    assert await conn.handle_webhook(update, None) == 403
+    assert await conn.handle_webhook(update, "") == 403
+
+
 async def test_webhook_mode(fake, hooks, received) -> None:
     holder: dict[str, TelegramConnector] = {}
 

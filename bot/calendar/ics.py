@@ -26,6 +26,7 @@ from bot.calendar import ics_clean
 from bot.calendar.errors import IcsImportError
 from bot.calendar.links import CONFERENCE_PROPERTIES, find_link
 from bot.calendar.zones import iana_name
+from bot.types import without_nul
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def _text(component: Any, name: str) -> str:
         return ""
     if isinstance(value, list):
         value = value[0] if value else ""
-    return str(value).strip()
+    return without_nul(str(value)).strip()
 
 
 def _to_utc(value: date | datetime, zone: ZoneInfo) -> datetime:

@@ -49,6 +49,7 @@ from bot.connectors.telegram_request import make_requests
 from bot.connectors.telegram_send import TelegramSender, shorten
 from bot.errors import ConfigError
 from bot.types import ChatRef, Incoming, Reply, Sender
+from bot.webhook import telegram_webhook_url
 
 log = logging.getLogger(__name__)
 
@@ -399,12 +400,15 @@ class TelegramConnector:
         app = self.application
         if self.settings.mode != "webhook" or app is None or not app.running:
             return 503
-        secret = self.settings.secret_token
-        if secret is not None:
-            expected = secret.get_secret_value().encode()
-            if secret_header is None or not hmac.compare_digest(secret_header.encode(), expected):
-                log.warning("telegram webhook request with a wrong secret token rejected")
-                return 403
+        secret = self.settings.secret_token  # always set in webhook mode (bot.webhook)
+        expected = secret.get_secret_value().encode() if secret is not None else None
+        if (
+            expected is None
+            or secret_header is None
+            or not hmac.compare_digest(secret_header.encode(), expected)
+        ):
+            log.warning("telegram webhook request without the right secret token rejected")
+            return 403
         try:
             data = json.loads(body)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -511,4 +515,6 @@ def _bot_command(name: str, description: str) -> BotCommand:
 
 def create(config: Config, hooks: ConnectorHooks) -> TelegramConnector:
     """Entry point for ``bot.connectors.registry``."""
+    if config.telegram.mode == "webhook":  # the URL Telegram gets is the path we listen on
+        config.telegram.webhook_url = telegram_webhook_url(config)
     return TelegramConnector(config.telegram, hooks, default_language=config.bot.language)

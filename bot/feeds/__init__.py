@@ -2,8 +2,9 @@
 
 - ``fetch``: one shared aiohttp session, conditional GET, redirects checked hop by hop,
   size and time limits, a per-host concurrency limit.
-- ``netguard``: which addresses a feed URL may reach (no loopback, private, link-local, …),
-  enforced inside the resolver so the checked address is the one connected to.
+- ``bot.net.guard`` (shared by every fetcher): which addresses a URL may reach (no loopback,
+  private, link-local, …), enforced inside the resolver so the checked address is the one
+  connected to.
 - ``parse``: feedparser over bytes → ``ParsedFeed`` with stable item keys and plain text.
 - ``filters``: keyword / exclude matching (plain words, case-insensitive).
 """

@@ -1,95 +1,42 @@
-"""Typed feed errors. Each carries a ``code`` (catalog key ``news.error.<code>``) and the
-``params`` its text needs, so handlers can explain the failure in the chat's language.
+"""Feed errors: the neutral fetch errors of ``bot.net.errors`` plus what only a feed can be.
 
-``str(error)`` is an English one-liner for logs; it never contains secrets (feed URLs may carry
-tokens in their query, so only the host is named).
+Each carries a ``code`` (catalog key ``news.error.<code>``) and the ``params`` its text needs,
+so handlers can explain the failure in the chat's language.
 """
 
 from __future__ import annotations
 
+from bot.net.errors import (
+    AddressRefused,
+    BadURL,
+    ConnectFailed,
+    DNSFailure,
+    FetchError,
+    FetchTimeout,
+    HTTPStatus,
+    TooLarge,
+    TooManyRedirects,
+    human_size,
+)
 
-class FeedError(Exception):
-    """Base of everything fetching or parsing a feed can raise on purpose."""
+FeedError = FetchError  # one hierarchy: a feed failure is a fetch failure
 
-    code = "failed"
-
-    def __init__(self, detail: str, **params: str | int) -> None:
-        super().__init__(detail)
-        self.params: dict[str, str | int] = params
-
-    @property
-    def message_key(self) -> str:
-        return f"news.error.{self.code}"
-
-
-class BadURL(FeedError):
-    """Not an http(s) URL with a host (``params``: url)."""
-
-    code = "bad_url"
-
-
-class AddressRefused(FeedError):
-    """The host is or resolves to an internal address (``params``: host, address, kind).
-
-    ``kind`` is one of ``netguard.ADDRESS_KINDS`` (loopback, private, link_local, …).
-    """
-
-    code = "refused_address"
-
-
-class DNSFailure(FeedError):
-    """The host name does not resolve (``params``: host)."""
-
-    code = "dns"
+__all__ = [
+    "AddressRefused",
+    "BadURL",
+    "ConnectFailed",
+    "DNSFailure",
+    "FeedError",
+    "FetchTimeout",
+    "HTTPStatus",
+    "NotAFeed",
+    "TooLarge",
+    "TooManyRedirects",
+    "human_size",
+]
 
 
-class ConnectFailed(FeedError):
-    """No connection or the connection broke (``params``: host)."""
-
-    code = "connect"
-
-
-class FetchTimeout(FeedError):
-    """No complete answer within the time limit (``params``: host, seconds)."""
-
-    code = "timeout"
-
-
-class TooManyRedirects(FeedError):
-    """More redirects than allowed (``params``: host, limit)."""
-
-    code = "redirects"
-
-
-class TooLarge(FeedError):
-    """The body exceeds the size limit (``params``: host, limit — human readable, e.g. '5 MB')."""
-
-    code = "too_large"
-
-
-class HTTPStatus(FeedError):
-    """The server answered with an error status (``params``: host, status)."""
-
-    code = "http_status"
-
-    @property
-    def status(self) -> int:
-        return int(self.params["status"])
-
-
-class NotAFeed(FeedError):
+class NotAFeed(FetchError):
     """The body is no RSS/Atom/RDF feed (``params``: host, content_type)."""
 
     code = "not_a_feed"
-
-
-def human_size(n: int) -> str:
-    """'5 MB', '512 kB', '900 B' (decimal units, as servers and users count)."""
-    if n >= 1_000_000:
-        value, unit = n / 1_000_000, "MB"
-    elif n >= 1_000:
-        value, unit = n / 1_000, "kB"
-    else:
-        return f"{n} B"
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}"

@@ -4,7 +4,7 @@ One ``FeedFetcher`` owns one ``ClientSession`` for the life of the bot (connecti
 of the win at steady state). Per fetch:
 
 - only http/https; redirects are followed by hand (at most ``max_redirects``) so every hop's
-  scheme and address are checked (see ``netguard``);
+  scheme and address are checked (see ``bot.net.guard``);
 - ``If-None-Match`` / ``If-Modified-Since`` from the last answer; 304 means "unchanged";
 - a SHA-256 of the body: a server without validators that sends the same bytes again is also
   "unchanged", so the caller can skip parsing (the expensive part);
@@ -40,7 +40,8 @@ from bot.feeds.errors import (
     TooManyRedirects,
     human_size,
 )
-from bot.feeds.netguard import AddressPolicy, GuardedResolver
+from bot.net.guard import AddressPolicy, GuardedResolver
+from bot.net.http import REDIRECT_STATUSES, check_url
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 PARSER_HEADERS = ("content-type", "content-location", "content-language")
 CHUNK = 64 * 1024
@@ -78,20 +78,6 @@ class FetchResult:
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
-
-
-def check_url(url: str | URL, policy: AddressPolicy) -> URL:
-    """Parse and vet a URL before any request: scheme, host, IP literal policy."""
-    try:
-        parsed = url if isinstance(url, URL) else URL(str(url).strip())
-    except (ValueError, TypeError) as exc:
-        raise BadURL(f"not a URL: {exc}", url=str(url)) from exc
-    if parsed.scheme not in ("http", "https"):
-        raise BadURL(f"only http and https URLs are fetched, not {parsed.scheme!r}", url=str(url))
-    if not parsed.host:
-        raise BadURL("URL without a host", url=str(url))
-    policy.check_host(parsed.host)
-    return parsed
 
 
 class FeedFetcher:

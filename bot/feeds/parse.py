@@ -4,8 +4,9 @@ feedparser is only ever given bytes (wrapped in a stream: a bare ``bytes``/``str
 be taken as a file name or URL and opened!). The final URL goes in as ``Content-Location`` so
 relative links resolve; ``bozo`` is only a warning — most real feeds have a flaw somewhere.
 
-Item identity (``FeedItem.key``), most stable first: the guid/id, else the link, else a hash of
-title + date. Keys are fixed-length hashes with a prefix saying which rule made them.
+Item identity (``FeedItem.key``), most stable first: the guid/id, else the link (where it tells
+the item apart, see ``item_links``), else a hash of title + date. Keys are fixed-length hashes
+with a prefix saying which rule made them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hashlib
 import io
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,13 +26,16 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
 
+from bot.feeds.cap import cap_items
 from bot.feeds.errors import NotAFeed
 from bot.feeds.text import collapse, html_to_text, trim_words
+from bot.types import without_nul
 
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 200
 SUMMARY_CHARS = 300
+MAX_ITEMS = 1000  # taken per feed and fetch: more than real feeds list (a podcast: 730)
 _TRACKING_PREFIXES = ("utm_", "wt_", "wt.", "pk_", "mtm_", "at_medium", "at_campaign", "__")
 _TRACKING_NAMES = frozenset(
     {
@@ -83,10 +88,10 @@ def _is_tracking(name: str) -> bool:
     return lower in _TRACKING_NAMES or lower.startswith(_TRACKING_PREFIXES)
 
 
-def normalize_link(url: str | None) -> str | None:
+def normalize_link(url: str | None, *, keep_fragment: bool = False) -> str | None:
     """A comparable form of an http(s) link: scheme and host lowercased, default port and
-    fragment dropped, tracking parameters (utm_*, fbclid, wt_mc, …) removed. Other query
-    parameters keep their order and exact spelling."""
+    fragment dropped (kept with ``keep_fragment``), tracking parameters (utm_*, fbclid, wt_mc,
+    …) removed. Other query parameters keep their order and exact spelling."""
     if not url:
         return None
     try:
@@ -106,14 +111,33 @@ def normalize_link(url: str | None) -> str | None:
         for piece in parts.query.split("&")
         if piece and not _is_tracking(piece.split("=", 1)[0])
     )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    fragment = parts.fragment if keep_fragment else ""
+    return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
+
+
+def item_links(links: Sequence[str | None]) -> list[str | None]:
+    """The normalised link of each item of one feed, as far as it tells that item apart.
+
+    Usually the fragment-less form (``…/artikel#kommentare`` is the article). Where several
+    items share it, the fragment is kept if it tells them apart (``page#a``, ``page#b``: one
+    page of short notices); a link still shared (every item pointing to the home page) says
+    nothing about the item and is ``None``: such items are never merged with each other, nor
+    with another feed's item, by link."""
+    plain = [normalize_link(link) for link in links]
+    plain_count = Counter(n for n in plain if n)
+    exact = [
+        normalize_link(link, keep_fragment=True) if n and plain_count[n] > 1 else n
+        for link, n in zip(links, plain, strict=True)
+    ]
+    exact_count = Counter(n for n in exact if n)
+    return [n if n and exact_count[n] == 1 else None for n in exact]
 
 
 def absolute_link(base: str | None, link: str | None) -> str | None:
     """``link`` made absolute against ``base``; ``None`` unless the result is http(s)."""
     if not link:
         return None
-    link = link.strip()
+    link = without_nul(link).strip()
     try:
         absolute = urljoin(base, link) if base else link
         parts = urlsplit(absolute)
@@ -159,14 +183,12 @@ def _summary(entry: Any) -> str:
     return text
 
 
-def _item(entry: Any, base: str | None, summary_chars: int) -> FeedItem | None:
+def _item(entry: Any, link: str | None, norm: str | None, summary_chars: int) -> FeedItem | None:
     title = _plain(entry.get("title_detail"), entry.get("title"))
-    link = absolute_link(base, entry.get("link"))
     summary = _summary(entry)
     published = _published(entry)
     if not (title or link or summary):
         return None  # nothing a reader could see
-    norm = normalize_link(link)
     ident = collapse(str(entry.get("id") or ""))
     if ident:
         key = "id:" + _digest(ident)
@@ -197,12 +219,15 @@ def parse_feed(
     url: str,
     headers: Mapping[str, str] | None = None,
     summary_chars: int = SUMMARY_CHARS,
+    max_items: int = MAX_ITEMS,
 ) -> ParsedFeed:
     """Parse a feed body fetched from ``url`` (the final URL after redirects).
 
     ``headers`` are the response headers that matter (content-type, content-location,
     content-language; see ``fetch.FetchResult.headers``). Raises ``NotAFeed`` when the body is
-    no feed at all (an HTML page, an empty document).
+    no feed at all (an HTML page, an empty document). Only the first ``max_items`` items (in
+    document order; feeds list the newest first) are read: a 100,000-item feed costs what a
+    1000-item one does (see ``cap``). CPU work: call it from a worker thread.
     """
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-type", "application/xml")
@@ -210,13 +235,16 @@ def parse_feed(
     response_headers["content-location"] = base
     # No sanitizing or URI rewriting inside HTML: we keep only plain text (script/style
     # contents dropped by ``html_to_text``), and those passes are half of feedparser's time.
+    host = urlsplit(url).hostname or ""
+    body, cut = cap_items(body, max_items)
+    if cut:
+        log.info("feed from %s has more than %d items; the rest is ignored", host, max_items)
     result = feedparser.parse(
         io.BytesIO(body),
         response_headers=response_headers,
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    host = urlsplit(url).hostname or ""
     if not result.get("version") and not result.entries:
         reason = result.get("bozo_exception")
         raise NotAFeed(
@@ -227,8 +255,10 @@ def parse_feed(
     feed = result.feed
     items: list[FeedItem] = []
     seen: set[str] = set()
-    for entry in result.entries:
-        item = _item(entry, base, summary_chars)
+    entries = result.entries[:max_items]  # also when the document could not be cut
+    links = [absolute_link(base, entry.get("link")) for entry in entries]
+    for entry, link, norm in zip(entries, links, item_links(links), strict=True):
+        item = _item(entry, link, norm, summary_chars)
         if item is not None and item.key not in seen:  # a feed repeating an item counts once
             seen.add(item.key)
             items.append(item)

@@ -24,15 +24,10 @@ class ItemLike(Protocol):
     published: datetime | None
 
 
-def _when(item: ItemLike, fallback: datetime | None) -> datetime | None:
-    return item.published or fallback
-
-
-def post(
-    item: ItemLike, source: str, lang: str, tz: ZoneInfo, seen: datetime | None = None
-) -> Markup:
-    """Title (bold), source and date, summary, link."""
-    when = _when(item, seen)
+def post(item: ItemLike, source: str, lang: str, tz: ZoneInfo) -> Markup:
+    """Title (bold), source and date, summary, link. An item without a date of its own gets
+    none: the time we first saw it would pass a years-old item off as today's news."""
+    when = item.published
     date = format_datetime_long(when, lang, tz) if when else ""
     meta = (
         i18n.t(lang, "news.post.meta", source=source, date=date) if date else Markup.escape(source)
@@ -55,17 +50,18 @@ def digest(entries: Iterable[tuple[ItemLike, str]], lang: str) -> Markup:
     return join(lines)
 
 
-def list_line(
-    item: ItemLike, source: str, lang: str, tz: ZoneInfo, seen: datetime | None
-) -> Markup:
-    when = _when(item, seen)
+def list_line(item: ItemLike, source: str, lang: str, tz: ZoneInfo) -> Markup:
+    """One ``/news`` line; undated items show no date (see ``post``)."""
+    target = link(item.link, item.link) if item.link else ""
+    if item.published is None:
+        return i18n.t(lang, "news.list.line_undated", title=item.title, source=source, link=target)
     return i18n.t(
         lang,
         "news.list.line",
         title=item.title,
         source=source,
-        date=format_datetime_long(when, lang, tz) if when else "",
-        link=link(item.link, item.link) if item.link else "",
+        date=format_datetime_long(item.published, lang, tz),
+        link=target,
     )
 
 

@@ -12,11 +12,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import DateTimeField
+
+
+def _shown_url(url: str) -> str:
+    """The URL as a last-resort name: without user:password@ and query (which may carry a
+    token); ``bot.redact`` does the full job where a whole URL is shown."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "?"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class Feed(SQLModel, table=True):
@@ -41,7 +53,7 @@ class Feed(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.title or self.url
+        return self.name or self.title or _shown_url(self.url)
 
 
 class FeedTarget(SQLModel, table=True):

@@ -1,10 +1,12 @@
-"""Which addresses a feed URL may reach, and a resolver that enforces it.
+"""Which addresses an outgoing fetch may reach, and a resolver that enforces it.
 
-A feed URL comes from chat admins, so it must not become a way to probe the bot's own machine
-or network (SSRF): ``http://127.0.0.1:5432``, ``http://169.254.169.254/`` (cloud metadata),
+One guard for every fetch the bot makes on behalf of a URL it was given (feeds added in chat
+or config, ``[[calendars]]``, ``netzbot import-ics URL``, ``netzbot doctor``; later mail and
+others): such a URL must not become a way to probe the bot's own machine or network (SSRF): ``http://127.0.0.1:5432``, ``http://169.254.169.254/`` (cloud metadata),
 ``http://router.fritz.box/``. Checking the URL's host once is not enough:
 
-- redirects can point anywhere, so ``fetch`` checks every hop;
+- redirects can point anywhere, so every hop is checked (``bot.net.http.open_guarded``,
+  ``bot.feeds.fetch``);
 - a host name can resolve to a public address when checked and to an internal one when
   connected (DNS rebinding). ``GuardedResolver`` is the resolver of the aiohttp connector, so
   the addresses it checked are exactly the addresses aiohttp connects to; there is no second
@@ -16,11 +18,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from bot.feeds.errors import AddressRefused, DNSFailure
+from bot.net.errors import AddressRefused, DNSFailure
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,6 +117,15 @@ class AddressPolicy:
             for n in allowed_networks
         )
 
+    @classmethod
+    def from_config(cls, config: Any) -> AddressPolicy:
+        """The policy of ``[news] allow_private_addresses`` / ``allowed_networks``, which
+        applies to every outgoing fetch (feeds, calendars, import-ics, doctor)."""
+        news = config.news
+        return cls(
+            allow_private=news.allow_private_addresses, allowed_networks=news.allowed_networks
+        )
+
     def refusal(self, ip: IPAddress) -> str | None:
         """``None`` if ``ip`` may be reached, else the kind of internal address it is."""
         if self.allow_private:
@@ -128,12 +140,17 @@ class AddressPolicy:
         return kind
 
     def check_ip(self, host: str, ip: IPAddress) -> None:
+        """Refuse ``ip`` (the literal ``host`` or what the name ``host`` resolved to).
+
+        What a *name* resolves to is never put in the error: the refusal is shown in chat,
+        and telling a stranger the internal address of ``intranet.example`` is itself a leak.
+        """
         kind = self.refusal(ip)
         if kind is not None:
+            literal = parse_ip(host) is not None
             raise AddressRefused(
-                f"{host} is an internal address ({ip}, {kind}); refused",
+                f"{host} is an internal address ({ip if literal else 'resolved'}, {kind}); refused",
                 host=host,
-                address=str(ip),
                 kind=kind,
             )
 
