@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
 from bot.context import Context
 from bot.delivery import DeliveryWorker
+from bot.feeds.fetch import fetcher_for
 from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender, without_nul
 from jobs import schedule
 from storage import chats, migrate, outbox, people
@@ -44,7 +45,11 @@ class App:
         self.clock = clock or SystemClock()
         self.store = store or Store(config.storage.url)
         self.connectors: dict[str, Connector] = {c.platform: c for c in connectors or []}
-        self.services = SimpleNamespace(app=self, bot_usernames={})
+        # one feed fetcher (one HTTP session, its connection pool) for the life of the app:
+        # the news job and /feed_test, /feed_neu share it; closed in ``stop``
+        self.services = SimpleNamespace(
+            app=self, bot_usernames={}, news_fetcher=fetcher_for(config)
+        )
         for name, module in sorted(sys.modules.items()):  # capabilities answering app hooks
             if name.startswith("handlers.") and hasattr(module, "install_services"):
                 module.install_services(self)  # e.g. handlers/polls.py: poll_sent, poll_answer
@@ -161,6 +166,7 @@ class App:
                 log.exception("connector stop failed platform=%s", connector.platform)
         if self.http is not None:
             await self.http.stop()
+        await self.services.news_fetcher.close()  # no "Unclosed client session" at exit
         self._receiving.clear()
         if self.leadership is not None:
             await self.leadership.stop()

@@ -166,7 +166,13 @@ def check_config(config: Config, source: str) -> int:
     )
     print(f"  storage={config.storage.url.split('@')[-1]}")
     print(f"  messengers={', '.join(enabled_platforms(config)) or 'none (console only)'}")
-    print(f"  feeds={len(config.feeds)} calendars={len(config.calendars)}")
+    from bot.opml import all_feeds
+
+    feeds = len(all_feeds(config))  # [[feeds]] and those added in chat (in the database)
+    print(
+        f"  feeds={feeds} ({len(config.feeds)} from the config, {feeds - len(config.feeds)} "
+        f"added in chat) calendars={len(config.calendars)}"
+    )
     if config.news.poll_interval.total_seconds() < 60:
         print("  ! [news] poll_interval below 1m: fine for tests, impolite to real servers")
     return 0
@@ -189,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "run":
             return asyncio.run(run_bot(config))
         if args.verb == "check-config":
-            return check_config(config, args.config or "defaults/environment")
+            from bot.config import find_config_file
+
+            file = find_config_file(args.config)  # what load_config read, ./netzbot.toml too
+            return check_config(config, str(file) if file else "defaults/environment")
         if args.verb == "db":
             from storage import migrate
             from storage.db import Store

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from bot.redact import redact_text
+
 if TYPE_CHECKING:
     from bot.config import Config
 
@@ -39,10 +41,19 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self.inner.format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        # the known secrets, and any URL credentials or ?token= values (bot.redact)
+        return redact_text(self.inner.format(record), self.secrets)
+
+    def add_secret(self, secret: str) -> None:
+        if secret and len(secret) >= 6 and secret not in self.secrets:
+            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
+
+
+def add_secret(secret: str) -> None:
+    """Redact a secret learnt after start-up (e.g. a generated webhook secret) from now on."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, RedactingFormatter):
+            handler.formatter.add_secret(secret)
 
 
 def secrets_of(config: Config) -> list[str]:

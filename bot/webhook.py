@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 
+from bot import logs
 from bot.config import Config
 from storage.db import Store
 from storage.models.core import Setting
@@ -75,6 +76,7 @@ def ensure_secret(store: Store, config: Config) -> None:
             value = _stored_secret(store)
     assert value is not None
     tg.secret_token = SecretStr(value)
+    logs.add_secret(value)
 
 
 def _stored_secret(store: Store) -> str | None:

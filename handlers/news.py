@@ -17,7 +17,7 @@ from bot.errors import UsageError, UserError
 from bot.excerpt import excerpt
 from bot.feeds import render
 from bot.feeds.errors import FeedError
-from bot.feeds.fetch import FeedFetcher, check_url
+from bot.feeds.fetch import FeedFetcher, check_url, fetcher_for
 from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
@@ -68,16 +68,8 @@ def feed_failure(ctx: Context, error: FeedError) -> UserError:
 
 
 def _fetcher(ctx: Context) -> FeedFetcher:
-    injected = getattr(ctx.services, "news_fetcher", None)
-    if injected is not None:
-        return injected
-    news = ctx.config.news
-    return FeedFetcher(
-        timeout=news.timeout.total_seconds(),
-        max_bytes=news.max_bytes,
-        allow_private_addresses=news.allow_private_addresses,
-        allowed_networks=news.allowed_networks,
-    )
+    shared = getattr(ctx.services, "news_fetcher", None)  # the app's, see bot.app
+    return shared if shared is not None else fetcher_for(ctx.config)
 
 
 async def fetch_feed(ctx: Context, url: str) -> ParsedFeed:

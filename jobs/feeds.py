@@ -19,7 +19,7 @@ from bot import metrics
 from bot.config import Config
 from bot.feeds import render
 from bot.feeds.errors import FeedError
-from bot.feeds.fetch import FeedFetcher, Validators
+from bot.feeds.fetch import FeedFetcher, Validators, fetcher_for
 from bot.feeds.filters import KeywordFilter
 from bot.feeds.parse import FeedItem as ParsedItem
 from bot.feeds.parse import newest
@@ -52,13 +52,7 @@ def poll_interval(config: Config) -> timedelta:
 
 
 def make_fetcher(config: Config) -> FeedFetcher:
-    news = config.news
-    return FeedFetcher(
-        timeout=news.timeout.total_seconds(),
-        max_bytes=news.max_bytes,
-        allow_private_addresses=news.allow_private_addresses,
-        allowed_networks=news.allowed_networks,
-    )
+    return fetcher_for(config)
 
 
 def chat_lang(session: Session, chat: str, config: Config) -> str:

@@ -86,6 +86,30 @@ def test_check_config_and_db_upgrade(tmp_path: Path) -> None:
     assert result.returncode == 2 and "news.poll_interval" in result.stderr
 
 
+def test_check_config_names_the_file_it_read_and_counts_every_feed(tmp_path: Path) -> None:
+    """Issue 13 item 27: ./netzbot.toml is named (not "defaults/environment"), and feeds added
+    in chat count too."""
+    from datetime import UTC, datetime
+
+    from storage.db import Store
+    from storage.models.news import Feed
+
+    (tmp_path / "netzbot.toml").write_text(
+        '[[feeds]]\nurl = "https://verein.example/feed.xml"\npost_to = ["telegram:-1001"]\n',
+        encoding="utf-8",
+    )
+    assert netzbot(["db", "upgrade"], "", tmp_path).returncode == 0
+    store = Store(f"sqlite:///{tmp_path}/netzbot.sqlite3")
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    with store.session() as session:
+        session.add(Feed(url="https://rathaus.example/rss", next_poll=now, created_at=now))
+    store.dispose()
+    result = netzbot(["check-config"], "", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "configuration is valid (netzbot.toml)" in result.stdout
+    assert "feeds=2 (1 from the config, 1 added in chat)" in result.stdout
+
+
 def test_run_without_messenger_explains_what_to_do(tmp_path: Path) -> None:
     result = netzbot(["run"], "", tmp_path)
     assert result.returncode == 2

@@ -351,3 +351,59 @@ def test_capping_atom_rdf_and_other_encodings() -> None:
     utf32 = latin.decode("cp1252").replace("windows-1252", "utf-32").encode("utf-32")
     assert cap_items(utf32, 2) == (utf32, False)  # not cut: feedparser gets it whole
     assert len(parse_feed(utf32, url=BASE, max_items=2).items) <= 2  # and still takes two at most
+
+
+@pytest.mark.parametrize(
+    ("document", "feed_title", "item_text"),
+    [
+        (  # an unclosed comment hides the rest, as feedparser's sanitiser does
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">safe&lt;!--</title>'
+            b"<entry><id>1</id><title type='html'>Termin&lt;!-- intern</title></entry></feed>",
+            "safe",
+            "Termin",
+        ),
+        (  # a malformed comment, with a script behind it
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">sa&lt;!-- -- '
+            b"nonwhitespace &gt;fe&lt;script&gt;alert(1);&lt;/script&gt;</title>"
+            b"<entry><id>1</id><title>x</title></entry></feed>",
+            "safe",
+            "x",
+        ),
+        (  # Atom 0.3 base64 title: plain text by the letter, HTML in practice
+            b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>T</title><entry>'
+            b'<id>1</id><title mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title></entry></feed>',
+            "T",
+            "Example Atom",
+        ),
+        (  # an unclosed <object> no longer swallows the text after it
+            b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>T</title><entry>'
+            b'<id>1</id><title type="text/html" mode="escaped">safe&lt;object '
+            b'classid="clsid:C932BA85"&gt; description</title></entry></feed>',
+            "T",
+            "safe description",
+        ),
+    ],
+)
+def test_markup_never_leaks_into_titles(document: bytes, feed_title: str, item_text: str) -> None:
+    """Issue 13 item 13: what feedparser's own sanitiser yields, never markup."""
+    feed = parse_feed(document, url=BASE)
+    assert feed.title == feed_title
+    assert [item.title for item in feed.items] == [item_text]
+
+
+def test_unclosed_object_in_a_description_keeps_the_text() -> None:
+    doc = (
+        b"<rss version='2.0'><channel><title>T</title><item><guid>1</guid><title>t</title>"
+        b'<description>safe&lt;object classid="clsid:C932BA85"&gt; description</description>'
+        b"</item></channel></rss>"
+    )
+    assert parse_feed(doc, url=BASE).items[0].summary == "safe description"
+
+
+def test_plain_text_titles_stay_literal() -> None:
+    doc = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title type="text">a &lt; b</title>'
+        b'<entry><id>1</id><title type="text">Warum &lt;b&gt; fett macht</title></entry></feed>'
+    )
+    feed = parse_feed(doc, url=BASE)
+    assert feed.title == "a < b" and feed.items[0].title == "Warum <b> fett macht"

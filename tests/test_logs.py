@@ -148,3 +148,18 @@ def test_library_debug_lines_with_the_token_are_redacted(tmp_path, capsys, resto
         assert "request failed" in err and "ValueError" in err
         for secret in (TOKEN.split(":")[1], HEADER_SECRET, "db-password-123"):
             assert secret not in err, fmt
+
+
+def test_url_credentials_and_generated_secrets_are_redacted(capsys, restore_logging) -> None:
+    """Issue 13 item 18: a feed URL with user:password@ or ?token= in a library's log line,
+    and a webhook secret generated after start-up, never reach the log."""
+    from bot import logs
+
+    setup_logging("INFO", "text")
+    log = logging.getLogger("aiohttp.client")
+    log.warning("Cannot connect to host https://anna:Geheim42@feeds.example/rss?token=Tok3n99")
+    logs.add_secret("generated-webhook-secret-xyz")
+    log.warning("setWebhook secret_token=generated-webhook-secret-xyz")
+    err = capsys.readouterr().err
+    assert "Geheim42" not in err and "Tok3n99" not in err and "generated-webhook" not in err
+    assert "https://***@feeds.example/rss?token=***" in err

@@ -222,6 +222,33 @@ async def test_feed_test_and_feed_neu_parse_off_the_event_loop(
     assert len(threads) == 2 and threading.get_ident() not in threads
 
 
+async def test_one_http_session_for_the_app_closed_at_stop(
+    bot: Harness, server: FeedServer
+) -> None:
+    """Issue 13 item 27: the news job and the commands share the app's fetcher (one HTTP
+    session, not a new one per poll round), and stopping the app closes it, also while a fetch
+    hangs (no "Unclosed client session" at shutdown)."""
+    import asyncio
+
+    fetcher = bot.app.services.news_fetcher
+    assert fetcher is not None
+    await bot.say(f"/feed_neu {server.url('/f.xml')}")
+    session = fetcher._session
+    assert session is not None and not session.closed
+    await feeds_job.poll_feeds(bot.app.job_context, NOW)
+    await feeds_job.poll_feeds(bot.app.job_context, NOW + feeds_job.MAX_BACKOFF)
+    assert fetcher._session is session and server.hits("/f.xml") == 3
+    server.route("/haengt.xml", hang=True)
+    waiting = asyncio.create_task(bot.say(f"/feed_test {server.url('/haengt.xml')}"))
+    async with asyncio.timeout(10):
+        await server.wait_for(lambda s: s.hits("/haengt.xml") == 1)
+    await bot.app.stop()
+    assert session.closed
+    async with asyncio.timeout(10):
+        reply = await waiting  # the hanging fetch ends with a message, not a leak
+    assert "Keine Verbindung zu 127.0.0.1" in reply
+
+
 async def test_bad_urls(bot: Harness) -> None:
     assert "nur http:// und https://" in await bot.say("/feed_neu file:///etc/passwd")
     assert "nur http:// und https://" in await bot.say("/feed_test ftp://example.org/feed")

@@ -24,6 +24,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -74,6 +75,17 @@ class FetchResult:
     unchanged: bool  # 304, or the same bytes as last time
     headers: Mapping[str, str] = field(default_factory=dict)  # for the parser, lowercase keys
     permanent_redirect: str | None = None  # set when every hop was 301/308: the feed moved
+
+
+def fetcher_for(config: Any) -> FeedFetcher:
+    """The fetcher ``[news]`` asks for (timeout, size limit, address policy)."""
+    news = config.news
+    return FeedFetcher(
+        timeout=news.timeout.total_seconds(),
+        max_bytes=news.max_bytes,
+        allow_private_addresses=news.allow_private_addresses,
+        allowed_networks=news.allowed_networks,
+    )
 
 
 def body_hash(body: bytes) -> str:

@@ -28,7 +28,7 @@ import feedparser
 
 from bot.feeds.cap import cap_items
 from bot.feeds.errors import NotAFeed
-from bot.feeds.text import collapse, html_to_text, trim_words
+from bot.feeds.text import collapse, html_to_text, looks_like_html, trim_words
 from bot.types import without_nul
 
 log = logging.getLogger(__name__)
@@ -149,14 +149,14 @@ def absolute_link(base: str | None, link: str | None) -> str | None:
 
 
 def _plain(detail: Any, value: str | None) -> str:
-    """Plain text of a feedparser text construct. Only an explicit ``text/plain`` is taken
-    as text; HTML, XHTML and unknown types (RSS descriptions usually carry HTML) are
-    stripped of markup."""
+    """Plain text of a feedparser text construct. Only an explicit ``text/plain`` that does
+    not look like HTML (see ``looks_like_html``) is taken as text; HTML, XHTML and unknown
+    types (RSS descriptions usually carry HTML) are sanitised and stripped of markup."""
     if not value:
         return ""
     kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
-    if kind == "text/plain":  # entities left in plain text are double escaping: decode them
-        return collapse(unescape(value))
+    if kind == "text/plain" and not looks_like_html(value):
+        return collapse(unescape(value))  # entities left in plain text are double escaping
     return html_to_text(value)
 
 
