@@ -7,6 +7,7 @@ is moved, edited or the list around it changes (see ``storage.models.meetings``)
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from datetime import datetime
 from typing import Any
 
@@ -63,15 +64,25 @@ async def after_first_calendar_sync(ctx: Context) -> None:
 
 
 def subscription_url(config: Config) -> str | None:
-    """Where calendar programs can subscribe, when the HTTP endpoint is configured."""
+    """Where calendar programs of *other people* can subscribe, or None.
+
+    ``public_url`` says how the world reaches the bot. Without it only a ``listen`` address on
+    a public IP is reachable by others: 127.0.0.1, a private network, a wildcard address or a
+    host name (a container's service name) would be a link that works for nobody else.
+    """
     if config.http.public_url:
         return config.http.public_url.rstrip("/") + "/kalender.ics"
-    if config.http.listen:
-        host = config.http.listen
-        if host.startswith(("0.0.0.0", ":")):
-            return None  # a wildcard address is not a URL anyone can use
-        return f"http://{host}/kalender.ics"
-    return None
+    if not config.http.listen:
+        return None
+    host = config.http.listen.rpartition(":")[0].strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return None
+    shown = f"[{host}]" if address.version == 6 else host
+    return f"http://{shown}:{config.http.listen.rpartition(':')[2]}/kalender.ics"
 
 
 def calendar_feed(store, config: Config, now: datetime, lang: str | None = None) -> bytes:

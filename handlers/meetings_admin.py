@@ -23,7 +23,7 @@ from bot.markup import Markup, join
 from bot.numbers import parse_number
 from bot.types import Permission
 from handlers.meetings import _detail, load, occurrence_number
-from jobs.reminders import emit_notices
+from jobs.reminders import NOTICE_HORIZON, emit_notices, notice_reach
 from storage import meetings
 
 SERIES_WORDS = {"serie", "series", "reihe"}
@@ -264,14 +264,28 @@ async def termin_absagen(ctx: Context, args: Args) -> Markup:
     _editable(meeting)
     with ctx.store.session() as session:
         if whole:
+            first = meetings.first_of_series(session, meeting.series_id, ctx.now)
             count = meetings.cancel_series(session, meeting.series_id, ctx.now)
+            reach = notice_reach(session, ctx.config, first.start, ctx.now) if first else None
             emit_notices(session, ctx.config, ctx.now)
-            return ctx.t("meetings.cancelled_series", title=meeting.title, count=count)
+            done = ctx.tn("meetings.cancelled_series", count, title=meeting.title)
+            return join([done, _who_is_told(ctx, reach)], " ")
         if meeting.cancelled:
             raise InvalidInput("meetings.error.already_cancelled", n=meeting.id)
         if meeting.start <= ctx.now:
             raise InvalidInput("meetings.error.started", n=meeting.id)
         meetings.cancel_occurrence(session, meeting.id, ctx.now)
+        reach = notice_reach(session, ctx.config, meeting.start, ctx.now)
         emit_notices(session, ctx.config, ctx.now)
     when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
-    return ctx.t("meetings.cancelled_one", n=meeting.id, when=when)
+    done = ctx.t("meetings.cancelled_one", n=meeting.id, when=when)
+    return join([done, _who_is_told(ctx, reach)], " ")
+
+
+def _who_is_told(ctx: Context, reach: int | None) -> Markup:
+    """What actually happens after a cancellation: who gets a message, if anyone."""
+    if reach is None:
+        return ctx.tn("meetings.notice_reach.too_far", NOTICE_HORIZON.days)
+    if reach == 0:
+        return ctx.t("meetings.notice_reach.nobody")
+    return ctx.tn("meetings.notice_reach.told", reach)

@@ -19,8 +19,13 @@ import aiohttp
 
 from bot.calendar.errors import IcsImportError
 from bot.calendar.ics import default_window, import_ics
+from bot.calendar.ics_expand import Limits
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import CalendarEntry, Config
+from bot.net.errors import FetchError, TooLarge
+from bot.net.guard import AddressPolicy
+from bot.net.http import guarded_session, open_guarded, read_limited
+from bot.redact import redact_text, redact_url
 from jobs.schedule import JobContext, JobSpec
 from storage.meetings_sync import SyncResult, configured_sources, remove_source, sync_calendar
 
@@ -40,31 +45,46 @@ def source_name(entry: CalendarEntry, index: int) -> str:
     return f"calendar:{entry.name or f'calendar-{index + 1}'}"
 
 
-async def fetch(location: str, *, seconds: float = TIMEOUT, max_bytes: int = MAX_BYTES) -> bytes:
-    """Bytes of an http(s) URL or a local file; IcsImportError with a reason otherwise."""
-    if location.startswith(("http://", "https://", "webcal://")):
-        url = (
-            "https://" + location[len("webcal://") :] if location.startswith("webcal") else location
-        )
-        try:
-            client_timeout = aiohttp.ClientTimeout(total=seconds)
-            async with (
-                aiohttp.ClientSession(timeout=client_timeout) as session,
-                session.get(url, headers={"User-Agent": "netzbot calendar sync"}) as response,
-            ):
-                if response.status != 200:
-                    raise IcsImportError(
-                        f"HTTP {response.status} from {url}", reason=f"HTTP {response.status}"
-                    )
-                data = await response.content.read(max_bytes + 1)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise IcsImportError(
-                f"cannot fetch {url}: {exc}", reason=str(exc) or "timeout"
-            ) from exc
-        if len(data) > max_bytes:
-            raise IcsImportError(f"{url} is larger than {max_bytes} bytes", reason="too large")
-        return data
-    return await asyncio.to_thread(_read_file, location)
+async def fetch(
+    location: str,
+    *,
+    seconds: float = TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    policy: AddressPolicy | None = None,
+) -> bytes:
+    """Bytes of an http(s) URL or a local file; IcsImportError with a reason otherwise.
+
+    URLs go through the one guard of every outgoing fetch (:mod:`bot.net`): internal addresses
+    are refused (also after a redirect or a DNS answer) unless ``policy`` allows them, and the
+    body is read whole, however it arrives in pieces, up to ``max_bytes``."""
+    if not location.startswith(("http://", "https://", "webcal://")):
+        return await asyncio.to_thread(_read_file, location)
+    url = "https://" + location[len("webcal://") :] if location.startswith("webcal") else location
+    shown = redact_url(url)
+    policy = policy or AddressPolicy()
+    try:
+        async with (
+            guarded_session(
+                policy,
+                timeout=aiohttp.ClientTimeout(total=seconds),
+                headers={"User-Agent": "netzbot calendar sync"},
+            ) as session,
+            open_guarded(session, url, policy) as response,
+        ):
+            if response.status != 200:
+                raise IcsImportError(
+                    f"HTTP {response.status} from {shown}", reason=f"HTTP {response.status}"
+                )
+            return await read_limited(response, max_bytes)
+    except TooLarge as exc:
+        raise IcsImportError(
+            f"{shown} is larger than {max_bytes} bytes", reason="too large"
+        ) from exc
+    except FetchError as exc:
+        raise IcsImportError(f"cannot fetch {shown}: {exc}", reason=str(exc)) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        reason = redact_text(str(exc), [url]) or "timeout"
+        raise IcsImportError(f"cannot fetch {shown}: {reason}", reason=reason) from exc
 
 
 def _read_file(location: str) -> bytes:
@@ -75,21 +95,27 @@ def _read_file(location: str) -> bytes:
         raise IcsImportError(f"cannot read {path}: {exc}", reason=exc.strerror or str(exc)) from exc
 
 
-def import_into(store, source: str, data: bytes, now: datetime, zone: str) -> SyncResult:
-    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking)."""
+def import_into(
+    store, source: str, data: bytes, now: datetime, zone: str, limits: Limits | None = None
+) -> SyncResult:
+    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking). A
+    calendar that cannot be read as a whole raises IcsImportError and changes nothing."""
     window = default_window(now)
-    calendar = import_ics(data, *window, default_zone=zone)
+    calendar = import_ics(data, *window, default_zone=zone, limits=limits)
     for reason in calendar.skipped:
         log.warning("calendar %s: %s", source, reason)
     with store.session() as session:
-        return sync_calendar(session, source, calendar, window, now)
+        result = sync_calendar(session, source, calendar, window, now)
+    result.note = calendar.why_empty()
+    result.skipped = list(calendar.skipped)
+    return result
 
 
 async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: datetime) -> None:
     source = source_name(entry, index)
     zone = entry.timezone or jc.config.bot.timezone
     try:
-        data = await fetch(entry.url)
+        data = await fetch(entry.url, policy=AddressPolicy.from_config(jc.config))
         result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone)
     except IcsImportError as exc:
         log.error("calendar sync failed calendar=%s error=%s", source, exc)
@@ -166,13 +192,15 @@ def _run(args: argparse.Namespace) -> int:
     store = Store(config.storage.url)
     try:
         migrate.upgrade(store)
-        data = asyncio.run(fetch(args.location))
+        data = asyncio.run(fetch(args.location, policy=AddressPolicy.from_config(config)))
         result = import_into(store, source, data, SystemClock().now(), config.bot.timezone)
     except IcsImportError as exc:
         print(f"netzbot import-ics: {exc}", file=sys.stderr)
         return 1
     finally:
         store.dispose()
+    for note in result.skipped:
+        print(f"netzbot import-ics: warning: {note}", file=sys.stderr)
     print(f"imported {args.location} as {source}: {result}")
     return 0
 

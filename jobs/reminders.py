@@ -212,6 +212,14 @@ def _record_sweeps(
         session.add(sweep)
 
 
+def notice_reach(session: Session, config: Config, start: datetime, now: datetime) -> int | None:
+    """How many subscriptions a change notice about a date starting at ``start`` reaches:
+    None when the date lies beyond the notice window (no notice is sent for it)."""
+    if not now < start <= now + NOTICE_HORIZON:
+        return None
+    return len(subscribers(session, config))
+
+
 def emit_notices(session: Session, config: Config, now: datetime) -> int:
     """Send (once) the pending cancelled/moved notices to every subscriber and clear them."""
     pending = meetings.pending_notices(session)

@@ -193,14 +193,16 @@ def materialize(session: Session, series: MeetingSeries, now: datetime) -> None:
     )
     by_rid = {row.recurrence_id: row for row in rows}
     tz = ZoneInfo(series.timezone)
-    stale = [r for r in rows if r.recurrence_id not in set(expected) and r.status != REMOVED]
+    expected_ids = set(expected)  # built once: the rebuild stays linear in the rows
+    stale = [r for r in rows if r.recurrence_id not in expected_ids and r.status != REMOVED]
     stale_by_day = {r.recurrence_id.astimezone(tz).date(): r for r in stale if r.start > now}
+    reused: set[int] = set()
     for rid in expected:
         row = by_rid.get(rid)
         if row is None:
             row = stale_by_day.pop(rid.astimezone(tz).date(), None)
             if row is not None:
-                stale.remove(row)
+                reused.add(id(row))
                 moved_alone = row.start != row.recurrence_id
                 row.recurrence_id = rid
                 if not moved_alone:
@@ -220,7 +222,7 @@ def materialize(session: Session, series: MeetingSeries, now: datetime) -> None:
         row.updated_at = now
         session.add(row)
     for row in stale:
-        if row.start > now:
+        if id(row) not in reused and row.start > now:
             row.status = REMOVED
             row.updated_at = now
             session.add(row)

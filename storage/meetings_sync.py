@@ -9,7 +9,7 @@ as cancelled. Only the sync window is touched, so the past stays as it was.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -31,12 +31,17 @@ class SyncResult:
     updated: int = 0
     cancelled: int = 0
     removed: int = 0
+    skipped: list[str] = field(default_factory=list)  # events left out, each with its reason
+    note: str | None = None  # why the calendar gave no dates at all
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"added={self.added} updated={self.updated} cancelled={self.cancelled} "
             f"removed={self.removed}"
         )
+        if self.skipped:
+            text += f" skipped={len(self.skipped)}"
+        return f"{text} (nothing to import: {self.note})" if self.note else text
 
 
 def series_uid(source: str, uid: str) -> str:

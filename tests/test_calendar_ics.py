@@ -234,8 +234,8 @@ def test_floating_time_uses_default_zone() -> None:
         (b"<!DOCTYPE html><html><body>Login</body></html>", "not_ics"),
         (b"", "not_ics"),
         (bytes(range(256)) * 4, "not_ics"),
-        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VCALENDAR\r\n", "no_calendar"),
-        (b"BEGIN:VEVENT\r\nBEGIN:VCALENDAR\r\n", "no_calendar"),
+        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20301203T170000Z\r\n", "truncated"),
+        (b"BEGIN:VTODO\r\nSUMMARY:Einkaufen\r\nEND:VTODO\r\n", "no_events"),
     ],
 )
 def test_broken_input_raises_typed_error(data: bytes, reason: str) -> None:

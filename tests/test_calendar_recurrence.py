@@ -190,3 +190,76 @@ def test_exdates_are_left_out() -> None:
 def test_series_needs_zoneinfo() -> None:
     with pytest.raises(ValueError, match="ZoneInfo"):
         Series(datetime(2026, 10, 1, 19, 0, tzinfo=UTC).replace(tzinfo=None), timedelta(hours=1))
+
+
+EVERY_MINUTE = "RRULE:FREQ=DAILY;BYHOUR={};BYMINUTE={}".format(
+    ",".join(str(h) for h in range(24)), ",".join(str(m) for m in range(60))
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        EVERY_MINUTE,
+        "RRULE:FREQ=DAILY;BYHOUR=9,18",
+        "FREQ=WEEKLY;BYDAY=TH;BYHOUR=9,10",
+        "RRULE:FREQ=MONTHLY;BYMONTHDAY=1;BYMINUTE=0,30",
+    ],
+)
+def test_more_than_one_date_a_day_is_refused(text: str) -> None:
+    with pytest.raises(RecurrenceError) as info:
+        parse_repeat(text)
+    assert info.value.key == "meetings.error.repeat_more_than_daily"
+    assert info.value.params["value"] == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RRULE:FREQ=DAILY;BYHOUR=9,18;BYSETPOS=1",  # thinned out to one a day: allowed
+        "RRULE:FREQ=DAILY;BYHOUR=9",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    ],
+)
+def test_once_a_day_or_less_is_allowed(text: str) -> None:
+    assert parse_repeat(text)
+
+
+def test_a_dense_rule_stored_before_the_check_is_bounded() -> None:
+    from bot.calendar.limits import MAX_PER_SERIES
+
+    series = Series(
+        datetime(2026, 12, 1, 0, 0, tzinfo=BERLIN), timedelta(minutes=1), EVERY_MINUTE[6:]
+    )
+    window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC))
+    starts = list(original_starts(series, *window))
+    assert len(starts) == MAX_PER_SERIES
+    assert starts == sorted(starts) and starts[0] == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",  # dateutil searched up to the year 9999
+        "RRULE:FREQ=DAILY;BYSETPOS=2",
+        "RRULE:FREQ=MONTHLY;BYDAY=MO;BYSETPOS=10",
+        "RRULE:FREQ=WEEKLY;BYWEEKNO=60",
+        "RRULE:FREQ=DAILY;INTERVAL=99999999999",
+    ],
+)
+def test_a_rule_without_any_date_is_refused_before_it_is_expanded(text: str) -> None:
+    with pytest.raises(RecurrenceError) as info:
+        parse_repeat(text)
+    assert info.value.key == "meetings.error.repeat"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",  # leap days
+        "RRULE:FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13",
+        "RRULE:FREQ=YEARLY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=29",  # every 28 years or so
+    ],
+)
+def test_rare_but_real_rules_are_allowed(text: str) -> None:
+    assert parse_repeat(text)

@@ -246,3 +246,66 @@ async def test_reminders_off_in_private_chat(harness: Harness) -> None:
     await harness.say("/erinnerung 1h", chat=MEMBER)
     assert "keine Erinnerungen an Termine mehr" in await harness.say("/erinnerung aus", chat=MEMBER)
     assert "keine Erinnerungen" in await harness.say("/erinnerung", chat=MEMBER)
+
+
+EVERY_MINUTE = "RRULE:FREQ=DAILY;BYHOUR={};BYMINUTE={}".format(
+    ",".join(str(h) for h in range(24)), ",".join(str(m) for m in range(60))
+)
+
+
+async def test_a_rule_with_more_than_one_date_a_day_is_refused(harness: Harness) -> None:
+    reply = await _new(harness, f"3.12.2026 18:00 Flut wiederholen={EVERY_MINUTE}")
+    assert "mehr als einmal am Tag" in reply
+    with harness.app.store.session() as session:
+        assert session.exec(select(MeetingSeries)).all() == []
+    await harness.say("/sprache en")
+    assert "more than once a day" in await _new(harness, "3.12.2026 18:00 X repeat=" + EVERY_MINUTE)
+
+
+def test_rematerialising_a_dense_rule_stored_earlier_is_bounded(store: Store) -> None:
+    from bot.calendar.limits import MAX_PER_SERIES
+
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    with store.session() as session:
+        series = meetings.create_series(
+            session,
+            title="Alt",
+            start=datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+            duration=timedelta(minutes=1),
+            now=now,
+            rrule=EVERY_MINUTE[6:],  # stored before the once-a-day check existed
+        )
+        meetings.materialize(session, series, now + timedelta(days=1))
+        count = len(meetings.upcoming(session, now))
+    assert count == MAX_PER_SERIES
+
+
+def test_rematerialising_builds_its_lookup_set_once_not_per_row(store: Store, monkeypatch) -> None:
+    """The rebuild is linear: ``set(expected)`` was built again for every row (quadratic)."""
+    import builtins
+
+    import storage.meetings
+
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    calls = 0
+
+    def counting_set(*args):
+        nonlocal calls
+        calls += 1
+        return builtins.set(*args)
+
+    with store.session() as session:
+        series = meetings.create_series(
+            session,
+            title="Täglich",
+            start=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+            duration=timedelta(minutes=30),
+            now=now,
+            rrule="FREQ=DAILY",
+        )
+        monkeypatch.setattr(storage.meetings, "set", counting_set, raising=False)
+        meetings.materialize(session, series, now + timedelta(hours=1))
+        monkeypatch.undo()
+        rows = len(meetings.upcoming(session, now))
+    assert rows > 150
+    assert calls <= 3

@@ -5,25 +5,26 @@ icalendar, applies X-WR-TIMEZONE (x-wr-timezone) and expands recurring events wi
 recurring-ical-events in the window ``[start, end)``: expansion is bounded so a 1.6 MB Google
 export stays fast. The result is a tree of frozen dataclasses with every instant in UTC.
 Anything that is not a calendar raises :class:`IcsImportError`; single broken events are
-skipped and listed in ``IcsCalendar.skipped``, never fatal.
+skipped and listed in ``IcsCalendar.skipped``, never fatal. Expansion is per event and bounded
+(:mod:`bot.calendar.ics_expand`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import warnings
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 import x_wr_timezone
 
-from bot.calendar import ics_clean
+from bot.calendar import ics_clean, ics_parse
 from bot.calendar.errors import IcsImportError
+from bot.calendar.ics_expand import Expansion, Limits, describe, group_events
 from bot.calendar.links import CONFERENCE_PROPERTIES, find_link
 from bot.calendar.zones import iana_name
 from bot.types import without_nul
@@ -87,10 +88,34 @@ class IcsCalendar:
     timezone: str
     events: tuple[IcsEvent, ...]
     skipped: tuple[str, ...] = field(default=())
+    found_events: int = 0  # VEVENTs in the file
+    outside_window: int = 0  # single events left out because they lie outside the window
+    others: Counter[str] = field(default_factory=Counter)  # to-dos, journal entries, …
+    window: tuple[datetime, datetime] | None = None
 
     def occurrences(self) -> list[IcsOccurrence]:
         found = [occ for event in self.events for occ in event.occurrences]
         return sorted(found, key=lambda occ: (occ.start, occ.uid))
+
+    def why_empty(self) -> str | None:
+        """Why no date was found (English, for the CLI and logs), or None if some were."""
+        if self.events:
+            return None
+        if not self.found_events:
+            stats = ics_clean.CleanStats(others=self.others)
+            only = f", only {stats.others_text()}" if self.others else ""
+            return f"the file holds no events (VEVENT){only}"
+        if self.window is not None:
+            lo, hi = (moment.date().isoformat() for moment in self.window)
+            where = f"between {lo} and {hi}"
+        else:
+            where = "in the import window"
+        if self.skipped:
+            return (
+                f"none of its {self.found_events} events has a date {where} that could be "
+                f"read ({len(self.skipped)} skipped, see the warnings)"
+            )
+        return f"all {self.found_events} events lie outside the import window ({where})"
 
 
 def _text(component: Any, name: str) -> str:
@@ -142,7 +167,9 @@ def _conference(component: Any) -> str | None:
     return None
 
 
-def _occurrence(component: Any, uid: str, zone: ZoneInfo) -> IcsOccurrence:
+def _occurrence(
+    component: Any, uid: str, zone: ZoneInfo, original: date | datetime | None = None
+) -> IcsOccurrence:
     start_value = _prop_dt(component, "DTSTART")
     assert start_value is not None
     all_day = not isinstance(start_value, datetime)
@@ -158,7 +185,7 @@ def _occurrence(component: Any, uid: str, zone: ZoneInfo) -> IcsOccurrence:
         end = _to_utc(end_value, zone)
     if end < start:
         end = start
-    rid_value = _prop_dt(component, "RECURRENCE-ID")
+    rid_value = original if original is not None else _prop_dt(component, "RECURRENCE-ID")
     recurrence_id = _to_utc(rid_value, zone) if rid_value is not None else None
     description = _text(component, "DESCRIPTION")
     location = _text(component, "LOCATION")
@@ -182,25 +209,13 @@ def _occurrence(component: Any, uid: str, zone: ZoneInfo) -> IcsOccurrence:
     )
 
 
-def _parse(text: str) -> list[icalendar.Calendar]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = icalendar.Calendar.from_ical(text, multiple=True)
-    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError, …
-        raise IcsImportError(
-            f"not a readable iCalendar file: {exc}", reason="unreadable", detail=str(exc)[:200]
-        ) from exc
-    return [cal for cal in parsed if isinstance(cal, icalendar.Calendar)]
-
-
 def _series_info(
-    cal: icalendar.Calendar, default_zone: str, recurring: set[str]
+    groups: dict[str, list[Any]], default_zone: str, recurring: set[str]
 ) -> dict[str, tuple[str, str | None]]:
     """UID -> (IANA zone, RRULE text) from the master components; fills ``recurring`` with the
     UIDs that are series (RRULE, RDATE or RECURRENCE-ID overrides)."""
     info: dict[str, tuple[str, str | None]] = {}
-    for component in cal.walk("VEVENT"):
+    for component in (c for components in groups.values() for c in components):
         if component.get("RECURRENCE-ID") is not None:
             recurring.add(_uid(component))
             continue
@@ -225,8 +240,10 @@ def _prepare(cal: icalendar.Calendar, skipped: list[str]) -> None:
     for index, component in enumerate(cal.subcomponents):
         if component.name == "VEVENT":
             if component.get("DTSTART") is None:
-                title = _text(component, "SUMMARY") or _text(component, "UID") or "?"
-                skipped.append(f"event without start (DTSTART): {title}")
+                skipped.append(f"{describe(component)} was skipped: it has no start (DTSTART)")
+                continue
+            if isinstance(component.get("DTSTART"), list):
+                skipped.append(f"{describe(component)} was skipped: DTSTART appears twice")
                 continue
             if not _text(component, "UID"):
                 component.add("UID", _derived_uid(component, index))
@@ -234,32 +251,23 @@ def _prepare(cal: icalendar.Calendar, skipped: list[str]) -> None:
     cal.subcomponents[:] = kept
 
 
-def _expand(cal: icalendar.Calendar, start: datetime, end: datetime, skipped: list[str]) -> list:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return list(recurring_ical_events.of(cal, components=["VEVENT"]).between(start, end))
-        except Exception as exc:  # a bad series: skip it, keep the rest
-            skipped.append(f"a series could not be expanded and was skipped: {exc}")
-            log.warning("ICS import: skipping a bad series: %s", exc)
-            query = recurring_ical_events.of(cal, components=["VEVENT"], skip_bad_series=True)
-            return list(query.between(start, end))
-
-
 def import_ics(
     data: bytes | str,
     start: datetime,
     end: datetime,
     default_zone: str = DEFAULT_ZONE,
+    limits: Limits | None = None,
 ) -> IcsCalendar:
     """Read ICS data and expand its events in ``[start, end)`` (aware datetimes)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("import_ics needs aware window bounds")
-    text = ics_clean.clean(ics_clean.decode(data), window=(start, end))
-    calendars = _parse(text)
+    stats = ics_clean.CleanStats()
+    text = ics_clean.clean(ics_clean.decode(data), window=(start, end), stats=stats)
+    skipped: list[str] = [f"{name} had no END:{name}" for name in stats.unclosed]
+    calendars = ics_parse.parse(text, skipped)
     if not calendars:
         raise IcsImportError("no VCALENDAR found", reason="no_calendar")
-    skipped: list[str] = []
+    expansion = Expansion(start, end, limits or Limits(), skipped)
     name = ""
     cal_zone = default_zone
     per_uid: dict[str, list[IcsOccurrence]] = {}
@@ -275,19 +283,20 @@ def import_ics(
             skipped.append(f"X-WR-TIMEZONE could not be applied: {exc}")
         _prepare(cal, skipped)
         zone = ZoneInfo(cal_zone)
-        series.update(_series_info(cal, cal_zone, recurring))
-        for component in _expand(cal, start, end, skipped):
-            uid = _uid(component)
+        groups = group_events(cal, skipped)
+        series.update(_series_info(groups, cal_zone, recurring))
+        for uid, found in expansion.events(cal, groups, zone):
             try:
-                occ = _occurrence(component, uid, zone)
+                occurrences = [_occurrence(c, uid, zone, original) for c, original in found]
             except Exception as exc:
-                skipped.append(f"event {uid} could not be read: {exc}")
+                skipped.append(f"{describe(found[0][0])} could not be read: {exc}")
                 continue
-            per_uid.setdefault(uid, []).append(occ)
+            per_uid.setdefault(uid, []).extend(occurrences)
     events = []
     for uid, occurrences in per_uid.items():
         if uid not in recurring:  # a single event is identified by its UID alone
             occurrences = [replace(occ, recurrence_id=None) for occ in occurrences]
+        occurrences = _distinct(occurrences, skipped)
         occurrences.sort(key=lambda occ: occ.start)
         zone_name, rule = series.get(uid, (cal_zone, None))
         first = occurrences[0]
@@ -302,4 +311,26 @@ def import_ics(
             )
         )
     events.sort(key=lambda event: (event.occurrences[0].start, event.uid))
-    return IcsCalendar(name=name, timezone=cal_zone, events=tuple(events), skipped=tuple(skipped))
+    return IcsCalendar(
+        name=name,
+        timezone=cal_zone,
+        events=tuple(events),
+        skipped=tuple(skipped),
+        found_events=stats.events,
+        outside_window=stats.outside_window,
+        others=stats.others,
+        window=(start, end),
+    )
+
+
+def _distinct(occurrences: list[IcsOccurrence], skipped: list[str]) -> list[IcsOccurrence]:
+    """One date per identity: two dates with one key would be stored as one row that "moves"."""
+    seen: dict[str, IcsOccurrence] = {}
+    for occ in occurrences:
+        if occ.key in seen:
+            skipped.append(
+                f"event {occ.uid}: a second date with the identity {occ.key} was left out"
+            )
+            continue
+        seen[occ.key] = occ
+    return list(seen.values())

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrule, rrulestr
 
 from bot.calendar.errors import RecurrenceError
+from bot.calendar.limits import MAX_INTERVAL, MAX_PER_SERIES, never_matches, sub_daily_reason
 
 REPEAT_EXAMPLE = "4w"
 _ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -121,6 +122,11 @@ def normalize_rrule(text: str) -> str:
         if name == "COUNT" and (not part_value.isdigit() or int(part_value) <= 0):
             continue
         parts[name] = part_value.strip(",")
+    if (
+        not parts.get("INTERVAL", "1").isdigit()
+        or not 0 < int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL
+    ):
+        raise _bad_repeat(text, f"INTERVAL must be a number from 1 to {MAX_INTERVAL}")
     if parts.get("FREQ") not in _ALLOWED_FREQ:
         raise _bad_repeat(text, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY")
     if "COUNT" in parts and "UNTIL" in parts:
@@ -131,6 +137,14 @@ def normalize_rrule(text: str) -> str:
         _build_rule(rule, datetime(2030, 1, 1, 12, 0), ZoneInfo("UTC"))
     except (ValueError, TypeError) as exc:
         raise _bad_repeat(text, str(exc)) from exc
+    if never_matches(rule):
+        raise _bad_repeat(text, "there is no date that matches it")
+    if reason := sub_daily_reason(rule):
+        raise RecurrenceError(
+            f"not a repetition: {text!r}: {reason} (at most once a day)",
+            key="meetings.error.repeat_more_than_daily",
+            value=text,
+        )
     return rule
 
 
@@ -203,8 +217,11 @@ class Occurrence:
     moved: bool = False
 
 
-def original_starts(series: Series, start: datetime, end: datetime) -> Iterator[datetime]:
-    """Original starts (UTC) of ``series`` with ``start <= t < end``, before overrides."""
+def original_starts(
+    series: Series, start: datetime, end: datetime, limit: int = MAX_PER_SERIES
+) -> Iterator[datetime]:
+    """Original starts (UTC) of ``series`` with ``start <= t < end``, before overrides; at
+    most ``limit`` of them (a rule stored before the once-a-day check cannot flood)."""
     tz = series.start.tzinfo
     assert isinstance(tz, ZoneInfo)
     anchor = series.start.astimezone(UTC)
@@ -215,8 +232,13 @@ def original_starts(series: Series, start: datetime, end: datetime) -> Iterator[
         rule = _build_rule(series.rrule, local_start, tz)
         lo = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
         hi = end.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
-        for naive in rule.between(lo, hi, inc=True):
-            candidates.append(naive.replace(tzinfo=tz, fold=0).astimezone(UTC))
+        taken = 0
+        for naive in rule.xafter(lo, inc=True):
+            if naive > hi or taken > limit:
+                break
+            moment = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+            candidates.append(moment)
+            taken += start <= moment < end
     else:
         candidates.append(anchor)
     candidates.extend(rd.astimezone(UTC) for rd in series.rdates)
@@ -224,6 +246,8 @@ def original_starts(series: Series, start: datetime, end: datetime) -> Iterator[
         if start <= moment < end and moment not in seen and moment not in series.exdates:
             seen.add(moment)
             yield moment
+            if len(seen) >= limit:
+                return
 
 
 def expand(
