@@ -17,6 +17,8 @@ from storage import migrate
 from storage.db import Store
 from storage.models.documents import DOCUMENT_TYPES, Document
 
+NET = 1  # the network the migration makes
+
 WORDS = [
     "Bürgerrat",
     "Haushalt",
@@ -58,6 +60,7 @@ def seed(store: Store, n: int) -> None:
                     tags=" ".join(w.lower() for w in rng.sample(WORDS, 3)),
                     doc_type=rng.choice(DOCUMENT_TYPES),
                     created_at=now - timedelta(hours=i),
+                    network_id=NET,
                 )
             )
 
@@ -74,7 +77,7 @@ def main(sizes: list[int]) -> None:
                 for _ in range(7):
                     start = time.perf_counter()
                     with store.session() as session:
-                        docs.search(session, query, 10)
+                        docs.search(session, query, 10, network_id=NET)
                     times.append((time.perf_counter() - start) * 1000)
                 times.sort()
                 print(f"{n:>9}  {query:<34} {times[3]:8.1f}")

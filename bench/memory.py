@@ -44,7 +44,11 @@ def seed(db_url: str, subscribers: int) -> None:
             session.add(
                 Chat(ref=ref, platform=platform, is_group=False, created_at=now, updated_at=now)
             )
-            session.add(Subscription(chat_ref=ref, person_ref=ref, kind="termine", created_at=now))
+            session.add(
+                Subscription(
+                    chat_ref=ref, person_ref=ref, kind="termine", created_at=now, network_id=1
+                )
+            )
     store.dispose()
 
 

@@ -27,6 +27,8 @@ from storage import meetings, migrate
 from storage.db import Store
 from storage.models.core import OutboxMessage, Subscription
 
+NET = 1  # the network the migration makes
+
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
@@ -46,6 +48,7 @@ def seed(store: Store, subscribers: int, series: int) -> datetime:
                 now=NOW,
                 rrule="FREQ=WEEKLY",
                 link=f"https://meet.jit.si/treffen-{index + 1}",
+                network_id=NET,
             )
         rows = []
         for index in range(subscribers):
@@ -58,6 +61,7 @@ def seed(store: Store, subscribers: int, series: int) -> datetime:
                     "options": json.dumps({"lead_times": ["1h"] if group else ["1d", "1h"]}),
                     "active": True,
                     "created_at": NOW,
+                    "network_id": NET,
                 }
             )
         session.execute(insert(Subscription), rows)

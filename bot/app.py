@@ -14,16 +14,16 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import commands, i18n, leader, metrics, router, webhook
+from bot import access, commands, i18n, leader, metrics, router, webhook
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
 from bot.context import Context
 from bot.delivery import DeliveryWorker
 from bot.feeds.fetch import fetcher_for
-from bot.types import ChatRef, Incoming, Outgoing, Permission, Reply, Sender, without_nul
+from bot.types import ChatRef, Incoming, Outgoing, Reply, Sender, without_nul
 from jobs import schedule
-from storage import chats, migrate, outbox, people
+from storage import chats, migrate, networks, outbox, people
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class App:
         self._receiving: set[str] = set()  # platforms whose connectors this process started
         self.started = False
         self.http: Any = None  # bot.http_server.HttpServer when [http] listen is set
+        self.networks_synced = False
 
     def add_connector(self, connector: Connector) -> None:
         self.connectors[connector.platform] = connector
@@ -79,6 +80,7 @@ class App:
         else:
             await lease.try_acquire()  # refuse before touching the database
             migrate.upgrade(self.store)
+        self.sync_networks()
         webhook.ensure_secret(self.store, self.config)  # webhook mode never runs without one
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
@@ -181,6 +183,12 @@ class App:
         return on_message
 
     # -- messages in ----------------------------------------------------------------------
+    def sync_networks(self) -> None:
+        """Networks and their config chats from the config into the store (once per process)."""
+        with self.store.session() as session:
+            access.sync_networks(session, self.config, self.clock.now())
+        self.networks_synced = True
+
     def identify(self, incoming: Incoming) -> Incoming:
         """Signal people are their uuid: learn the number as an alias the first time (rows
         stored under the number move to the uuid), or fill in the alias learnt earlier."""
@@ -197,19 +205,25 @@ class App:
         alias = ChatRef.parse(known[0])
         return dataclasses.replace(incoming, sender=dataclasses.replace(sender, alias=alias))
 
-    def language_for(self, incoming: Incoming) -> str:
+    def language_for(self, incoming: Incoming, *, for_us: bool) -> str:
+        """The reply language. Remembers the chat and the sender only for messages to the bot
+        in a chat it serves (a private chat, or a group of a network): nothing else is stored."""
         with self.store.session() as session:
             now = self.clock.now()
-            chats.touch_chat(
-                session, incoming.chat, is_group=incoming.is_group, title=None, now=now
+            served = not incoming.is_group or (
+                networks.network_of_chat(session, str(incoming.chat)) is not None
             )
-            chats.touch_person(
-                session,
-                incoming.sender.ref,
-                name=incoming.sender.name,
-                language=incoming.language,
-                now=now,
-            )
+            if for_us and served:
+                chats.touch_chat(
+                    session, incoming.chat, is_group=incoming.is_group, title=None, now=now
+                )
+                chats.touch_person(
+                    session,
+                    incoming.sender.ref,
+                    name=incoming.sender.name,
+                    language=incoming.language,
+                    now=now,
+                )
             chosen = chats.chat_language(session, incoming.chat)
         if chosen:
             return chosen
@@ -220,8 +234,13 @@ class App:
     async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:
         """The reply to one message (None if it is not for us). Never raises."""
         try:
-            incoming = self.identify(incoming)
-            lang = self.language_for(incoming)
+            if not self.networks_synced:
+                self.sync_networks()
+            username = self.services.bot_usernames.get(incoming.platform)
+            for_us = router.is_for_us(incoming.text, incoming.is_group, username)
+            if for_us:  # chatter stores nothing, not even a Signal alias
+                incoming = self.identify(incoming)
+            lang = self.language_for(incoming, for_us=for_us)
             ctx = Context(
                 store=self.store,
                 config=self.config,
@@ -231,7 +250,7 @@ class App:
                 services=self.services,
                 admin_check=connector.is_chat_admin if connector else None,
             )
-            reply = await router.dispatch(ctx, self.services.bot_usernames.get(incoming.platform))
+            reply = await router.dispatch(ctx, username)
         except Exception:
             log.exception("message handling failed chat=%s", incoming.chat)
             reply = Reply(i18n.t(self.config.bot.language, "core.error.internal"))
@@ -283,6 +302,9 @@ class App:
     async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
         now = self.clock.now()
         with self.store.session() as session:
+            if is_group and networks.network_of_chat(session, str(chat)) is None:
+                # a group of no network: store nothing, say how it gets enabled
+                return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
             title = without_nul(title) if title else title
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
@@ -326,6 +348,6 @@ class App:
 
     def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
         return [
-            (c.display_name(lang), str(i18n.plain(lang, c.help)), c.permission != Permission.MEMBER)
+            (c.display_name(lang), str(i18n.plain(lang, c.help)), commands.is_admin_command(c))
             for c in commands.visible_commands()
         ]

@@ -173,6 +173,14 @@ def check_config(config: Config, source: str) -> int:
         f"  feeds={feeds} ({len(config.feeds)} from the config, {feeds - len(config.feeds)} "
         f"added in chat) calendars={len(config.calendars)}"
     )
+    implicit = "" if config.networks else " (no [[networks]]: one network named after [bot] name)"
+    print(f"  networks={len(config.network_entries)}{implicit}")
+    for net in config.network_entries:
+        print(f"    {net.key}: {net.name} — admins={len(net.admins)}")
+        for chat in net.chats:
+            print(f"      {chat}")
+        if not net.chats:
+            print("      (no chats in the config; groups are enabled with /netzwerk_freigeben)")
     if config.news.poll_interval.total_seconds() < 60:
         print("  ! [news] poll_interval below 1m: fine for tests, impolite to real servers")
     return 0

@@ -33,6 +33,7 @@ class Command:
     group_only: bool
     section: str
     hidden: bool
+    outside_networks: bool = False  # also answered in a group that belongs to no network
 
     def display_name(self, lang: str) -> str:
         return self.alias if lang == "en" and self.alias else self.name
@@ -55,6 +56,7 @@ def command(
     section: str = "core",
     hidden: bool = False,
     extra_aliases: tuple[str, ...] = (),
+    outside_networks: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under its German ``name`` and English ``alias`` (Telegram-legal)."""
 
@@ -78,6 +80,7 @@ def command(
             group_only,
             section,
             hidden,
+            outside_networks,
         )
         for word in (name, alias, *extra_aliases):
             if word:
@@ -96,5 +99,9 @@ def visible_commands() -> list[Command]:
     order = {s: i for i, s in enumerate(SECTIONS)}
     return sorted(
         (c for c in COMMANDS if not c.hidden),
-        key=lambda c: (c.permission != Permission.MEMBER, order.get(c.section, 99)),
+        key=lambda c: (is_admin_command(c), order.get(c.section, 99)),
     )
+
+
+def is_admin_command(cmd: Command) -> bool:
+    return cmd.permission in (Permission.ADMIN, Permission.OWNER)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
@@ -35,6 +36,10 @@ from bot.types import ChatRef
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 LANGUAGES = ("de", "en")
+# The key of the one network a config without [[networks]] has (and of the network an upgraded
+# database's data lands in). Stable: it appears in backups and in /netzwerk_freigeben.
+DEFAULT_NETWORK_KEY = "netzwerk"
+NETWORK_KEY = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
 def _chat_ref(value: Any) -> str:
@@ -207,9 +212,41 @@ class HttpSection(Section):
         return value
 
 
+def _network_key(value: str) -> str:
+    if not isinstance(value, str) or not NETWORK_KEY.match(value):
+        raise ValueError(
+            f"{value!r} is not a network key: use 1-40 of a-z, 0-9, '_' and '-', "
+            "e.g. 'buergerraete'"
+        )
+    return value
+
+
+NetworkKey = Annotated[str, BeforeValidator(_network_key)]
+
+
+class NetworkEntry(Section):
+    """One network: the unit of data and of trust (see docs/networks.md)."""
+
+    key: NetworkKey
+    name: str = Field(min_length=1, max_length=200)
+    chats: list[ChatRefStr] = Field(default_factory=list)  # groups enabled by the config
+    admins: list[ChatRefStr] = Field(default_factory=list)  # person refs: network admins
+    join_url: str | None = None  # shown to outsiders: how to join
+    anrede: Literal["du", "sie"] | None = None  # None: the [bot] default
+    group_admins_are_network_admins: bool = True
+
+    @validator("join_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+
 class FeedEntry(Section):
     url: str
     name: str | None = None
+    network: NetworkKey | None = None  # required when there are several networks
     post_to: list[ChatRefStr] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     keywords: list[str] = Field(default_factory=list)
@@ -227,6 +264,7 @@ class FeedEntry(Section):
 class CalendarEntry(Section):
     url: str
     name: str | None = None
+    network: NetworkKey | None = None  # required when there are several networks
     sync_interval: Duration = timedelta(hours=1)
     timezone: str | None = None
 
@@ -346,6 +384,7 @@ class Config(BaseSettings):
     questions: QuestionsSection = Field(default_factory=QuestionsSection)
     http: HttpSection = Field(default_factory=HttpSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
+    networks: list[NetworkEntry] = Field(default_factory=list)
     feeds: list[FeedEntry] = Field(default_factory=list)
     calendars: list[CalendarEntry] = Field(default_factory=list)
     email: EmailSection = Field(default_factory=EmailSection)
@@ -379,12 +418,78 @@ class Config(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _networks_consistent(self) -> Config:
+        problems = network_problems(self)
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.bot.timezone)
 
+    @property
+    def network_entries(self) -> list[NetworkEntry]:
+        """The configured networks, or the one implicit network named after ``[bot] name``."""
+        if self.networks:
+            return list(self.networks)
+        return [NetworkEntry(key=DEFAULT_NETWORK_KEY, name=self.bot.name)]
+
+    @property
+    def default_network_key(self) -> str:
+        """The network of the console chat, the demo data and of feeds/calendars without
+        ``network =`` (allowed only when there is one network): the first one."""
+        return self.network_entries[0].key
+
+    def network_entry(self, key: str) -> NetworkEntry | None:
+        return next((n for n in self.network_entries if n.key == key), None)
+
+    def network_of_entry(self, entry: FeedEntry | CalendarEntry) -> str:
+        return entry.network or self.default_network_key
+
     def is_owner(self, person: ChatRef | str) -> bool:
         return str(person) in self.bot.owners
+
+
+def network_problems(config: Config) -> list[str]:
+    """Duplicate keys, a chat in two networks, an unknown ``network =`` key, a missing one."""
+    problems: list[str] = []
+    keys = [n.key for n in config.networks]
+    for key in sorted({k for k in keys if keys.count(k) > 1}):
+        problems.append(f"networks: the key {key!r} is used by more than one network")
+    owner_of: dict[str, str] = {}
+    for net in config.networks:
+        for chat in net.chats:
+            other = owner_of.setdefault(chat, net.key)
+            if other != net.key:
+                problems.append(
+                    f"networks: the chat {chat!r} is listed in two networks ({other!r} and "
+                    f"{net.key!r}); a chat belongs to one network"
+                )
+    known = set(keys) if config.networks else {DEFAULT_NETWORK_KEY}
+    several = len(config.networks) > 1
+    for section, entries in (("feeds", config.feeds), ("calendars", config.calendars)):
+        for index, entry in enumerate(entries, start=1):
+            if entry.network is not None and entry.network not in known:
+                problems.append(
+                    f"{section}[{index}].network: unknown network {entry.network!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            elif entry.network is None and several:
+                problems.append(
+                    f"{section}[{index}].network: missing; with several networks say which one "
+                    f"(one of: {', '.join(keys)})"
+                )
+    for index, feed in enumerate(config.feeds, start=1):
+        network = config.network_of_entry(feed)
+        for chat in feed.post_to:
+            if owner_of.get(chat, network) != network:
+                problems.append(
+                    f"feeds[{index}].post_to: the chat {chat!r} belongs to network "
+                    f"{owner_of[chat]!r}, not to {network!r}"
+                )
+    return problems
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -456,7 +561,9 @@ def describe_errors(source: str, exc: ValidationError) -> str:
     for err in exc.errors():
         loc = tuple(err["loc"])
         key = _key_path(loc)
-        if err["type"] == "extra_forbidden":
+        if not loc:  # a check across sections (networks): the message names the keys
+            lines.append("  " + str(err["msg"]).removeprefix("Value error, "))
+        elif err["type"] == "extra_forbidden":
             known = _known_keys(loc)
             guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f" — did you mean '{guess[0]}'?" if guess else ""

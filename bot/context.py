@@ -6,14 +6,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.config import Config
+from bot.errors import UserError
 from bot.markup import Markup
+from bot.roles import Role
 from bot.types import ChatRef, Incoming, Sender
 from storage.db import Store
+
+if TYPE_CHECKING:
+    from bot.access import NetworkInfo
 
 AdminCheck = Callable[[ChatRef, ChatRef], Awaitable[bool]]
 
@@ -27,7 +32,11 @@ class Context:
     now: datetime
     services: SimpleNamespace = field(default_factory=SimpleNamespace)
     admin_check: AdminCheck | None = None
-    _admin: bool | None = None
+    # Set by the router (``bot.access.resolve``) before any handler runs:
+    network: NetworkInfo | None = None  # the network this message acts on
+    role: Role = Role.OUTSIDER  # the sender's role there (ADMIN via chat admin: see at_least)
+    memberships: list[NetworkInfo] = field(default_factory=list)  # networks the sender is in
+    _admin_checked: bool = False
 
     @property
     def chat(self) -> ChatRef:
@@ -60,19 +69,34 @@ class Context:
     def tn(self, key: str, n: int, /, **kwargs: Any) -> Markup:
         return i18n.tn(self.lang, key, n, **kwargs)
 
-    async def is_admin(self) -> bool:
-        """Owners everywhere; chat admins in their group; nobody else (private chats included)."""
-        if self._admin is None:
-            self._admin = await self._resolve_admin()
-        return self._admin
+    @property
+    def network_id(self) -> int:
+        """The id of the network this message acts on; a private chat of someone in several
+        networks (or none) gets a message saying so instead."""
+        if self.network is None:
+            raise UserError("core.error.no_network")
+        return self.network.id
 
-    async def _resolve_admin(self) -> bool:
-        if self.is_owner:
+    def network_header(self) -> list[Markup]:
+        """Lists in a private chat say which network they show (groups know their network; with
+        one network there is nothing to tell apart)."""
+        if self.is_group or self.network is None or len(self.config.network_entries) < 2:
+            return []
+        return [self.t("core.network.private_list_header", network=self.network.name)]
+
+    async def at_least(self, role: Role) -> bool:
+        """Does the sender have ``role`` (or more) in ``ctx.network``? Asks the messenger
+        whether a member is a group admin only when the answer depends on it."""
+        if self.role >= role or self.is_owner:
             return True
-        if not self.is_group:
-            return False
-        if self.sender.is_admin is not None:
-            return self.sender.is_admin
-        if self.admin_check is None:
-            return False
-        return await self.admin_check(self.chat, self.sender.ref)
+        if role == Role.ADMIN and self.role == Role.MEMBER and not self._admin_checked:
+            from bot.access import admin_of_network
+
+            self._admin_checked = True
+            if await admin_of_network(self):
+                self.role = Role.ADMIN
+        return self.role >= role
+
+    async def is_admin(self) -> bool:
+        """Owners everywhere; network admins in their network's chats; nobody else."""
+        return await self.at_least(Role.ADMIN)

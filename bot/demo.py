@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from storage import meetings
+from storage import meetings, networks
 from storage.db import Store
 from storage.models.documents import Document
 from storage.models.meetings import MeetingSeries
@@ -50,11 +50,16 @@ def next_weekday(now: datetime, weekday: int, at: time, tz: ZoneInfo) -> datetim
     return candidate if candidate > local else candidate + timedelta(days=7)
 
 
-def seed_demo(store: Store, now: datetime, tz: ZoneInfo) -> bool:
-    """Add the demo network unless it is there. Returns whether anything was added."""
+def seed_demo(store: Store, now: datetime, tz: ZoneInfo, network_id: int | None = None) -> bool:
+    """Add the demo data (to ``network_id``, by default the first network: the console's)
+    unless it is there. Returns whether anything was added."""
     with store.session() as session:
         if session.exec(select(MeetingSeries).where(MeetingSeries.source == DEMO_SOURCE)).first():
             return False
+        if network_id is None:
+            home = networks.network_of_chat(session, networks.CONSOLE_CHAT)
+            network_id = (home or networks.configured(session)[0]).id
+            assert network_id is not None
         start = next_weekday(now, 3, time(18, 0), tz)  # Thursday, 18:00
         meetings.create_series(
             session,
@@ -69,10 +74,12 @@ def seed_demo(store: Store, now: datetime, tz: ZoneInfo) -> bool:
             timezone=str(tz),
             rrule="FREQ=WEEKLY;INTERVAL=4",
             now=now,
+            network_id=network_id,
         )
         for i, (title, url, doc_type, tags) in enumerate(DOCUMENTS):
             session.add(
                 Document(
+                    network_id=network_id,
                     title=title,
                     url=url,
                     doc_type=doc_type,

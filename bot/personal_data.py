@@ -187,7 +187,7 @@ def _forget_core(session: Session, ref: str, names: set[str], now: datetime) -> 
 
 
 # -- a safety net for refs in other capabilities' tables ---------------------------------------
-SWEPT_COLUMNS = ("chat_ref", "person_ref", "created_by", "added_by")
+SWEPT_COLUMNS = ("chat_ref", "person_ref", "created_by", "added_by", "enabled_by")
 OWN_TABLES = frozenset({"chat", "person", "subscription", "outbox"})
 
 

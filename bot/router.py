@@ -7,13 +7,14 @@ import difflib
 import logging
 from typing import Any
 
-from bot import commands, i18n
+from bot import access, commands, i18n
 from bot.args import parse_args, parse_command
 from bot.commands import Command
 from bot.context import Context
 from bot.errors import PermissionDenied, UsageError, UserError
 from bot.excerpt import excerpt
 from bot.markup import Markup
+from bot.roles import Role
 from bot.types import Permission, Reply
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,26 @@ def suggest(word: str) -> str | None:
     return match[0] if match else None
 
 
+ROLE_NEEDED = {
+    Permission.PUBLIC: Role.OUTSIDER,
+    Permission.MEMBER: Role.MEMBER,
+    Permission.ADMIN: Role.ADMIN,
+    Permission.OWNER: Role.OWNER,
+}
+
+
+def is_for_us(text: str, is_group: bool, bot_username: str | None = None) -> bool:
+    """Would ``dispatch`` answer this text? (Chatter in groups is not for us: nothing about it
+    is stored.)"""
+    parsed = parse_command(text)
+    if parsed is None:
+        return not is_group and bool(text.strip())
+    if parsed.addressed_to and bot_username and parsed.addressed_to.lower() != bot_username.lower():
+        return False
+    chatter = is_group and text.lstrip().startswith("!")  # '!' only for known commands
+    return not (chatter and commands.lookup(parsed.word) is None)
+
+
 async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | None:
     """Answer one message. Returns None for text that is not for us."""
     parsed = parse_command(ctx.incoming.text)
@@ -47,14 +68,19 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
         return None
     if parsed.addressed_to and bot_username and parsed.addressed_to.lower() != bot_username.lower():
         return None  # '/termine@otherbot' in a group with several bots
+    await access.resolve(ctx)
     cmd = commands.lookup(parsed.word)
     if cmd is None:
         if ctx.is_group and ctx.incoming.text.lstrip().startswith("!"):
             return None  # '!' is common in chatter; only answer known commands there
+        if ctx.is_group and ctx.network is None:
+            return None  # a group of no network hears nothing but /hilfe
         hint = suggest(parsed.word)
         if hint:
             return Reply(ctx.t("core.unknown_command_hint", cmd=parsed.word, hint=hint))
         return Reply(ctx.t("core.unknown_command", cmd=parsed.word))
+    if ctx.is_group and ctx.network is None and not cmd.outside_networks:
+        return Reply(ctx.t("core.network.group_not_enabled"))
     try:
         if cmd.private_only and ctx.is_group:
             raise UserError("core.error.private_only", cmd=cmd.display_name(ctx.lang))
@@ -86,7 +112,12 @@ def cut_user_input(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 async def check_permission(ctx: Context, cmd: Command) -> None:
-    if cmd.permission == Permission.OWNER and not ctx.is_owner:
+    """Deny by default: the command's level against the sender's role in ``ctx.network``."""
+    needed = ROLE_NEEDED[cmd.permission]
+    if await ctx.at_least(needed):
+        return
+    if needed == Role.OWNER:
         raise PermissionDenied("core.error.owner_only")
-    if cmd.permission == Permission.ADMIN and not await ctx.is_admin():
-        raise PermissionDenied()
+    if needed == Role.MEMBER:
+        raise PermissionDenied("core.error.members_only")
+    raise PermissionDenied()

@@ -131,6 +131,9 @@ class Outgoing:
 
 
 class Permission(StrEnum):
-    MEMBER = "member"
-    ADMIN = "admin"  # chat admins and owners
+    """Who may run a command (``bot.roles.Role`` in the network it acts on); deny by default."""
+
+    PUBLIC = "public"  # outsiders too: /hilfe, /start, /meine_daten, /vergessen, /sprache
+    MEMBER = "member"  # members of the chat's (or the private person's) network
+    ADMIN = "admin"  # network admins (and admins of the network's groups) and owners
     OWNER = "owner"  # configured owners only

@@ -111,7 +111,9 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
     query = args.rest.strip() if docs.search_words(args.rest) else ""
     with ctx.store.session() as session:
         found = (
-            docs.search(session, query, LIST_LIMIT) if query else docs.newest(session, LIST_LIMIT)
+            docs.search(session, query, LIST_LIMIT, network_id=ctx.network_id)
+            if query
+            else docs.newest(session, LIST_LIMIT, network_id=ctx.network_id)
         )
     if not found:
         if query:
@@ -122,7 +124,14 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
         if query
         else ctx.t("documents.list.newest")
     )
-    return join([header, *[line(ctx, d) for d in found], ctx.t("documents.list.footer")])
+    return join(
+        [
+            *ctx.network_header(),
+            header,
+            *[line(ctx, d) for d in found],
+            ctx.t("documents.list.footer"),
+        ]
+    )
 
 
 @command(
@@ -135,7 +144,7 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
 async def dokument(ctx: Context, args: Args) -> Markup:
     number = parse_number(args, "documents.error.number")
     with ctx.store.session() as session:
-        doc = docs.get(session, number)
+        doc = docs.get(session, number, network_id=ctx.network_id)
     if doc is None:
         raise NotFound("documents.not_found", n=number)
     return detail(ctx, doc)
@@ -144,11 +153,12 @@ async def dokument(ctx: Context, args: Args) -> Markup:
 @command("aufzeichnungen", "recordings", help="documents.help.aufzeichnungen", section="documents")
 async def aufzeichnungen(ctx: Context, args: Args) -> Markup:
     with ctx.store.session() as session:
-        rows = docs.recordings(session, LIST_LIMIT)
+        rows = docs.recordings(session, LIST_LIMIT, network_id=ctx.network_id)
     if not rows:
         return ctx.t("documents.recordings.empty")
     return join(
         [
+            *ctx.network_header(),
             ctx.t("documents.recordings.header"),
             *[line(ctx, d) for d in rows],
             ctx.t("documents.recordings.footer"),
@@ -199,13 +209,15 @@ def resolve_meeting(ctx: Context, session: Session, value: str) -> agenda_source
     found: agenda_source.Occurrence | None = None
     if (number := numbers.parse_number(word)) is not None:
         if numbers.in_id_range(number):
-            found = agenda_source.by_number(session, ctx.now, number)
+            found = agenda_source.by_number(session, ctx.now, number, network_id=ctx.network_id)
     elif word in ("letzte", "letztes", "last"):
-        recent = agenda_source.recent(session, ctx.now)
+        recent = agenda_source.recent(session, ctx.now, network_id=ctx.network_id)
         found = recent[0] if recent else None
     elif (day := parse_meeting_day(word)) is not None:
         start = datetime.combine(day, time(0), tzinfo=ctx.tz)
-        on_day = agenda_source.between(session, start, start + timedelta(days=1))
+        on_day = agenda_source.between(
+            session, start, start + timedelta(days=1), network_id=ctx.network_id
+        )
         found = on_day[0] if on_day else None
     if found is None:
         raise InvalidInput("documents.error.meeting", ref=value)
@@ -235,7 +247,7 @@ def split_add_args(args: Args) -> tuple[str, str, list[str], str]:
 def announce_recording(ctx: Context, session: Session, doc: Document) -> int:
     """Queue a message about a new recording to every subscriber; returns how many."""
     count = 0
-    for sub in subscriptions.active(session, RECORDINGS):
+    for sub in subscriptions.active(session, RECORDINGS, network_ids={doc.network_id}):
         chat = ChatRef.parse(sub.chat_ref)
         lang = chats.chat_language(session, chat) or ctx.config.bot.language
         when = (
@@ -277,7 +289,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
     doc_type = parse_type(args.options.get("typ") or args.options.get("type"))
     meeting_ref = args.options.get("termin") or args.options.get("meeting")
     with ctx.store.session() as session:
-        existing = docs.by_url(session, url)
+        existing = docs.by_url(session, url, network_id=ctx.network_id)
         if existing is not None:
             raise InvalidInput("documents.error.duplicate", n=existing.id)
         meeting = resolve_meeting(ctx, session, meeting_ref) if meeting_ref else None
@@ -286,6 +298,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
         doc = docs.add(
             session,
             Document(
+                network_id=ctx.network_id,
                 title=title,
                 url=url,
                 description=description or None,
@@ -316,7 +329,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
 async def dokument_weg(ctx: Context, args: Args) -> Markup:
     number = parse_number(args, "documents.error.number")
     with ctx.store.session() as session:
-        doc = docs.remove(session, number)
+        doc = docs.remove(session, number, network_id=ctx.network_id)
     if doc is None:
         raise NotFound("documents.not_found", n=number)
     return ctx.t("documents.removed", n=number, title=doc.title)
@@ -328,7 +341,9 @@ async def subscribe_recordings(ctx: Context, args: Args) -> Markup:
         raise PermissionDenied("documents.abo.admin_only")
     person = None if ctx.is_group else ctx.sender.ref
     with ctx.store.session() as session:
-        subscriptions.subscribe(session, ctx.chat, RECORDINGS, ctx.now, person=person)
+        subscriptions.subscribe(
+            session, ctx.chat, RECORDINGS, ctx.now, network_id=ctx.network_id, person=person
+        )
     return ctx.t("documents.abo.subscribed")
 
 

@@ -7,6 +7,7 @@ is moved, edited or the list around it changes (see ``storage.models.meetings``)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,7 @@ def occurrence_number(ctx: Context, args: Args) -> int:
 
 def load(ctx: Context, number: int) -> meetings.Meeting:
     with ctx.store.session() as session:
-        found = meetings.get(session, number)
+        found = meetings.get(session, number, network_id=ctx.network_id)
     if found is None:
         raise NotFound("meetings.error.not_found", n=number)
     return found
@@ -85,11 +86,23 @@ def subscription_url(config: Config) -> str | None:
     return f"http://{shown}:{config.http.listen.rpartition(':')[2]}/kalender.ics"
 
 
-def calendar_feed(store, config: Config, now: datetime, lang: str | None = None) -> bytes:
-    """The .ics of upcoming meetings: for /kalender and for the HTTP subscription endpoint."""
+def calendar_feed(
+    store,
+    config: Config,
+    now: datetime,
+    lang: str | None = None,
+    *,
+    network_id: int | None,
+    public: bool = False,
+) -> bytes:
+    """The .ics of upcoming meetings: for /kalender (the chat's network) and for the HTTP
+    subscription endpoint (``public``: every network, without video links — anyone may read
+    it)."""
     lang = lang or config.bot.language
     with store.session() as session:
-        upcoming = meetings.upcoming(session, now, CALENDAR_MAX)
+        upcoming = meetings.upcoming(session, now, CALENDAR_MAX, network_id=network_id)
+    if public:
+        upcoming = [dataclasses.replace(m, link=None) for m in upcoming]
     name = f"{config.bot.name} – {i18n.t(lang, 'meetings.calendar.name')}"
     return to_ics(upcoming, tz=config.tz, now=now, name=name)
 
@@ -110,10 +123,10 @@ async def termine(ctx: Context, args: Args) -> Markup:
             raise UsageError()
         count = min(wanted, MAX_COUNT)
     with ctx.store.session() as session:
-        upcoming = meetings.upcoming(session, ctx.now, count)
+        upcoming = meetings.upcoming(session, ctx.now, count, network_id=ctx.network_id)
     if not upcoming:
         return ctx.t("meetings.list.empty")
-    lines: list[Markup | str] = [ctx.t("meetings.list.header")]
+    lines: list[Markup | str] = [*ctx.network_header(), ctx.t("meetings.list.header")]
     lines += [render.list_line(m, ctx.lang, ctx.tz, ctx.now) for m in upcoming]
     lines += ["", ctx.t("meetings.list.footer")]
     return join(lines)
@@ -121,7 +134,9 @@ async def termine(ctx: Context, args: Args) -> Markup:
 
 def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
     with ctx.store.session() as session:
-        questions = meetings.agenda_questions(session, meeting.id, ctx.now)
+        questions = meetings.agenda_questions(
+            session, meeting.id, ctx.now, network_id=ctx.network_id
+        )
     return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
 
 
@@ -129,7 +144,9 @@ def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
 async def naechster(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
     with ctx.store.session() as session:
-        upcoming = meetings.upcoming(session, ctx.now, 1, include_cancelled=False)
+        upcoming = meetings.upcoming(
+            session, ctx.now, 1, include_cancelled=False, network_id=ctx.network_id
+        )
     if not upcoming:
         return ctx.t("meetings.next.none")
     return _detail(ctx, upcoming[0])
@@ -150,7 +167,7 @@ async def termin(ctx: Context, args: Args) -> Markup:
 @command("kalender", "calendar", help="meetings.help.kalender", section="meetings")
 async def kalender(ctx: Context, args: Args) -> Reply:
     await after_first_calendar_sync(ctx)
-    data = calendar_feed(ctx.store, ctx.config, ctx.now, ctx.lang)
+    data = calendar_feed(ctx.store, ctx.config, ctx.now, ctx.lang, network_id=ctx.network_id)
     lines: list[Markup | str] = [ctx.t("meetings.calendar.caption")]
     if url := subscription_url(ctx.config):
         lines.append(ctx.t("meetings.calendar.subscribe", url=link(url, url)))
@@ -163,6 +180,6 @@ def install_services(app: Any) -> None:
     """Give the HTTP endpoint (``/kalender.ics``) the calendar of upcoming meetings."""
 
     def calendar_ics(now: datetime) -> bytes:
-        return calendar_feed(app.store, app.config, now)
+        return calendar_feed(app.store, app.config, now, network_id=None, public=True)
 
     app.services.calendar_ics = calendar_ics

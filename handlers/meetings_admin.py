@@ -140,6 +140,7 @@ async def termin_neu(ctx: Context, args: Args) -> Markup:
             start=start,
             duration=_duration(duration_text) if duration_text else timedelta(minutes=90),
             now=ctx.now,
+            network_id=ctx.network_id,
             rrule=_repeat(repeat_text) if repeat_text else None,
             timezone=ctx.tz.key,
             link=_link(link_text) if link_text else None,
@@ -184,7 +185,7 @@ def _retime_series(ctx: Context, meeting: meetings.Meeting, changes: dict[str, s
         series.updated_at = ctx.now
         session.add(series)
         meetings.materialize(session, series, ctx.now)
-        after = meetings.get(session, meeting.id)
+        after = meetings.get(session, meeting.id, network_id=ctx.network_id)
         if after is not None and after.start != meeting.start and after.start > ctx.now:
             row = session.get(meetings.MeetingOccurrence, meeting.id)
             assert row is not None

@@ -135,6 +135,7 @@ async def feed_neu(ctx: Context, args: Args) -> Markup:
             feed,
             ctx.chat,
             ctx.now,
+            network_id=ctx.network_id,
             mode=mode,
             keywords=keywords,
             exclude=exclude,
@@ -260,17 +261,17 @@ async def news(ctx: Context, args: Args) -> Markup:
             for target, feed in rows
         }
         if not rows:
-            sub = subscriptions.get(session, ctx.chat, "news")
+            sub = subscriptions.get(session, ctx.chat, "news", network_id=ctx.network_id)
             if sub is None or not sub.active:
                 return ctx.t("news.list.no_feeds")
             personal = KeywordFilter.of(subscriptions.options(sub).get("keywords") or ())
-            followed = store_news.all_followed_feeds(session)
+            followed = store_news.all_followed_feeds(session, network_id=ctx.network_id)
             filters = {feed_id: personal for feed_id in followed}
         items = store_news.latest_items(session, list(filters), count * 5)
     shown = [(i, f) for i, f in items if filters[f.id].matches(i.title, i.summary)][:count]
     if not shown:
         return ctx.t("news.list.empty")
-    lines: list[Markup | str] = [ctx.t("news.list.header")]
+    lines: list[Markup | str] = [*ctx.network_header(), ctx.t("news.list.header")]
     lines += [render.list_line(i, f.display_name, ctx.lang, ctx.tz) for i, f in shown]
     return join(lines)
 
@@ -297,6 +298,7 @@ async def subscribe_news(ctx: Context, args: Args) -> Markup:
             ctx.chat,
             "news",
             ctx.now,
+            network_id=ctx.network_id,
             person=ctx.sender.ref,
             options={"keywords": keywords, "mode": mode},
         )

@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.markup import Markup, join
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
+from bot.types import Permission
 from storage import people
 
 OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
@@ -26,6 +27,7 @@ OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
     usage="people.usage.verknuepfen",
     private_only=True,
     section="privacy",
+    permission=Permission.PUBLIC,  # linking is how an account finds its person (and network)
 )
 async def verknuepfen(ctx: Context, args: Args) -> Markup:
     account = str(ctx.sender.ref)

@@ -8,6 +8,7 @@ from bot.commands import command
 from bot.context import Context
 from bot.errors import UsageError
 from bot.markup import Markup, join
+from bot.types import Permission
 from storage import people
 
 CONFIRM_WORDS = ("ja", "yes", "j", "y")
@@ -19,6 +20,7 @@ CONFIRM_WORDS = ("ja", "yes", "j", "y")
     help="privacy.help.meine_daten",
     private_only=True,
     section="privacy",
+    permission=Permission.PUBLIC,
 )
 async def meine_daten(ctx: Context, args: Args) -> Markup:
     lines: list[Markup] = []
@@ -38,6 +40,7 @@ async def meine_daten(ctx: Context, args: Args) -> Markup:
     usage="privacy.usage.vergessen",
     private_only=True,
     section="privacy",
+    permission=Permission.PUBLIC,
 )
 async def vergessen(ctx: Context, args: Args) -> Markup:
     answer = (args.get(0) or "").lower()

@@ -84,14 +84,17 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
     text = args.rest.strip()
     with ctx.store.session() as session:
         if parse_number(text) is not None:  # post an existing poll here too
-            poll = store_polls.get(session, item_number(text, UsageError(), "polls.not_found"))
+            number = item_number(text, UsageError(), "polls.not_found")
+            poll = store_polls.get(session, number, network_id=ctx.network_id)
             if poll is None:
                 raise NotFound("polls.not_found", n=text)
             if poll.closed:
                 raise UserError("polls.error.closed", n=poll.id)
             return post(ctx, session, poll)
         question, options = parse_poll(text)
-        poll = store_polls.create(session, question, options, str(ctx.sender.ref), ctx.now)
+        poll = store_polls.create(
+            session, question, options, str(ctx.sender.ref), ctx.now, network_id=ctx.network_id
+        )
         return post(ctx, session, poll)
 
 
@@ -99,11 +102,14 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
 def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     if number:
         usage = UsageError("polls.error.poll_number")
-        poll = store_polls.get(session, item_number(number, usage, "polls.not_found"))
+        number_ = item_number(number, usage, "polls.not_found")
+        poll = store_polls.get(session, number_, network_id=ctx.network_id)
         if poll is None:
             raise NotFound("polls.not_found", n=number)
         return poll
-    poll = store_polls.latest_in_chat(session, str(ctx.chat)) or store_polls.latest(session)
+    poll = store_polls.latest_in_chat(
+        session, str(ctx.chat), network_id=ctx.network_id
+    ) or store_polls.latest(session, network_id=ctx.network_id)
     if poll is None:
         raise UserError("polls.error.no_poll")
     return poll
@@ -196,7 +202,7 @@ def install_services(app: Any) -> None:
 
     async def on_poll_sent(chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         with app.store.session() as session:
-            if store_polls.get(session, poll_id) is None:
+            if store_polls.get(session, poll_id, network_id=None) is None:
                 log.warning("poll_sent for unknown poll poll_id=%s chat=%s", poll_id, chat)
                 return
             store_polls.record_native_post(
@@ -213,7 +219,7 @@ def install_services(app: Any) -> None:
         now = app.clock.now()
         with app.store.session() as session:
             post_row = store_polls.by_platform_id(session, platform_poll_id)
-            poll = store_polls.get(session, post_row.poll_id) if post_row else None
+            poll = store_polls.get(session, post_row.poll_id, network_id=None) if post_row else None
             if poll is None:
                 log.warning("answer for unknown native poll platform_poll_id=%s", platform_poll_id)
                 return

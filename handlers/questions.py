@@ -69,7 +69,7 @@ async def frage(ctx: Context, args: Args) -> Markup:
     if len(text) > limit:
         raise InvalidInput("questions.error.too_long", max=limit, length=len(text))
     with ctx.store.session() as session:
-        duplicate = qs.find_duplicate(session, text)
+        duplicate = qs.find_duplicate(session, text, network_id=ctx.network_id)
         if duplicate is not None:
             raise UserError("questions.error.duplicate", n=duplicate.id)
         row = qs.ask(
@@ -80,6 +80,7 @@ async def frage(ctx: Context, args: Args) -> Markup:
             anonymous=anonymous,
             chat_ref=str(ctx.chat),
             now=ctx.now,
+            network_id=ctx.network_id,
         )
     key = "questions.asked_anonymous" if anonymous else "questions.asked"
     return ctx.t(key, n=row.id)
@@ -88,10 +89,13 @@ async def frage(ctx: Context, args: Args) -> Markup:
 @command("fragen", "questions", help="questions.help.fragen", section="questions")
 async def fragen(ctx: Context, args: Args) -> Markup:
     with ctx.store.session() as session:
-        ranked = qs.ranked_open(session)
+        ranked = qs.ranked_open(session, network_id=ctx.network_id)
     if not ranked:
         return ctx.t("questions.list.empty")
-    lines: list[Markup | str] = [ctx.tn("questions.list.header", len(ranked))]
+    lines: list[Markup | str] = [
+        *ctx.network_header(),
+        ctx.tn("questions.list.header", len(ranked)),
+    ]
     lines += [question_line(ctx.lang, r) for r in ranked[:LIST_LIMIT]]
     if len(ranked) > LIST_LIMIT:
         lines.append(ctx.t("questions.list.more", n=len(ranked) - LIST_LIMIT))
@@ -123,7 +127,7 @@ def _support(ctx: Context, number: int) -> int:
     with ctx.store.session() as session:
         try:
             key = people.person_key(session, str(ctx.sender.ref))
-            return qs.support(session, number, key, ctx.now)
+            return qs.support(session, number, key, ctx.now, network_id=ctx.network_id)
         except LookupError:
             raise NotFound("questions.not_found", n=number) from None
         except qs.QuestionClosed:
@@ -145,12 +149,12 @@ def _support(ctx: Context, number: int) -> int:
 async def frage_erledigt(ctx: Context, args: Args) -> Markup:
     number = _number(args)
     with ctx.store.session() as session:
-        row = qs.get(session, number)
+        row = qs.get(session, number, network_id=ctx.network_id)
         if row is None:
             raise NotFound("questions.not_found", n=number)
         if row.status == DONE:
             return ctx.t("questions.already_done", n=number)
-        qs.mark_done(session, number, ctx.now)
+        qs.mark_done(session, number, ctx.now, network_id=ctx.network_id)
     return ctx.t("questions.done", n=number)
 
 

@@ -46,6 +46,7 @@ def _subscribe(ctx: Context, leads: list[timedelta], *, personal: bool) -> None:
             ctx.chat,
             KIND,
             ctx.now,
+            network_id=ctx.network_id,
             person=ctx.sender.ref if personal else None,
             options=encode_leads(leads),
         )
@@ -103,13 +104,13 @@ async def erinnerung(ctx: Context, args: Args) -> Markup:
 
 def _switch_off(ctx: Context) -> Markup:
     with ctx.store.session() as session:
-        subscriptions.unsubscribe(session, ctx.chat, KIND)
+        subscriptions.unsubscribe(session, ctx.chat, KIND, network_id=ctx.network_id)
     return ctx.t("meetings.reminders.off" if ctx.is_group else "meetings.reminders.off_private")
 
 
 async def _status(ctx: Context) -> Markup:
     with ctx.store.session() as session:
-        row = subscriptions.get(session, ctx.chat, KIND)
+        row = subscriptions.get(session, ctx.chat, KIND, network_id=ctx.network_id)
     if row is None or not row.active:
         return ctx.t("meetings.reminders.status_off")
     leads = list(lead_times(row.options, ctx.config))

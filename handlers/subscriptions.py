@@ -6,7 +6,7 @@ from bot import subscription_kinds
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
-from bot.errors import UsageError, UserError
+from bot.errors import PermissionDenied, UsageError, UserError
 from bot.markup import Markup, join
 from storage import subscriptions
 
@@ -35,6 +35,8 @@ async def abo(ctx: Context, args: Args) -> object:
     kind = _kind(ctx, args)
     if kind.private_only and ctx.is_group:
         raise UserError("core.abo.private_only")
+    if ctx.is_group and not await ctx.is_admin():  # a group's subscriptions: admins only
+        raise PermissionDenied("core.abo.group_admin_only")
     rest = Args(args.positional[1:], args.options, args.rest.partition(" ")[2].strip())
     return await kind.subscribe(ctx, rest)
 
@@ -48,8 +50,10 @@ async def abo(ctx: Context, args: Args) -> object:
 )
 async def abo_ende(ctx: Context, args: Args) -> Markup:
     kind = _kind(ctx, args)
+    if ctx.is_group and not await ctx.is_admin():
+        raise PermissionDenied("core.abo.group_admin_only")
     with ctx.store.session() as session:
-        removed = subscriptions.unsubscribe(session, ctx.chat, kind.kind)
+        removed = subscriptions.unsubscribe(session, ctx.chat, kind.kind, network_id=ctx.network_id)
     return ctx.t(
         "core.abo.ended" if removed else "core.abo.not_subscribed", kind=args.positional[0]
     )
@@ -58,7 +62,7 @@ async def abo_ende(ctx: Context, args: Args) -> Markup:
 @command("abos", "subscriptions", help="core.help.abos", section="subscriptions")
 async def abos(ctx: Context, args: Args) -> Markup:
     with ctx.store.session() as session:
-        rows = subscriptions.for_chat(session, ctx.chat)
+        rows = subscriptions.for_chat(session, ctx.chat, network_id=ctx.network_id)
     if not rows:
         return join([ctx.t("core.abo.none"), ctx.t("core.abo.available"), _kinds_list(ctx)])
     lines: list[Markup | str] = [ctx.t("core.abo.list_header")]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import i18n
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
-from storage import agenda_source, chats, outbox
+from storage import agenda_source, chats, networks, outbox
 from storage import questions as qs
 from storage.models.core import Chat
 
@@ -35,11 +35,18 @@ def question_line(lang: str, ranked: qs.RankedQuestion) -> Markup:
     return i18n.t(lang, "questions.line", n=q.id, text=q.text, who=who, plus=ranked.supporters)
 
 
-def agenda_chats(session: Session, configured: list[str]) -> list[ChatRef]:
-    """The configured chats that are still active, or else every active group."""
+def agenda_chats(session: Session, configured: list[str], network_id: int) -> list[ChatRef]:
+    """The network's groups among the configured chats that are still active, or else every
+    active group of the network."""
+    groups = networks.chat_refs(session, [network_id])
     if configured:
-        return [ChatRef.parse(c) for c in configured if chats.is_active(session, ChatRef.parse(c))]
-    stmt = select(Chat.ref).where(Chat.is_group == True, Chat.active == True)  # noqa: E712
+        wanted = [ChatRef.parse(c) for c in configured if c in groups]
+        return [c for c in wanted if chats.is_active(session, c)]
+    stmt = select(Chat.ref).where(
+        Chat.is_group == True,  # noqa: E712
+        Chat.active == True,  # noqa: E712
+        col(Chat.ref).in_(sorted(groups) or [""]),
+    )
     return [ChatRef.parse(ref) for ref in session.exec(stmt.order_by(Chat.ref))]
 
 
@@ -59,13 +66,16 @@ def post_agendas(session: Session, jc: JobContext, now: datetime) -> int:
     """Queue the agenda posts that are due; returns how many rows were written."""
     before = jc.config.questions.agenda_before
     written = 0
-    for meeting in agenda_source.upcoming(session, now, within=before):
+    for meeting in agenda_source.upcoming(session, now, within=before, network_id=None):
         if not now < meeting.start <= now + before:
             continue
-        ranked = qs.ranked_open(session, limit=jc.config.questions.agenda_top)
+        network_id = meeting.network_id
+        ranked = qs.ranked_open(
+            session, limit=jc.config.questions.agenda_top, network_id=network_id
+        )
         if not ranked:
             continue  # nothing to post yet; a question asked later is still posted in time
-        for chat in agenda_chats(session, jc.config.questions.agenda_chats):
+        for chat in agenda_chats(session, jc.config.questions.agenda_chats, network_id):
             lang = chats.chat_language(session, chat) or jc.config.bot.language
             text = str(agenda_text(lang, meeting, ranked, jc.config.tz))
             key = f"agenda:{meeting.key}:{chat}"

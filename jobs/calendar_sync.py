@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.access import network_id_by_key
 from bot.calendar.errors import IcsImportError
 from bot.calendar.ics import default_window, import_ics
 from bot.calendar.ics_expand import Limits
@@ -96,16 +97,23 @@ def _read_file(location: str) -> bytes:
 
 
 def import_into(
-    store, source: str, data: bytes, now: datetime, zone: str, limits: Limits | None = None
+    store,
+    source: str,
+    data: bytes,
+    now: datetime,
+    zone: str,
+    network_id: int,
+    limits: Limits | None = None,
 ) -> SyncResult:
-    """Parse ``data`` and bring the meetings of ``source`` in line with it (blocking). A
-    calendar that cannot be read as a whole raises IcsImportError and changes nothing."""
+    """Parse ``data`` and bring the meetings of ``source`` (of the network ``network_id``) in
+    line with it (blocking). A calendar that cannot be read as a whole raises IcsImportError
+    and changes nothing."""
     window = default_window(now)
     calendar = import_ics(data, *window, default_zone=zone, limits=limits)
     for reason in calendar.skipped:
         log.warning("calendar %s: %s", source, reason)
     with store.session() as session:
-        result = sync_calendar(session, source, calendar, window, now)
+        result = sync_calendar(session, source, calendar, window, now, network_id)
     result.note = calendar.why_empty()
     result.skipped = list(calendar.skipped)
     return result
@@ -116,7 +124,10 @@ async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: dateti
     zone = entry.timezone or jc.config.bot.timezone
     try:
         data = await fetch(entry.url, policy=AddressPolicy.from_config(jc.config))
-        result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone)
+        with jc.store.session() as session:
+            key = jc.config.network_of_entry(entry)
+            network_id = network_id_by_key(session, jc.config, key, now)
+        result = await asyncio.to_thread(import_into, jc.store, source, data, now, zone, network_id)
     except IcsImportError as exc:
         log.error("calendar sync failed calendar=%s error=%s", source, exc)
         return
@@ -176,6 +187,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         "updates those meetings, and events gone from the file disappear. Imported meetings "
         "are kept when [[calendars]] change",
     )
+    parser.add_argument(
+        "--network",
+        metavar="KEY",
+        help="the network the meetings belong to (default: the first configured network)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -187,13 +203,21 @@ def _run(args: argparse.Namespace) -> int:
     from storage.db import Store
 
     config = load_config(args.config)  # a ConfigError is reported by bot.cli (exit 2)
+    key = args.network or config.default_network_key
+    if config.network_entry(key) is None:
+        known = ", ".join(n.key for n in config.network_entries)
+        print(f"netzbot import-ics: unknown network {key!r} (known: {known})", file=sys.stderr)
+        return 2
     name = args.name or Path(args.location.rstrip("/")).stem or "import"
     source = f"import:{name}"
     store = Store(config.storage.url)
     try:
         migrate.upgrade(store)
         data = asyncio.run(fetch(args.location, policy=AddressPolicy.from_config(config)))
-        result = import_into(store, source, data, SystemClock().now(), config.bot.timezone)
+        now = SystemClock().now()
+        with store.session() as session:
+            network_id = network_id_by_key(session, config, key, now)
+        result = import_into(store, source, data, now, config.bot.timezone, network_id)
     except IcsImportError as exc:
         print(f"netzbot import-ics: {exc}", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import metrics
+from bot.access import network_id_by_key
 from bot.config import Config
 from bot.feeds import render
 from bot.feeds.errors import FeedError
@@ -72,12 +73,14 @@ def sync_config(session: Session, config: Config, now: datetime) -> None:
     wanted: set[int] = set()
     for entry in config.feeds:
         feed = store_news.ensure_feed(session, entry.url.strip(), now, name=entry.name)
+        network_id = network_id_by_key(session, config, config.network_of_entry(entry), now)
         for chat in entry.post_to:
             target = store_news.set_target(
                 session,
                 feed,
                 chat,
                 now,
+                network_id=network_id,
                 mode=entry.mode,
                 keywords=entry.keywords,
                 exclude=entry.exclude,
@@ -159,7 +162,8 @@ def process_items(
     session.flush()
     source = feed.display_name
     made = 0
-    for target in store_news.targets_of_feed(session, feed.id):
+    targets = store_news.targets_of_feed(session, feed.id)
+    for target in targets:
         flt = KeywordFilter.of(store_news.words(target.keywords), store_news.words(target.exclude))
         if target.primed:
             chosen = oldest_first([i for i in fresh if flt.matches(i.title, i.summary)])
@@ -172,7 +176,9 @@ def process_items(
             made += deliver(
                 session, config, target.chat_ref, target.mode, rows[item.key], item, source, now
             )
-    for sub in subscriptions.active(session, SUBSCRIPTION_KIND):
+    # personal news subscribers: of the networks that follow this feed
+    followed_by = {target.network_id for target in targets}
+    for sub in subscriptions.active(session, SUBSCRIPTION_KIND, network_ids=followed_by):
         opts = subscriptions.options(sub)
         flt = KeywordFilter.of(opts.get("keywords") or ())
         matching = [i for i in fresh if flt.matches(i.title, i.summary)]

@@ -42,6 +42,7 @@ class Subscriber:
     chat: str
     leads: tuple[timedelta, ...]  # sorted, shortest first
     lang: str
+    network_id: int  # reminded of this network's meetings only
 
 
 def lead_times(options_json: str, config: Config) -> tuple[timedelta, ...]:
@@ -62,7 +63,9 @@ def encode_leads(leads: list[timedelta]) -> dict[str, list[str]]:
 def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Subscriber]:
     """Active meeting subscriptions (id > ``after_id``) with lead times and language."""
     rows = session.exec(
-        select(Subscription.id, Subscription.chat_ref, Subscription.options).where(
+        select(
+            Subscription.id, Subscription.chat_ref, Subscription.options, Subscription.network_id
+        ).where(
             Subscription.kind == KIND,
             Subscription.active == True,  # noqa: E712
             col(Subscription.id) > after_id,
@@ -78,9 +81,9 @@ def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Sub
     )
     default = config.bot.language
     result = []
-    for sub_id, chat, options in rows:
+    for sub_id, chat, options, network_id in rows:
         lang = chat_langs.get(chat) or _short(person_langs.get(chat)) or default
-        result.append(Subscriber(sub_id, chat, lead_times(options, config), lang))
+        result.append(Subscriber(sub_id, chat, lead_times(options, config), lang, network_id))
     return result
 
 
@@ -170,6 +173,8 @@ def write_reminders(session: Session, config: Config, now: datetime) -> int:
     messages: list[Outgoing] = []
     for meeting in due:
         for sub in subs:
+            if sub.network_id != meeting.network_id:
+                continue
             lead = next((lead for lead in sub.leads if meeting.start - lead <= now), None)
             if lead is None:
                 continue
@@ -231,6 +236,8 @@ def emit_notices(session: Session, config: Config, now: datetime) -> int:
         relevant_start = max(meeting.start, row.notice_old_start or meeting.start)
         if now < relevant_start <= now + NOTICE_HORIZON:
             for sub in subs:
+                if sub.network_id != meeting.network_id:
+                    continue
                 text = render.notice(
                     meeting, row.notice or "", row.notice_old_start, sub.lang, config.tz
                 )

@@ -34,6 +34,7 @@ class Occurrence:
     title: str
     start: datetime
     number: int | None = None
+    network_id: int = 0
 
 
 def meetings_capability() -> ModuleType | None:
@@ -48,52 +49,72 @@ def meetings_capability() -> ModuleType | None:
 def _from_meeting(meeting: object) -> Occurrence:
     number = meeting.id  # type: ignore[attr-defined]
     start = meeting.start  # type: ignore[attr-defined]
-    return Occurrence(f"occ{number}@{int(start.timestamp())}", meeting.title, start, number)  # type: ignore[attr-defined]
+    key = f"occ{number}@{int(start.timestamp())}"
+    network_id = getattr(meeting, "network_id", 0)
+    return Occurrence(key, meeting.title, start, number, network_id)  # type: ignore[attr-defined]
 
 
 # -- public API ----------------------------------------------------------------------------------
 def upcoming(
-    session: Session, now: datetime, within: timedelta = timedelta(days=366), limit: int = 20
+    session: Session,
+    now: datetime,
+    within: timedelta = timedelta(days=366),
+    limit: int = 20,
+    *,
+    network_id: int | None,
 ) -> list[Occurrence]:
-    """Meetings starting from ``now`` on within ``within``, soonest first (cancelled left out)."""
+    """Meetings (of the network; None: every network) starting from ``now`` on within
+    ``within``, soonest first (cancelled left out)."""
     meetings = meetings_capability()
     if meetings is not None:
-        found = meetings.upcoming(session, now, limit, include_cancelled=False, until=now + within)
+        found = meetings.upcoming(
+            session,
+            now,
+            limit,
+            include_cancelled=False,
+            until=now + within,
+            network_id=network_id,
+        )
         return [_from_meeting(m) for m in found if m.start >= now]
-    return _numbered(_expand(session, now, now + within))[:limit]
+    return _numbered(_expand(session, now, now + within, network_id))[:limit]
 
 
-def by_number(session: Session, now: datetime, number: int) -> Occurrence | None:
+def by_number(
+    session: Session, now: datetime, number: int, *, network_id: int
+) -> Occurrence | None:
     """The meeting people call ``N``: '#N' from /termine (meetings capability), else the N-th
-    upcoming one."""
+    upcoming one; one of another network is None."""
     meetings = meetings_capability()
     if meetings is not None:
-        meeting = meetings.get(session, number)
+        meeting = meetings.get(session, number, network_id=network_id)
         if meeting is None or getattr(meeting, "cancelled", False):
             return None
         return _from_meeting(meeting)
-    found = upcoming(session, now)
+    found = upcoming(session, now, network_id=network_id)
     return found[number - 1] if 0 < number <= len(found) else None
 
 
-def between(session: Session, after: datetime, before: datetime) -> list[Occurrence]:
-    """Meetings that start in [after, before), past or future, soonest first."""
+def between(
+    session: Session, after: datetime, before: datetime, *, network_id: int
+) -> list[Occurrence]:
+    """The network's meetings that start in [after, before), past or future, soonest first."""
     meetings = meetings_capability()
     if meetings is not None:
-        return _materialised_between(session, meetings, after, before)
-    return _expand(session, after, before)
+        return _materialised_between(session, meetings, after, before, network_id)
+    return _expand(session, after, before, network_id)
 
 
 def recent(
-    session: Session, now: datetime, within: timedelta = timedelta(days=90)
+    session: Session, now: datetime, within: timedelta = timedelta(days=90), *, network_id: int
 ) -> list[Occurrence]:
-    """Meetings that started in the last ``within``, newest first (recordings come after)."""
-    return list(reversed(between(session, now - within, now)))
+    """The network's meetings that started in the last ``within``, newest first (recordings
+    come after)."""
+    return list(reversed(between(session, now - within, now, network_id=network_id)))
 
 
 # -- with the meetings capability ----------------------------------------------------------------
 def _materialised_between(
-    session: Session, meetings: ModuleType, after: datetime, before: datetime
+    session: Session, meetings: ModuleType, after: datetime, before: datetime, network_id: int
 ) -> list[Occurrence]:
     models = importlib.import_module("storage.models.meetings")
     occurrence = models.MeetingOccurrence
@@ -102,7 +123,7 @@ def _materialised_between(
         .where(col(occurrence.start) >= after, col(occurrence.start) < before)
         .order_by(col(occurrence.start), col(occurrence.id))
     )
-    found = [meetings.get(session, number) for number in session.exec(stmt)]
+    found = [meetings.get(session, n, network_id=network_id) for n in session.exec(stmt)]
     return [_from_meeting(m) for m in found if m is not None and not getattr(m, "cancelled", False)]
 
 
@@ -119,16 +140,21 @@ def _starts(series: MeetingSeries, after: datetime, before: datetime) -> list[da
     return [s.astimezone(UTC) for s in starts if after <= s < before]
 
 
-def _expand(session: Session, after: datetime, before: datetime) -> list[Occurrence]:
+def _expand(
+    session: Session, after: datetime, before: datetime, network_id: int | None
+) -> list[Occurrence]:
     found: list[Occurrence] = []
-    for series in session.exec(select(MeetingSeries)):
+    stmt = select(MeetingSeries)
+    if network_id is not None:
+        stmt = stmt.where(MeetingSeries.network_id == network_id)
+    for series in session.exec(stmt):
         if getattr(series, "status", "scheduled") != "scheduled":
             continue
         for start in _starts(series, after, before):
             key = f"{series.uid}@{start.strftime('%Y%m%dT%H%M%SZ')}"
-            found.append(Occurrence(key, series.title, start))
+            found.append(Occurrence(key, series.title, start, None, series.network_id))
     return sorted(found, key=lambda o: (o.start, o.title))
 
 
 def _numbered(found: list[Occurrence]) -> list[Occurrence]:
-    return [Occurrence(o.key, o.title, o.start, i) for i, o in enumerate(found, 1)]
+    return [Occurrence(o.key, o.title, o.start, i, o.network_id) for i, o in enumerate(found, 1)]

@@ -98,16 +98,16 @@ def score(doc: Any, words: list[str] | list[_Field]) -> Hit:
     return Hit(doc, matched, weight, matched == len(words) and matched > 0)
 
 
-def search(session: Session, query: str, limit: int = 10) -> list[Document]:
-    """Documents matching any word of ``query``, best first: all words over some, then title
-    hits over tag hits over description hits, then newer over older."""
+def search(session: Session, query: str, limit: int = 10, *, network_id: int) -> list[Document]:
+    """The network's documents matching any word of ``query``, best first: all words over
+    some, then title hits over tag hits over description hits, then newer over older."""
     words = [_Field.of(w) for w in search_words(query)]
     if not words:
-        return newest(session, limit)
+        return newest(session, limit, network_id=network_id)
     # Plain rows, not ORM objects: loading is most of the time for a few thousand documents.
     columns = select(
         Document.id, Document.title, Document.tags, Document.description, Document.created_at
-    )
+    ).where(Document.network_id == network_id)
     hits = [h for h in (score(row, words) for row in session.execute(columns)) if h.matched]
     hits.sort(key=lambda h: h.sort_key, reverse=True)
     ids = [h.document.id for h in hits[:limit]]
@@ -115,26 +115,31 @@ def search(session: Session, query: str, limit: int = 10) -> list[Document]:
     return [found[i] for i in ids if i in found]
 
 
-def newest(session: Session, limit: int = 10, doc_type: str | None = None) -> list[Document]:
-    stmt = select(Document)
+def newest(
+    session: Session, limit: int = 10, doc_type: str | None = None, *, network_id: int
+) -> list[Document]:
+    stmt = select(Document).where(Document.network_id == network_id)
     if doc_type:
         stmt = stmt.where(Document.doc_type == doc_type)
     stmt = stmt.order_by(col(Document.created_at).desc(), col(Document.id).desc()).limit(limit)
     return list(session.exec(stmt))
 
 
-def recordings(session: Session, limit: int = 20) -> list[Document]:
-    rows = newest(session, limit=1000, doc_type="aufzeichnung")
+def recordings(session: Session, limit: int = 20, *, network_id: int) -> list[Document]:
+    rows = newest(session, limit=1000, doc_type="aufzeichnung", network_id=network_id)
     rows.sort(key=lambda d: d.meeting_start or d.created_at, reverse=True)
     return rows[:limit]
 
 
-def get(session: Session, doc_id: int) -> Document | None:
-    return session.get(Document, doc_id)
+def get(session: Session, doc_id: int, *, network_id: int) -> Document | None:
+    """A document by number; one of another network is None ("not found")."""
+    doc = session.get(Document, doc_id)
+    return doc if doc is not None and doc.network_id == network_id else None
 
 
-def by_url(session: Session, url: str) -> Document | None:
-    return session.exec(select(Document).where(Document.url == url)).first()
+def by_url(session: Session, url: str, *, network_id: int) -> Document | None:
+    stmt = select(Document).where(Document.url == url, Document.network_id == network_id)
+    return session.exec(stmt).first()
 
 
 def add(session: Session, doc: Document) -> Document:
@@ -143,8 +148,8 @@ def add(session: Session, doc: Document) -> Document:
     return doc
 
 
-def remove(session: Session, doc_id: int) -> Document | None:
-    doc = session.get(Document, doc_id)
+def remove(session: Session, doc_id: int, *, network_id: int) -> Document | None:
+    doc = get(session, doc_id, network_id=network_id)
     if doc is not None:
         session.delete(doc)
     return doc

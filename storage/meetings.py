@@ -48,6 +48,7 @@ class Meeting:
     moved: bool
     source: str
     series_uid: str
+    network_id: int = 0
 
     @property
     def cancelled(self) -> bool:
@@ -76,6 +77,7 @@ def to_meeting(series: MeetingSeries, occ: MeetingOccurrence) -> Meeting:
         moved=occ.start != occ.recurrence_id,
         source=series.source,
         series_uid=series.uid,
+        network_id=series.network_id,
     )
 
 
@@ -92,11 +94,13 @@ def upcoming(
     *,
     include_cancelled: bool = True,
     until: datetime | None = None,
+    network_id: int | None,
 ) -> list[Meeting]:
-    """Occurrences that have not ended yet, soonest first (a running meeting counts).
+    """Occurrences that have not ended yet, soonest first (a running meeting counts), of the
+    network ``network_id`` (None: of every network — jobs and exports only).
 
     Single cancelled dates are included (marked) unless ``include_cancelled`` is False."""
-    stmt = _joined().where(
+    stmt = _in_network(_joined(), network_id).where(
         col(MeetingOccurrence.end) > now,
         col(MeetingOccurrence.status) != REMOVED,
         col(MeetingSeries.status) == SCHEDULED,  # a cancelled series is left out entirely
@@ -111,25 +115,33 @@ def upcoming(
     return [to_meeting(s, o) for s, o in session.exec(stmt)]
 
 
-def get(session: Session, occurrence_id: int) -> Meeting | None:
-    row = session.exec(_joined().where(col(MeetingOccurrence.id) == occurrence_id)).first()
+def _in_network(stmt, network_id: int | None):  # type: ignore[no-untyped-def]
+    return stmt if network_id is None else stmt.where(MeetingSeries.network_id == network_id)
+
+
+def get(session: Session, occurrence_id: int, *, network_id: int | None) -> Meeting | None:
+    """One date by its number; one of another network is None ("not found")."""
+    stmt = _in_network(_joined(), network_id)
+    row = session.exec(stmt.where(col(MeetingOccurrence.id) == occurrence_id)).first()
     if row is None or row[1].status == REMOVED:
         return None
     return to_meeting(*row)
 
 
-def agenda_questions(session: Session, occurrence_id: int, now: datetime) -> list[str]:
+def agenda_questions(
+    session: Session, occurrence_id: int, now: datetime, *, network_id: int
+) -> list[str]:
     """The agenda questions shown with a meeting: the questions capability collects questions
-    for *the next* meeting, so only that one gets them (an empty list elsewhere, or while the
-    questions capability is not installed)."""
-    following = upcoming(session, now, 1, include_cancelled=False)
+    for *the next* meeting of the network, so only that one gets them (an empty list
+    elsewhere, or while the questions capability is not installed)."""
+    following = upcoming(session, now, 1, include_cancelled=False, network_id=network_id)
     if not following or following[0].id != occurrence_id:
         return []
     try:
         from storage import questions
     except ImportError:
         return []
-    return list(questions.agenda_texts(session))
+    return list(questions.agenda_texts(session, network_id=network_id))
 
 
 def _spec(series: MeetingSeries) -> Series:
@@ -146,6 +158,7 @@ def create_series(
     start: datetime,
     duration: timedelta,
     now: datetime,
+    network_id: int,
     rrule: str | None = None,
     timezone: str = "Europe/Berlin",
     link: str | None = None,
@@ -156,6 +169,7 @@ def create_series(
     uid: str | None = None,
 ) -> MeetingSeries:
     series = MeetingSeries(
+        network_id=network_id,
         uid=uid or f"{uuid.uuid4()}@netzbot",
         source=source,
         chat_ref=chat_ref,

@@ -56,10 +56,18 @@ def _unless_equal(value: str | None, series_value: str | None) -> str | None:
 
 
 def _upsert_series(
-    session: Session, source: str, event: IcsEvent, existing: MeetingSeries | None, now: datetime
+    session: Session,
+    source: str,
+    event: IcsEvent,
+    existing: MeetingSeries | None,
+    now: datetime,
+    network_id: int | None,
 ) -> MeetingSeries:
     first = event.occurrences[0]
+    if network_id is None:
+        raise ValueError("a calendar's meetings need the network they belong to")
     series = existing or MeetingSeries(
+        network_id=network_id,
         uid=series_uid(source, event.uid),
         source=source,
         title=event.title or "?",
@@ -67,6 +75,7 @@ def _upsert_series(
         created_at=now,
         updated_at=now,
     )
+    series.network_id = network_id  # a calendar moved to another network takes its meetings
     series.title = (event.title or "?")[:300]
     series.description = first.description or None
     series.link = first.url
@@ -124,6 +133,7 @@ def sync_calendar(
     calendar: IcsCalendar,
     window: tuple[datetime, datetime],
     now: datetime,
+    network_id: int | None = None,
 ) -> SyncResult:
     """Make the meetings of ``source`` (``calendar:<name>``) match ``calendar`` in ``window``."""
     lo, hi = window
@@ -136,7 +146,7 @@ def sync_calendar(
         if not event.occurrences:
             continue
         uid = series_uid(source, event.uid)
-        series = _upsert_series(session, source, event, known.get(uid), now)
+        series = _upsert_series(session, source, event, known.get(uid), now, network_id)
         seen_series.add(uid)
         rows = list(
             session.exec(select(MeetingOccurrence).where(MeetingOccurrence.series_id == series.id))

@@ -32,23 +32,21 @@ def current_revision(store: Store) -> str | None:
 def upgrade(store: Store, revision: str = "head") -> None:
     """Bring the database schema to ``revision`` (idempotent).
 
-    On SQLite foreign keys are off while migrating (as Alembic's batch mode needs: rebuilding a
-    parent table drops it, which would cascade into its children) and checked afterwards.
+    SQLite: foreign keys are off while migrating. A batch migration rebuilds a table (copy,
+    drop, rename); with foreign keys on, dropping ``meeting_series`` would cascade-delete
+    every occurrence (SQLite's own advice for ALTER TABLE: switch them off around it).
     """
     cfg = _alembic_config()
     with store.engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:  # a no-op inside a transaction, so before it begins
+        if store.is_sqlite:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
         try:
             with conn.begin():
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
-                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
-                    raise RuntimeError("migration left rows that break a foreign key")
         finally:
-            if sqlite:
+            if store.is_sqlite:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.commit()
 

@@ -68,6 +68,7 @@ def set_target(
     chat: ChatRef | str,
     now: datetime,
     *,
+    network_id: int,
     mode: str = IMMEDIATE,
     keywords: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -82,7 +83,10 @@ def set_target(
         select(FeedTarget).where(FeedTarget.feed_id == feed.id, FeedTarget.chat_ref == str(chat))
     ).first()
     if target is None:
-        target = FeedTarget(feed_id=feed.id, chat_ref=str(chat), created_at=now)
+        target = FeedTarget(
+            feed_id=feed.id, chat_ref=str(chat), network_id=network_id, created_at=now
+        )
+    target.network_id = network_id
     target.mode = mode
     target.keywords = dump_words(keywords)
     target.exclude = dump_words(exclude)
@@ -239,8 +243,13 @@ def move_chat(session: Session, old: ChatRef, new: ChatRef) -> None:
 chats.CHAT_MOVERS.append(move_chat)
 
 
-def all_followed_feeds(session: Session) -> list[int]:
-    stmt = select(FeedTarget.feed_id).where(FeedTarget.active == True).distinct()  # noqa: E712
+def all_followed_feeds(session: Session, *, network_id: int) -> list[int]:
+    """The feeds some chat of the network follows (what a personal /abo news draws on)."""
+    stmt = (
+        select(FeedTarget.feed_id)
+        .where(FeedTarget.active == True, FeedTarget.network_id == network_id)  # noqa: E712
+        .distinct()
+    )
     return sorted(session.exec(stmt))
 
 

@@ -28,9 +28,16 @@ def options_of(poll: Poll) -> list[str]:
 
 
 def create(
-    session: Session, question: str, options: list[str], created_by: str | None, now: datetime
+    session: Session,
+    question: str,
+    options: list[str],
+    created_by: str | None,
+    now: datetime,
+    *,
+    network_id: int,
 ) -> Poll:
     poll = Poll(
+        network_id=network_id,
         question=question,
         options=json.dumps(options, ensure_ascii=False),
         created_by=created_by,
@@ -41,8 +48,13 @@ def create(
     return poll
 
 
-def get(session: Session, poll_id: int) -> Poll | None:
-    return session.get(Poll, poll_id)
+def get(session: Session, poll_id: int, *, network_id: int | None) -> Poll | None:
+    """A poll by number; one of another network is None ("not found"). ``network_id=None``
+    only for the platform's own poll answers, which carry the poll's id."""
+    poll = session.get(Poll, poll_id)
+    if poll is None or (network_id is not None and poll.network_id != network_id):
+        return None
+    return poll
 
 
 def add_post(
@@ -88,19 +100,22 @@ def by_platform_id(session: Session, platform_poll_id: str) -> PollPost | None:
     ).first()
 
 
-def latest_in_chat(session: Session, chat_ref: str, open_only: bool = False) -> Poll | None:
+def latest_in_chat(
+    session: Session, chat_ref: str, open_only: bool = False, *, network_id: int
+) -> Poll | None:
     stmt = (
         select(Poll)
         .join(PollPost, col(PollPost.poll_id) == col(Poll.id))
-        .where(PollPost.chat_ref == chat_ref)
+        .where(PollPost.chat_ref == chat_ref, Poll.network_id == network_id)
     )
     if open_only:
         stmt = stmt.where(Poll.closed == False)  # noqa: E712 - SQL expression
     return session.exec(stmt.order_by(col(PollPost.id).desc())).first()
 
 
-def latest(session: Session) -> Poll | None:
-    return session.exec(select(Poll).order_by(col(Poll.id).desc())).first()
+def latest(session: Session, *, network_id: int) -> Poll | None:
+    stmt = select(Poll).where(Poll.network_id == network_id)
+    return session.exec(stmt.order_by(col(Poll.id).desc())).first()
 
 
 def vote(

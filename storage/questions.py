@@ -42,11 +42,13 @@ def ask(
     anonymous: bool,
     chat_ref: str,
     now: datetime,
+    network_id: int,
 ) -> Question:
     """Store an open question. The asker's ref is kept even for anonymous questions (so they
     cannot '+1' themselves and can see and delete it with /meine_daten, /vergessen); only the
     name is never stored or shown for anonymous ones."""
     row = Question(
+        network_id=network_id,
         text=text,
         asker_ref=asker_ref,
         asker_name=None if anonymous or not asker_name else asker_name[:300],
@@ -60,10 +62,12 @@ def ask(
     return row
 
 
-def find_duplicate(session: Session, text: str) -> Question | None:
-    """An open question with the same wording (case, umlauts and punctuation ignored)."""
+def find_duplicate(session: Session, text: str, *, network_id: int) -> Question | None:
+    """An open question of the network with the same wording (case, umlauts and punctuation
+    ignored)."""
     wanted = _normal(text)
-    for row in session.exec(select(Question).where(Question.status == OPEN)):
+    stmt = select(Question).where(Question.status == OPEN, Question.network_id == network_id)
+    for row in session.exec(stmt):
         if _normal(row.text) == wanted:
             return row
     return None
@@ -73,13 +77,18 @@ def _normal(text: str) -> str:
     return "".join(c for c in fold_loose(text) if c.isalnum())
 
 
-def get(session: Session, question_id: int) -> Question | None:
-    return session.get(Question, question_id)
-
-
-def support(session: Session, question_id: int, person_ref: str, now: datetime) -> int:
-    """Add one person's support; returns the new count. Raises if not allowed."""
+def get(session: Session, question_id: int, *, network_id: int) -> Question | None:
+    """A question by number; one of another network is None ("not found")."""
     row = session.get(Question, question_id)
+    return row if row is not None and row.network_id == network_id else None
+
+
+def support(
+    session: Session, question_id: int, person_ref: str, now: datetime, *, network_id: int
+) -> int:
+    """Add one person's support; returns the new count. Raises if not allowed (LookupError
+    for a question of another network)."""
+    row = get(session, question_id, network_id=network_id)
     if row is None:
         raise LookupError(question_id)
     if row.status != OPEN:
@@ -109,13 +118,16 @@ def support_count(session: Session, question_id: int) -> int:
     )
 
 
-def ranked_open(session: Session, limit: int | None = None) -> list[RankedQuestion]:
-    """Open questions, most supported first; equal support: asked earlier first."""
+def ranked_open(
+    session: Session, limit: int | None = None, *, network_id: int
+) -> list[RankedQuestion]:
+    """Open questions of the network, most supported first; equal support: asked earlier
+    first."""
     count = func.count(col(QuestionSupport.id)).label("supporters")
     stmt = (
         select(Question, count)
         .outerjoin(QuestionSupport, col(QuestionSupport.question_id) == col(Question.id))
-        .where(Question.status == OPEN)
+        .where(Question.status == OPEN, Question.network_id == network_id)
         .group_by(col(Question.id))
         .order_by(count.desc(), col(Question.created_at), col(Question.id))
     )
@@ -124,14 +136,17 @@ def ranked_open(session: Session, limit: int | None = None) -> list[RankedQuesti
     return [RankedQuestion(q, n) for q, n in session.exec(stmt)]
 
 
-def agenda_texts(session: Session, limit: int = 5) -> list[str]:
-    """The most supported open questions as plain lines, e.g. for the meetings capability's
-    ``agenda_questions`` hook (its /termin detail)."""
-    return [f"{r.question.text} (+{r.supporters})" for r in ranked_open(session, limit)]
+def agenda_texts(session: Session, limit: int = 5, *, network_id: int) -> list[str]:
+    """The network's most supported open questions as plain lines, e.g. for the meetings
+    capability's ``agenda_questions`` hook (its /termin detail)."""
+    ranked = ranked_open(session, limit, network_id=network_id)
+    return [f"{r.question.text} (+{r.supporters})" for r in ranked]
 
 
-def mark_done(session: Session, question_id: int, now: datetime) -> Question | None:
-    row = session.get(Question, question_id)
+def mark_done(
+    session: Session, question_id: int, now: datetime, *, network_id: int
+) -> Question | None:
+    row = get(session, question_id, network_id=network_id)
     if row is None:
         return None
     row.status = DONE
@@ -140,9 +155,13 @@ def mark_done(session: Session, question_id: int, now: datetime) -> Question | N
     return row
 
 
-def origin_chats(session: Session) -> list[str]:
-    """Chats where open questions were asked (group chats receive the agenda post)."""
-    stmt = select(Question.chat_ref).where(Question.status == OPEN).distinct()
+def origin_chats(session: Session, *, network_id: int) -> list[str]:
+    """Chats where the network's open questions were asked (groups receive the agenda)."""
+    stmt = (
+        select(Question.chat_ref)
+        .where(Question.status == OPEN, Question.network_id == network_id)
+        .distinct()
+    )
     return sorted(c for c in session.exec(stmt) if c)
 
 

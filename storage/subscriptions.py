@@ -6,15 +6,19 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.types import ChatRef
 from storage.models.core import Subscription
 
 
-def get(session: Session, chat: ChatRef, kind: str) -> Subscription | None:
+def get(session: Session, chat: ChatRef, kind: str, *, network_id: int) -> Subscription | None:
     return session.exec(
-        select(Subscription).where(Subscription.chat_ref == str(chat), Subscription.kind == kind)
+        select(Subscription).where(
+            Subscription.chat_ref == str(chat),
+            Subscription.kind == kind,
+            Subscription.network_id == network_id,
+        )
     ).first()
 
 
@@ -24,13 +28,16 @@ def subscribe(
     kind: str,
     now: datetime,
     *,
+    network_id: int,
     person: ChatRef | None = None,
     options: dict[str, Any] | None = None,
 ) -> Subscription:
-    """Create or update (and re-activate) the subscription of ``chat`` to ``kind``."""
-    row = get(session, chat, kind)
+    """Create or update (and re-activate) the subscription of ``chat`` to ``kind`` of the
+    network ``network_id``."""
+    row = get(session, chat, kind, network_id=network_id)
     if row is None:
         row = Subscription(
+            network_id=network_id,
             chat_ref=str(chat),
             person_ref=str(person) if person else None,
             kind=kind,
@@ -45,8 +52,8 @@ def subscribe(
     return row
 
 
-def unsubscribe(session: Session, chat: ChatRef, kind: str) -> bool:
-    row = get(session, chat, kind)
+def unsubscribe(session: Session, chat: ChatRef, kind: str, *, network_id: int) -> bool:
+    row = get(session, chat, kind, network_id=network_id)
     if row is None or not row.active:
         return False
     row.active = False
@@ -54,15 +61,29 @@ def unsubscribe(session: Session, chat: ChatRef, kind: str) -> bool:
     return True
 
 
-def for_chat(session: Session, chat: ChatRef, *, active_only: bool = True) -> list[Subscription]:
+def for_chat(
+    session: Session,
+    chat: ChatRef,
+    *,
+    active_only: bool = True,
+    network_id: int | None = None,
+) -> list[Subscription]:
+    """The chat's subscriptions (of one network when ``network_id`` is given)."""
     stmt = select(Subscription).where(Subscription.chat_ref == str(chat))
+    if network_id is not None:
+        stmt = stmt.where(Subscription.network_id == network_id)
     if active_only:
         stmt = stmt.where(Subscription.active == True)  # noqa: E712 - SQL expression
     return list(session.exec(stmt.order_by(Subscription.kind)))
 
 
-def active(session: Session, kind: str) -> list[Subscription]:
+def active(
+    session: Session, kind: str, *, network_ids: set[int] | None = None
+) -> list[Subscription]:
+    """Active subscriptions of ``kind`` (to one of ``network_ids`` when given)."""
     stmt = select(Subscription).where(Subscription.kind == kind, Subscription.active == True)  # noqa: E712
+    if network_ids is not None:
+        stmt = stmt.where(col(Subscription.network_id).in_(sorted(network_ids) or [-1]))
     return list(session.exec(stmt.order_by(Subscription.id)))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, ForeignKey, Integer
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
@@ -36,3 +36,9 @@ def DateTimeField(*, nullable: bool = False, index: bool = False, default: Any =
     if default is ...:
         return Field(sa_column=column)
     return Field(default=default, sa_column=column)
+
+
+def NetworkIdField() -> Any:
+    """The network a row belongs to (``network.id``; not null, indexed). Every query on such a
+    table takes the network: an item of another network is "not found"."""
+    return Field(sa_column=Column(Integer, ForeignKey("network.id"), nullable=False, index=True))

@@ -55,11 +55,43 @@ class RecordingConnector:
 
 
 class Harness:
-    """Say things to netzbot as some person in some chat and read the plain-text replies."""
+    """Say things to netzbot as some person in some chat and read the plain-text replies.
+
+    Networks: unless ``auto_enable`` is switched off, a group the harness talks in is enabled
+    in the first network (as ``/netzwerk_freigeben`` would); private senders are members of
+    the first network (``memberships`` maps a person ref to the network keys they are in;
+    ``outsiders`` are in none) — the stand-in for the messenger membership lookup.
+    """
 
     def __init__(self, app: App, connector: RecordingConnector) -> None:
         self.app = app
         self.connector = connector
+        self.auto_enable = True
+        self.outsiders: set[str] = set()
+        self.memberships: dict[str, set[str]] = {}
+        app.services.membership = self._membership
+
+    async def _membership(self, ctx, networks):  # type: ignore[no-untyped-def]
+        ref = str(ctx.sender.ref)
+        if ctx.is_owner:
+            return networks
+        if ref in self.outsiders:
+            return []
+        if ref in self.memberships:
+            return [n for n in networks if n.key in self.memberships[ref]]
+        return networks[:1]
+
+    def enable(self, chat: str, key: str | None = None) -> None:
+        """Enable a group for a network (the first one by default)."""
+        from storage import networks
+
+        if not self.app.networks_synced:
+            self.app.sync_networks()
+        with self.app.store.session() as session:
+            rows = networks.configured(session)
+            row = next(r for r in rows if key is None or r.key == key)
+            assert row.id is not None
+            networks.enable_chat(session, chat, row.id, self.clock.now(), by="test")
 
     @property
     def clock(self) -> FixedClock:
@@ -80,10 +112,20 @@ class Harness:
         chat_ref = ChatRef.parse(chat)
         sender_ref = ChatRef.parse(sender or chat)
         group = is_group if is_group is not None else chat_ref.id.startswith(("-", "group."))
+        if group and self.auto_enable:
+            self._enable_unless_known(chat)
         incoming = Incoming(
             chat_ref, Sender(sender_ref, name, admin), text, group, language, chat_ref.platform
         )
         return await self.app.answer(incoming, self.connector)
+
+    def _enable_unless_known(self, chat: str) -> None:
+        from storage import networks
+
+        with self.app.store.session() as session:
+            known = session.get(networks.NetworkChat, chat) is not None
+        if not known:
+            self.enable(chat)
 
     async def say(self, text: str, **kwargs: object) -> str:
         reply = await self.reply(text, **kwargs)  # type: ignore[arg-type]
@@ -107,3 +149,6 @@ def make_app(
         extra = RecordingConnector(platform="console")
         app.add_connector(extra)
     return Harness(app, connector)
+
+
+NET = 1  # the id of the network the migration makes (the default network of a fresh store)

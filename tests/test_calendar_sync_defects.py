@@ -17,6 +17,7 @@ from jobs import calendar_sync
 from storage.db import Store
 from storage.meetings_sync import sync_calendar
 from storage.models.meetings import MeetingOccurrence
+from tests.support import NET
 from tests.test_calendar_import_defects import THIS_AND_FUTURE
 from tests.test_meetings_sync import WEEKLY, _event, _ics
 
@@ -87,7 +88,9 @@ async def test_the_size_limit_holds_for_pieces_too(slow_server) -> None:
 def _sync(store: Store, data: bytes | str, now: datetime = NOW):
     window = (now - timedelta(days=1), now + timedelta(days=400))
     with store.session() as session:
-        return sync_calendar(session, "calendar:t", import_ics(data, *window), window, now)
+        return sync_calendar(
+            session, "calendar:t", import_ics(data, *window), window, now, network_id=NET
+        )
 
 
 def test_this_and_future_dates_are_stored_one_row_each_without_false_notices(
@@ -110,7 +113,7 @@ def test_a_calendar_over_its_limits_keeps_the_meetings_it_had(store: Store) -> N
     assert _sync(store, _ics(WEEKLY)).added > 50
     with pytest.raises(IcsImportError):
         calendar_sync.import_into(
-            store, "calendar:t", _ics(WEEKLY), NOW, "Europe/Berlin", Limits(per_calendar=10)
+            store, "calendar:t", _ics(WEEKLY), NOW, "Europe/Berlin", NET, Limits(per_calendar=10)
         )
     with store.session() as session:
         kept = session.exec(

@@ -97,7 +97,7 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         inner = getattr(annotation, "__args__", (annotation,))[0]
         header = (
             f"[[{section_name}]]"
-            if section_name in ("feeds", "calendars", "mailing_lists")
+            if section_name in ("feeds", "calendars", "networks", "mailing_lists")
             else f"[{section_name}]"
         )
         assert header in text, f"config.example.toml lacks {header}"

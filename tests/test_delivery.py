@@ -19,7 +19,7 @@ from storage import outbox, subscriptions
 from storage.db import Store
 from storage.models.core import Chat, OutboxMessage, Subscription
 from storage.models.delivery import DeliveryAttempt
-from tests.support import RecordingConnector
+from tests.support import NET, RecordingConnector
 
 A = ChatRef("telegram", "101")
 B = ChatRef("telegram", "102")
@@ -175,7 +175,7 @@ async def test_backoff_grows_and_gives_up_after_max_attempts(store: Store, now: 
 
 async def test_permanent_error_for_a_gone_chat_deactivates_it(store: Store, now: datetime, tg):
     with store.session() as session:
-        subscriptions.subscribe(session, A, "termine", now)
+        subscriptions.subscribe(session, A, "termine", now, network_id=NET)
     enqueue(store, A, "a1", now)
     enqueue(store, A, "a2", now)
     tg.fail_with = [PermanentError("Forbidden: bot was blocked by the user", chat_gone=True)]
@@ -204,7 +204,7 @@ async def test_permanent_error_of_one_message_does_not_stop_the_next(store: Stor
 async def test_chat_moved_carries_rows_and_subscriptions_over(store: Store, now, tg):
     new = ChatRef("telegram", "-100999")
     with store.session() as session:
-        subscriptions.subscribe(session, GROUP, "termine", now)
+        subscriptions.subscribe(session, GROUP, "termine", now, network_id=NET)
     enqueue(store, GROUP, "g1", now)
     tg.fail_with = [ChatMoved("group upgraded", new)]
     await drain(make_worker(store, now, tg))

@@ -11,7 +11,7 @@ from storage import documents as docs
 from storage.db import Store
 from storage.models.documents import Document
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 GROUP = "telegram:-1001"
 ADMIN = "telegram:1"
@@ -46,6 +46,7 @@ def add_doc(
                 tags=tags,
                 doc_type=doc_type,
                 created_at=now - timedelta(days=age_days),
+                network_id=NET,
             ),
         )
         return doc.id
@@ -67,12 +68,19 @@ def add_doc(
     ],
 )
 def test_umlaut_folding_matches_every_spelling(query: str, text: str) -> None:
-    doc = Document(title=text, url="https://x.org", created_at=datetime.now().astimezone())
+    doc = Document(
+        title=text, url="https://x.org", created_at=datetime.now().astimezone(), network_id=NET
+    )
     assert docs.score(doc, [query]).matched == 1
 
 
 def test_folding_does_not_match_unrelated_words() -> None:
-    doc = Document(title="Haushalt", url="https://x.org", created_at=datetime.now().astimezone())
+    doc = Document(
+        title="Haushalt",
+        url="https://x.org",
+        created_at=datetime.now().astimezone(),
+        network_id=NET,
+    )
     assert docs.score(doc, ["bürgerrat"]).matched == 0
     assert docs.fold("Bürgerrat") == "buergerrat"
     assert docs.fold_loose("Bürgerrat") == docs.fold_loose("Burgerrat") == "burgerrat"
@@ -84,7 +92,7 @@ def test_ranking_title_over_tag_over_description(store: Store, now: datetime) ->
     in_tag = add_doc(store, now, "Handreichung Losverfahren", tags="bürgerrat los")
     add_doc(store, now, "Haushaltsplan 2027")
     with store.session() as session:
-        found = [d.id for d in docs.search(session, "buergerrat")]
+        found = [d.id for d in docs.search(session, "buergerrat", network_id=NET)]
     assert found == [in_title, in_tag, in_desc]
 
 
@@ -94,7 +102,7 @@ def test_ranking_all_words_above_some_words(store: Store, now: datetime) -> None
         store, now, "Protokoll", description="Bürgerrat und Klimaschutz", age_days=100
     )
     with store.session() as session:
-        found = [d.id for d in docs.search(session, "Bürgerrat Klima")]
+        found = [d.id for d in docs.search(session, "Bürgerrat Klima", network_id=NET)]
     assert found == [both_in_description, one_word_in_title]
 
 
@@ -102,7 +110,7 @@ def test_ranking_ties_go_to_the_newer_document(store: Store, now: datetime) -> N
     older = add_doc(store, now, "Bürgerrat Teil 1", age_days=10)
     newer = add_doc(store, now, "Bürgerrat Teil 2", age_days=1)
     with store.session() as session:
-        assert [d.id for d in docs.search(session, "bürgerrat")] == [newer, older]
+        assert [d.id for d in docs.search(session, "bürgerrat", network_id=NET)] == [newer, older]
 
 
 async def test_docs_lists_newest_without_search_with_type_date_link(
@@ -179,7 +187,7 @@ async def test_doc_add_stores_tags_type_and_description(harness: Harness, store:
     )
     assert "Dokument #1" in text
     with store.session() as session:
-        doc = docs.get(session, 1)
+        doc = docs.get(session, 1, network_id=NET)
     assert (doc.title, doc.url, doc.tags, doc.doc_type, doc.description) == (
         "Leitfaden für Räte",
         "https://example.org/l.pdf",
@@ -214,6 +222,7 @@ def add_series(store: Store, now: datetime) -> None:
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid="treffen@test",
                 title="Netzwerktreffen",
                 dtstart=now - timedelta(days=14) + timedelta(hours=8),  # 18:00 UTC, 19:00 Berlin
@@ -246,7 +255,7 @@ async def test_recording_tied_to_meeting_is_announced_to_subscribers(
     assert all("Neue Aufzeichnung" in t and "https://video.example.org/1" in t for _, t in sent)
     assert all("Netzwerktreffen" in t and "So, 8. November 2026, 19:00 Uhr" in t for _, t in sent)
     with store.session() as session:
-        doc = docs.get(session, 1)
+        doc = docs.get(session, 1, network_id=NET)
     assert doc.doc_type == "aufzeichnung"
     assert doc.meeting_start == datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
     assert doc.meeting_key and doc.meeting_key.startswith("treffen@test@")
@@ -264,7 +273,9 @@ async def test_recording_meeting_by_number_and_date(
     text = await harness.say("/dokument_neu Vorschau https://v.example.org/2 termin=1")
     assert "Aufzeichnung" in text
     with store.session() as session:
-        assert docs.get(session, 1).meeting_start == datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+        assert docs.get(session, 1, network_id=NET).meeting_start == datetime(
+            2026, 11, 22, 18, 0, tzinfo=UTC
+        )
     bad = await harness.say("/dokument_neu Y https://v.example.org/3 termin=01.01.2020")
     assert "finde ich nicht" in bad
     wrong_type = await harness.say("/dokument_neu Z https://v.example.org/4 termin=1 typ=studie")

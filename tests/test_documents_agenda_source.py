@@ -18,7 +18,7 @@ from storage import documents as docs
 from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.meetings import MeetingSeries
-from tests.support import make_app
+from tests.support import NET, make_app
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def add_series(store: Store, start: datetime, rrule: str | None, uid: str = "s@t
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid=uid,
                 title=f"Treffen {uid}",
                 dtstart=start,
@@ -49,10 +50,10 @@ def test_own_expansion_numbers_upcoming_and_keeps_wall_time_across_dst(
     add_series(store, datetime(2026, 10, 20, 9, 0, tzinfo=UTC), None, uid="einmal@test")
     now = datetime(2026, 10, 16, tzinfo=UTC)
     with store.session() as session:
-        found = agenda_source.upcoming(session, now, within=timedelta(days=20))
-        second = agenda_source.by_number(session, now, 2)
-        missing = agenda_source.by_number(session, now, 99)
-        last = agenda_source.recent(session, now)
+        found = agenda_source.upcoming(session, now, within=timedelta(days=20), network_id=NET)
+        second = agenda_source.by_number(session, now, 2, network_id=NET)
+        missing = agenda_source.by_number(session, now, 99, network_id=NET)
+        last = agenda_source.recent(session, now, network_id=NET)
     assert [(o.number, o.start) for o in found] == [
         (1, datetime(2026, 10, 20, 9, 0, tzinfo=UTC)),
         (2, datetime(2026, 10, 29, 17, 0, tzinfo=UTC)),  # 18:00 CET
@@ -79,20 +80,23 @@ def test_delegates_to_meetings_capability(store: Store, monkeypatch: pytest.Monk
     ]
     calls: list[tuple] = []
 
-    def upcoming(session, now, limit=None, *, include_cancelled=True, until=None):
-        calls.append((limit, include_cancelled, until))
+    def upcoming(session, now, limit=None, *, include_cancelled=True, until=None, network_id):
+        calls.append((limit, include_cancelled, until, network_id))
         return [m for m in rows if not (m.cancelled and not include_cancelled)]
 
     fake = SimpleNamespace(
-        upcoming=upcoming, get=lambda session, n: next((m for m in rows if m.id == n), None)
+        upcoming=upcoming,
+        get=lambda session, n, network_id: next((m for m in rows if m.id == n), None),
     )
     monkeypatch.setattr(agenda_source, "meetings_capability", lambda: fake)
     with store.session() as session:
-        found = agenda_source.upcoming(session, now, within=timedelta(days=5), limit=10)
-        by_number = agenda_source.by_number(session, now, 12)
-        cancelled = agenda_source.by_number(session, now, 13)
+        found = agenda_source.upcoming(
+            session, now, within=timedelta(days=5), limit=10, network_id=NET
+        )
+        by_number = agenda_source.by_number(session, now, 12, network_id=NET)
+        cancelled = agenda_source.by_number(session, now, 13, network_id=NET)
     assert [(o.number, o.title) for o in found] == [(12, "Netzwerktreffen")]
-    assert calls == [(10, False, now + timedelta(days=5))]
+    assert calls == [(10, False, now + timedelta(days=5), NET)]
     assert by_number is not None and by_number.number == 12
     assert by_number.key == f"occ12@{int((now + timedelta(days=3)).timestamp())}"
     assert cancelled is None
@@ -112,14 +116,19 @@ async def test_with_the_real_meetings_capability(store: Store) -> None:
             duration=timedelta(minutes=90),
             now=now - timedelta(days=20),
             rrule="FREQ=WEEKLY;INTERVAL=2",
+            network_id=NET,
         )
-        numbers = [m.id for m in meetings.upcoming(session, now, 2)]
+        numbers = [m.id for m in meetings.upcoming(session, now, 2, network_id=NET)]
     h = make_app(store, now)
     await h.say(f"/dokument_neu Vorschau https://v.example.org/2 termin={numbers[1]}")
     await h.say("/dokument_neu Aufzeichnung https://v.example.org/1 termin=letzte")
     with store.session() as session:
-        assert docs.get(session, 1).meeting_start == datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
-        assert docs.get(session, 2).meeting_start == datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
+        assert docs.get(session, 1, network_id=NET).meeting_start == datetime(
+            2026, 12, 6, 18, 0, tzinfo=UTC
+        )
+        assert docs.get(session, 2, network_id=NET).meeting_start == datetime(
+            2026, 11, 8, 18, 0, tzinfo=UTC
+        )
     await h.say("/frage Was kostet das?", chat="telegram:-100", sender="telegram:5", name="Ute")
     await agenda.tick(JobContext(store, Config(), h.clock), now)
     with store.session() as session:

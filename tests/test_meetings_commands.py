@@ -15,7 +15,7 @@ from storage import meetings
 from storage.db import Store
 from storage.models.core import Subscription
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 GROUP = "telegram:-100777"
 MEMBER = "telegram:7"
@@ -27,7 +27,10 @@ async def _new(harness: Harness, text: str = "3.12.2026 18:00 Plenum") -> str:
 
 def _numbers(store: Store) -> list[int]:
     with store.session() as session:
-        return [m.id for m in meetings.upcoming(session, datetime(2026, 11, 22, tzinfo=UTC))]
+        return [
+            m.id
+            for m in meetings.upcoming(session, datetime(2026, 11, 22, tzinfo=UTC), network_id=NET)
+        ]
 
 
 async def test_empty_list(harness: Harness) -> None:
@@ -182,6 +185,7 @@ async def test_calendar_meetings_are_changed_in_the_calendar(harness: Harness) -
             duration=timedelta(hours=1),
             now=harness.clock.now(),
             source="calendar:nextcloud",
+            network_id=NET,
         )
     (number,) = _numbers(harness.app.store)
     assert "nextcloud" in await harness.say(f"/termin_absagen {number}")
@@ -274,9 +278,10 @@ def test_rematerialising_a_dense_rule_stored_earlier_is_bounded(store: Store) ->
             duration=timedelta(minutes=1),
             now=now,
             rrule=EVERY_MINUTE[6:],  # stored before the once-a-day check existed
+            network_id=NET,
         )
         meetings.materialize(session, series, now + timedelta(days=1))
-        count = len(meetings.upcoming(session, now))
+        count = len(meetings.upcoming(session, now, network_id=NET))
     assert count == MAX_PER_SERIES
 
 
@@ -302,10 +307,11 @@ def test_rematerialising_builds_its_lookup_set_once_not_per_row(store: Store, mo
             duration=timedelta(minutes=30),
             now=now,
             rrule="FREQ=DAILY",
+            network_id=NET,
         )
         monkeypatch.setattr(storage.meetings, "set", counting_set, raising=False)
         meetings.materialize(session, series, now + timedelta(hours=1))
         monkeypatch.undo()
-        rows = len(meetings.upcoming(session, now))
+        rows = len(meetings.upcoming(session, now, network_id=NET))
     assert rows > 150
     assert calls <= 3

@@ -12,6 +12,7 @@ from bot.clock import FixedClock
 from bot.config import Config
 from storage import meetings
 from storage.db import Store
+from tests.support import NET
 
 
 async def test_subscription_url_serves_upcoming_meetings(store: Store, now: datetime) -> None:
@@ -24,6 +25,7 @@ async def test_subscription_url_serves_upcoming_meetings(store: Store, now: date
             now=now,
             rrule="FREQ=WEEKLY;INTERVAL=4",
             link="https://meet.jit.si/netz",
+            network_id=NET,
         )
     app = App(
         Config(http={"listen": "127.0.0.1:0"}), clock=FixedClock(now), store=store, run_jobs=False
@@ -41,7 +43,9 @@ async def test_subscription_url_serves_upcoming_meetings(store: Store, now: date
         datetime(2026, 11, 26, 18, 0, tzinfo=UTC),
         datetime(2026, 12, 24, 18, 0, tzinfo=UTC),
     ]
-    assert calendar.occurrences()[0].url == "https://meet.jit.si/netz"
+    # the subscription URL is public: anyone may read it, so no video link (issue 12)
+    assert calendar.occurrences()[0].url is None
+    assert b"meet.jit.si" not in body
 
 
 async def test_calendar_carries_a_meeting_made_in_chat_years_ahead(
@@ -54,6 +58,6 @@ async def test_calendar_carries_a_meeting_made_in_chat_years_ahead(
     h = make_app(store, now)
     created = await h.say("/termin_neu 3.12.2030 18:00 Sondertreffen Haushalt", admin=True)
     assert "Sondertreffen Haushalt" in created
-    body = calendar_feed(store, Config(), now)
+    body = calendar_feed(store, Config(), now, network_id=NET)
     assert b"SUMMARY:Sondertreffen Haushalt" in body
     assert b"BEGIN:VTIMEZONE" in body

@@ -16,7 +16,7 @@ from storage import meetings
 from storage.db import Store
 from storage.meetings_sync import sync_calendar
 from storage.models.core import OutboxMessage
-from tests.support import CORPUS, make_app
+from tests.support import CORPUS, NET, make_app
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 SOURCE = "calendar:nextcloud"
@@ -46,12 +46,12 @@ def _sync(store: Store, data: bytes, now: datetime = NOW):
     window = default_window(now)
     calendar = import_ics(data, *window)
     with store.session() as session:
-        return sync_calendar(session, SOURCE, calendar, window, now)
+        return sync_calendar(session, SOURCE, calendar, window, now, network_id=NET)
 
 
 def _upcoming(store: Store, now: datetime = NOW, limit: int = 5) -> list[meetings.Meeting]:
     with store.session() as session:
-        return meetings.upcoming(session, now, limit)
+        return meetings.upcoming(session, now, limit, network_id=NET)
 
 
 def _notices(store: Store) -> list[OutboxMessage]:
@@ -65,7 +65,9 @@ def _subscribe(store: Store) -> None:
     from storage import subscriptions
 
     with store.session() as session:
-        subscriptions.subscribe(session, ChatRef.parse("telegram:42"), reminders.KIND, NOW)
+        subscriptions.subscribe(
+            session, ChatRef.parse("telegram:42"), reminders.KIND, NOW, network_id=NET
+        )
 
 
 def test_first_sync_imports_without_notices(store: Store) -> None:
@@ -247,7 +249,9 @@ async def test_calendar_taken_out_of_the_config_disappears(store: Store, tmp_pat
     imported = _ics(_event("cli", "20261130T180000", summary="Importiert"))
     with store.session() as session:
         window = default_window(NOW)
-        sync_calendar(session, "import:cli", import_ics(imported, *window), window, NOW)
+        sync_calendar(
+            session, "import:cli", import_ics(imported, *window), window, NOW, network_id=NET
+        )
     config = Config(calendars=[{"url": str(path), "name": "alt"}])
     await calendar_sync.tick(make_app(store, NOW, config).app.job_context, NOW)
     assert {m.title for m in _upcoming(store, limit=20)} == {"Plenum", "Importiert"}

@@ -21,6 +21,7 @@ from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.news import Feed, FeedItem, NewsPending
 from tests.feedserver import FeedServer, rss
+from tests.support import NET
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Berlin
 CHAT = "telegram:-100111"
@@ -338,6 +339,7 @@ async def test_personal_subscription_gets_matching_new_items(
             "news",
             T0,
             options={"keywords": ["verkehr"], "mode": "immediate"},
+            network_id=NET,
         )
     route.body = rss(
         [*(item(n) for n in range(3)), item(3, title="Verkehrswende"), item(4, title="Haushalt")]

@@ -15,7 +15,7 @@ from bot.types import ChatRef, Incoming, Sender
 from storage import questions as qs
 from storage.db import Store
 from storage.models.core import Person
-from tests.support import make_app
+from tests.support import NET, make_app
 
 GROUP = "telegram:-1001"
 
@@ -36,7 +36,7 @@ async def test_nul_in_message_and_name_on_both_databases(any_store: Store, now: 
     again = await bot.say("/fragen", chat=GROUP, sender="telegram:1", name=name, admin=False)
     assert "Wie lost ihr aus? – Anna (+0)" in again  # not locked out: the next command works
     with any_store.session() as session:
-        assert qs.get(session, 1).text == "Wie lost ihr aus?"
+        assert qs.get(session, 1, network_id=NET).text == "Wie lost ihr aus?"
         assert session.get(Person, "telegram:1").name == "Anna"
 
 

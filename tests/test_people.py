@@ -15,7 +15,7 @@ from storage.db import Store
 from storage.models.core import Chat, Person, Subscription
 from storage.models.people import LinkCode
 from storage.models.polls import PollVote
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 TG = "telegram:42"
 SIG = "signal:0b6c1b1e-7e43-4c5e-9b4b-2f6f2a7b9c11"
@@ -178,9 +178,10 @@ async def test_rows_under_a_signal_number_move_to_the_uuid_once_known(
                          updated_at=now))  # fmt: skip
         session.add(Person(ref=SIG_NUMBER, name="Erika", first_seen=now, last_seen=now))
         session.add(Subscription(chat_ref=SIG_NUMBER, person_ref=SIG_NUMBER, kind="meetings",
-                                 created_at=now))  # fmt: skip
-        session.add(Subscription(chat_ref=SIG, person_ref=SIG, kind="news", created_at=now))
-        poll = polls.create(session, "Frage?", ["A", "B"], None, now)
+                                 created_at=now, network_id=NET))  # fmt: skip
+        session.add(Subscription(chat_ref=SIG, person_ref=SIG, kind="news", created_at=now,
+                                 network_id=NET))  # fmt: skip
+        poll = polls.create(session, "Frage?", ["A", "B"], None, now, network_id=NET)
         polls.vote(session, poll.id, SIG_NUMBER, [0], now)
         polls.vote(session, poll.id, SIG, [1], now)  # both: the uuid's vote stays
     with any_store.session() as session:

@@ -50,8 +50,14 @@ async def app(
             "phone_number": signal_server.number,
             "max_messages_per_second": 50,
         },
+        networks=[{"key": "netz", "name": "Netz", "chats": [f"telegram:{GROUP}"]}],
     )
     application = App(config, run_jobs=False)
+
+    async def everyone_is_a_member(ctx, networks):  # type: ignore[no-untyped-def]
+        return networks  # stand-in for the messenger membership lookup (bot.access seam)
+
+    application.services.membership = everyone_is_a_member
     for connector in build_connectors(config, application):
         application.add_connector(connector)
     await application.start()

@@ -17,7 +17,7 @@ from storage import agenda_source, subscriptions
 from storage.db import Store
 from storage.models import metadata
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 ERIKA = "telegram:4242"
 NAME = "Erika Mustermann"
@@ -49,6 +49,7 @@ async def erika_uses_everything(h: Harness, store: Store, now: datetime) -> None
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid="treffen@test",
                 title="Netzwerktreffen",
                 dtstart=now + timedelta(hours=3),
@@ -89,7 +90,12 @@ async def erika_uses_everything(h: Harness, store: Store, now: datetime) -> None
     await say("/stimme 1 umfrage=1", **erika_private)
     with store.session() as session:
         subscriptions.subscribe(
-            session, ChatRef.parse(GROUP), "termine", now, person=ChatRef.parse(ERIKA)
+            session,
+            ChatRef.parse(GROUP),
+            "termine",
+            now,
+            person=ChatRef.parse(ERIKA),
+            network_id=NET,
         )
     # The agenda post names her (her question is the most supported one).
     jc = JobContext(store, Config(), h.clock)

@@ -13,6 +13,7 @@ from storage import questions as qs
 from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.questions import Question
+from tests.support import NET
 
 
 def test_outbox_texts_emptied_after_30_days_rows_deleted_after_a_year(
@@ -57,10 +58,11 @@ def test_done_questions_deleted_after_180_days(store: Store, now: datetime) -> N
                 anonymous=False,
                 chat_ref="telegram:-1",
                 now=now - timedelta(days=400),
+                network_id=NET,
             )
-        qs.support(session, 1, "telegram:2", now)
-        qs.mark_done(session, 1, now - timedelta(days=181))
-        qs.mark_done(session, 2, now - timedelta(days=10))
+        qs.support(session, 1, "telegram:2", now, network_id=NET)
+        qs.mark_done(session, 1, now - timedelta(days=181), network_id=NET)
+        qs.mark_done(session, 2, now - timedelta(days=10), network_id=NET)
     with store.session() as session:
         assert retention.prune(session, now)[2] == 1
     with store.session() as session:

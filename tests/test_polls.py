@@ -9,7 +9,7 @@ import pytest
 from bot.types import ChatRef, PollSpec, Sender
 from storage import questions as qs
 from storage.db import Store
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 TG_GROUP = "telegram:-1001"
 TG_GROUP_2 = "telegram:-1002"
@@ -130,7 +130,7 @@ async def test_moved_group_keeps_its_poll_and_questions(store: Store, now: datet
     result = await h.say("/ergebnis", chat=new_group, sender="telegram:3")
     assert "1. Haushalt: 1 (100 %)" in result and "in 1 Chat(s)" in result
     with store.session() as session:
-        assert qs.get(session, 1).chat_ref == new_group
+        assert qs.get(session, 1, network_id=NET).chat_ref == new_group
 
 
 async def test_native_answer_race_is_retried(

@@ -14,7 +14,7 @@ from storage import questions as qs
 from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.meetings import MeetingSeries
-from tests.support import Harness, RecordingConnector, make_app
+from tests.support import NET, Harness, RecordingConnector, make_app
 
 GROUP = "telegram:-1001"
 SIGNAL_GROUP = "signal:group.YWJj"
@@ -41,7 +41,7 @@ async def test_ask_keeps_name_unless_anonymous(harness: Harness, store: Store) -
     assert "Wer zahlt? – anonym" in listing
     assert "Bernd" not in listing
     with store.session() as session:
-        row = qs.get(session, 2)
+        row = qs.get(session, 2, network_id=NET)
     assert row.asker_name is None and row.anonymous and row.asker_ref == "telegram:2"
 
 
@@ -101,6 +101,7 @@ def meeting(store: Store, start: datetime) -> None:
     with store.session() as session:
         session.add(
             MeetingSeries(
+                network_id=NET,
                 uid="treffen@test",
                 title="Netzwerktreffen",
                 dtstart=start,
@@ -198,8 +199,8 @@ async def test_agenda_texts_for_the_meetings_capability(harness: Harness, store:
     await ask(harness, "Frage B", "telegram:2", "Bernd")
     await harness.say("/plus 2", chat=GROUP, sender="telegram:1")
     with store.session() as session:
-        assert qs.agenda_texts(session, 5) == ["Frage B (+1)", "Frage A (+0)"]
-        assert qs.agenda_texts(session, 1) == ["Frage B (+1)"]
+        assert qs.agenda_texts(session, 5, network_id=NET) == ["Frage B (+1)", "Frage A (+0)"]
+        assert qs.agenda_texts(session, 1, network_id=NET) == ["Frage B (+1)"]
 
 
 async def test_agenda_only_to_configured_chats(store: Store, now: datetime) -> None:

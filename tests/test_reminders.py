@@ -14,7 +14,7 @@ from jobs import reminders
 from storage import meetings, subscriptions
 from storage.db import Store
 from storage.models.core import OutboxMessage
-from tests.support import Harness, make_app
+from tests.support import NET, Harness, make_app
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -34,6 +34,7 @@ def _setup(store: Store, now: datetime = NOW, start: datetime = FIRST) -> int:
             now=now,
             rrule="FREQ=WEEKLY",
             link="https://meet.jit.si/netz",
+            network_id=NET,
         )
         subscriptions.subscribe(
             session,
@@ -42,9 +43,15 @@ def _setup(store: Store, now: datetime = NOW, start: datetime = FIRST) -> int:
             now,
             person=ChatRef.parse(PERSON),
             options={"lead_times": ["1d", "1h"]},
+            network_id=NET,
         )
         subscriptions.subscribe(
-            session, ChatRef.parse(GROUP), reminders.KIND, now, options={"lead_times": ["1h"]}
+            session,
+            ChatRef.parse(GROUP),
+            reminders.KIND,
+            now,
+            options={"lead_times": ["1h"]},
+            network_id=NET,
         )
         first = meetings.first_of_series(session, series.id, now)
         assert first is not None
@@ -199,7 +206,7 @@ def test_reminder_one_hour_before_19_local_across_dst(
 def test_unsubscribed_chats_get_nothing(store: Store) -> None:
     _setup(store)
     with store.session() as session:
-        subscriptions.unsubscribe(session, ChatRef.parse(GROUP), reminders.KIND)
+        subscriptions.unsubscribe(session, ChatRef.parse(GROUP), reminders.KIND, network_id=NET)
     assert _tick(store, FIRST - timedelta(hours=1)) == (0, 1)
     assert [r.chat_ref for r in _reminders(store)] == [PERSON]
 
@@ -235,6 +242,7 @@ def test_late_subscriber_gets_a_late_reminder_and_nobody_gets_two(store: Store) 
             reminders.KIND,
             due,
             options={"lead_times": ["1h"]},
+            network_id=NET,
         )
     assert _tick(store, due + timedelta(minutes=5)) == (0, 1)
     assert _tick(store, due + timedelta(minutes=6)) == (0, 0)

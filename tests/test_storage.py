@@ -11,6 +11,7 @@ from bot.types import ChatRef, Outgoing
 from storage import chats, migrate, outbox, subscriptions
 from storage.db import Store, normalize_url
 from storage.models.core import OutboxMessage, Subscription
+from tests.support import NET
 
 
 def test_postgres_urls_use_psycopg3() -> None:
@@ -55,12 +56,14 @@ def test_subscriptions_and_chat_move(any_store: Store, now: datetime) -> None:
     old, new = ChatRef.parse("telegram:-100"), ChatRef.parse("telegram:-1001000")
     with any_store.session() as session:
         chats.touch_chat(session, old, is_group=True, title="Netzwerk", now=now)
-        subscriptions.subscribe(session, old, "meetings", now, options={"lead_times": ["1h"]})
+        subscriptions.subscribe(
+            session, old, "meetings", now, options={"lead_times": ["1h"]}, network_id=NET
+        )
         outbox.enqueue(session, Outgoing(old, "x", "k1"), now)
     with any_store.session() as session:
         chats.move_chat(session, old, new, now)
     with any_store.session() as session:
-        sub = subscriptions.get(session, new, "meetings")
+        sub = subscriptions.get(session, new, "meetings", network_id=NET)
         assert sub is not None and subscriptions.options(sub) == {"lead_times": ["1h"]}
         assert session.exec(select(OutboxMessage)).one().chat_ref == str(new)
         assert not chats.is_active(session, old) and chats.is_active(session, new)
@@ -69,8 +72,8 @@ def test_subscriptions_and_chat_move(any_store: Store, now: datetime) -> None:
 def test_deactivate_chat_switches_off_its_subscriptions(any_store: Store, now: datetime) -> None:
     chat = ChatRef.parse("signal:+4915100000001")
     with any_store.session() as session:
-        subscriptions.subscribe(session, chat, "news", now, person=chat)
-        subscriptions.subscribe(session, chat, "meetings", now, person=chat)
+        subscriptions.subscribe(session, chat, "news", now, person=chat, network_id=NET)
+        subscriptions.subscribe(session, chat, "meetings", now, person=chat, network_id=NET)
     with any_store.session() as session:
         assert chats.deactivate_chat(session, chat, now) == 2
     with any_store.session() as session:

@@ -19,12 +19,16 @@ from bot.types import ChatRef, Outgoing
 from storage import chats, subscriptions
 from storage.db import Store
 from tests.fakes.telegram import FakeTelegram
+from tests.support import NET
 
 OWNER = 999
 
 
 def text(lang: str, key: str, **kwargs: object) -> str:
     return to_plain(i18n.t(lang, key, **kwargs))
+
+
+GROUPS = (-100200, -100300, -100400, -100500, -4711)  # the groups these tests talk in: one network
 
 
 def ref(chat_id: int) -> ChatRef:
@@ -42,6 +46,7 @@ async def app(fake: FakeTelegram, store: Store):
     config = Config(
         telegram={"token": fake.token, "base_url": fake.base_url},
         bot={"owners": [f"telegram:{OWNER}"]},
+        networks=[{"key": "netz", "name": "Netz", "chats": [f"telegram:{g}" for g in GROUPS]}],
     )
     application = App(config, store=store, run_jobs=False)
     connectors = build_connectors(config, application)
@@ -148,7 +153,7 @@ async def test_reply_delivered_after_502(app: App, fake: FakeTelegram) -> None:
 
 async def test_blocked_bot_deactivates_the_chat(app: App, fake: FakeTelegram) -> None:
     with app.store.session() as session:
-        subscriptions.subscribe(session, ref(42), "news", app.clock.now())
+        subscriptions.subscribe(session, ref(42), "news", app.clock.now(), network_id=NET)
     gone = spy(app, "chat_gone")
     fake.block(42)
     fake.push_command(42, "hilfe")
@@ -168,7 +173,7 @@ async def test_removed_from_group_deactivates_and_added_introduces(
     assert welcome.text == text("de", "core.welcome.group", name=app.config.bot.name)
     assert "/hilfe" in welcome.text
     with app.store.session() as session:
-        subscriptions.subscribe(session, ref(group), "news", app.clock.now())
+        subscriptions.subscribe(session, ref(group), "news", app.clock.now(), network_id=NET)
     gone = spy(app, "chat_gone")
     fake.push_my_chat_member(group, "kicked")
     await asyncio.wait_for(gone.wait(), 10)
@@ -180,7 +185,7 @@ async def test_migration_moves_the_chat(app: App, fake: FakeTelegram) -> None:
     old, new = -4711, -1004711
     with app.store.session() as session:
         chats.touch_chat(session, ref(old), is_group=True, title="Netz", now=app.clock.now())
-        subscriptions.subscribe(session, ref(old), "news", app.clock.now())
+        subscriptions.subscribe(session, ref(old), "news", app.clock.now(), network_id=NET)
     moved = spy(app, "chat_moved")
     fake.push_migration(old, new)
     await asyncio.wait_for(moved.wait(), 10)

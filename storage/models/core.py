@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 
 class Chat(SQLModel, table=True):
@@ -37,14 +37,20 @@ class Subscription(SQLModel, table=True):
     """Something a chat receives without asking: reminders, news, recordings.
 
     ``chat_ref`` is where messages go; ``person_ref`` is who subscribed (None for group-level
-    subscriptions switched on by an admin). ``options`` is JSON owned by the capability.
+    subscriptions switched on by an admin); ``network_id`` whose meetings/news/recordings (a
+    private chat may follow several networks, one row each). ``options`` is JSON owned by the capability.
     """
 
-    __table_args__ = (UniqueConstraint("chat_ref", "kind", name="uq_subscription_chat_kind"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "chat_ref", "kind", "network_id", name="uq_subscription_chat_kind_network"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_ref: str = Field(max_length=200, index=True)
     person_ref: str | None = Field(default=None, max_length=200, index=True)
+    network_id: int = NetworkIdField()
     kind: str = Field(max_length=40, index=True)
     options: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     active: bool = True

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 # Stored values; the catalogs translate them (documents.type.<value>).
 DOCUMENT_TYPES = ("aufzeichnung", "vorlage", "musterantrag", "studie", "sonstiges")
@@ -25,6 +25,7 @@ class Document(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=500)
+    network_id: int = NetworkIdField()
     url: str = Field(max_length=2000)
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     tags: str = Field(default="", max_length=1000)

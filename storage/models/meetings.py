@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 SCHEDULED, CANCELLED, REMOVED = "scheduled", "cancelled", "removed"
 
@@ -29,6 +29,7 @@ class MeetingSeries(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(max_length=300, unique=True)
+    network_id: int = NetworkIdField()
     source: str = Field(default="chat", max_length=500, index=True)
     chat_ref: str | None = Field(default=None, max_length=200)
     title: str = Field(max_length=300)

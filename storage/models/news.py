@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 
 def _shown_url(url: str) -> str:
@@ -66,6 +66,7 @@ class FeedTarget(SQLModel, table=True):
     )
     chat_ref: str = Field(max_length=200, index=True)
     mode: str = Field(default="immediate", max_length=20)  # immediate | digest
+    network_id: int = NetworkIdField()
     keywords: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     exclude: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     source: str = Field(default="chat", max_length=20)  # config | chat

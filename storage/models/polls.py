@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 
 class Poll(SQLModel, table=True):
@@ -17,6 +17,7 @@ class Poll(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(max_length=300)
+    network_id: int = NetworkIdField()
     options: str = Field(sa_column=Column(Text, nullable=False))
     created_by: str | None = Field(default=None, max_length=200, index=True)
     closed: bool = False

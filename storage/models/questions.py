@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DateTimeField
+from storage.types import DateTimeField, NetworkIdField
 
 OPEN, DONE = "open", "done"
 
@@ -22,6 +22,7 @@ class Question(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    network_id: int = NetworkIdField()
     asker_ref: str | None = Field(default=None, max_length=200, index=True)
     asker_name: str | None = Field(default=None, max_length=300)
     anonymous: bool = False
