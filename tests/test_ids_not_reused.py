@@ -75,8 +75,8 @@ def test_migration_rebuilds_tables_and_keeps_rows_and_children(tmp_path: Path) -
         conn.execute(text("DELETE FROM question WHERE id = 2"))
         conn.execute(
             text(
-                "INSERT INTO question (text, anonymous, status, created_at)"
-                f" VALUES ('neu', 0, 'open', '{t}')"
+                "INSERT INTO question (text, anonymous, status, created_at, network_id)"
+                f" VALUES ('neu', 0, 'open', '{t}', 1)"
             )
         )
         assert conn.execute(text("SELECT max(id) FROM question")).scalar() == 3

@@ -11,7 +11,7 @@ from jobs import feeds as feeds_job
 from storage import chats, subscriptions
 from storage.db import Store
 from tests.feedserver import FeedServer, rss
-from tests.support import make_app
+from tests.support import NET, make_app
 from tests.test_news_jobs import T0, item, job_context, outbox
 from tests.test_personal_data import values_mentioning
 
@@ -33,7 +33,12 @@ async def test_forget_takes_news_state_and_names_with_it(store: Store) -> None:
         await h.say(f"/feed_neu {server.url('/g.xml')}", chat=GROUP, sender=ERIKA, admin=True)
         with store.session() as session:
             subscriptions.subscribe(
-                session, chats.ChatRef.parse(ERIKA), "news", T0, options={"mode": "digest"}
+                session,
+                chats.ChatRef.parse(ERIKA),
+                "news",
+                T0,
+                options={"mode": "digest"},
+                network_id=NET,
             )
         await feeds_job.poll_feeds(job_context(store, config), T0)
     assert values_mentioning(store, ERIKA)
