@@ -76,11 +76,11 @@ class App:
         """
         lease = leader.lease_for(self.store, self.delivery.worker_id)
         if isinstance(lease, leader.PostgresLease):
-            await lease.migrate_exclusively(lambda: migrate.upgrade(self.store))
+            # networks too: two processes starting at once must not both insert them
+            await lease.migrate_exclusively(self._migrate_and_sync)
         else:
             await lease.try_acquire()  # refuse before touching the database
-            migrate.upgrade(self.store)
-        self.sync_networks()
+            self._migrate_and_sync()
         webhook.ensure_secret(self.store, self.config)  # webhook mode never runs without one
         # one process per SQLite file: whatever is still claimed was in flight when we died
         self.delivery.recover(everyone=not isinstance(lease, leader.PostgresLease))
@@ -183,6 +183,10 @@ class App:
         return on_message
 
     # -- messages in ----------------------------------------------------------------------
+    def _migrate_and_sync(self) -> None:
+        migrate.upgrade(self.store)
+        self.sync_networks()
+
     def sync_networks(self) -> None:
         """Networks and their config chats from the config into the store (once per process)."""
         with self.store.session() as session:
@@ -196,8 +200,13 @@ class App:
         if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
             return incoming
         with self.store.session() as session:
+            served = not incoming.is_group or (
+                networks.network_of_chat(session, str(incoming.chat)) is not None
+            )
             if sender.alias is not None:
-                people.learn_alias(session, str(sender.alias), str(sender.ref), self.clock.now())
+                if served:  # a group of no network: nothing about its members is stored
+                    now = self.clock.now()
+                    people.learn_alias(session, str(sender.alias), str(sender.ref), now)
                 return incoming
             known = people.aliases_of(session, str(sender.ref))
         if not known:
@@ -299,13 +308,20 @@ class App:
         return written
 
     # -- connector hooks ------------------------------------------------------------------
-    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+    async def chat_joined(
+        self, chat: ChatRef, title: str | None, is_group: bool, added_by: Sender | None = None
+    ) -> Reply | None:
         now = self.clock.now()
         with self.store.session() as session:
-            if is_group and networks.network_of_chat(session, str(chat)) is None:
-                # a group of no network: store nothing, say how it gets enabled
-                return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
-            title = without_nul(title) if title else title
+            unknown = is_group and networks.network_of_chat(session, str(chat)) is None
+        if unknown:
+            # a group of no network: store nothing, tell the owners once, say how to enable it
+            told = getattr(self.services, "on_unknown_group", None)
+            if told is not None:
+                await told(chat, without_nul(title) if title else title, added_by)
+            return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
+        title = without_nul(title) if title else title
+        with self.store.session() as session:
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
         return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))

@@ -481,6 +481,15 @@ def network_problems(config: Config) -> list[str]:
                     f"{section}[{index}].network: missing; with several networks say which one "
                     f"(one of: {', '.join(keys)})"
                 )
+    seen: dict[str, int] = {}
+    for index, calendar in enumerate(config.calendars, start=1):
+        name = calendar.name or f"calendar-{index}"  # its meetings are stored under this name
+        if name in seen:
+            problems.append(
+                f"calendars[{index}].name: {name!r} is the name of calendars[{seen[name]}] too; "
+                "each calendar needs its own name (its meetings are kept under it)"
+            )
+        seen.setdefault(name, index)
     for index, feed in enumerate(config.feeds, start=1):
         network = config.network_of_entry(feed)
         for chat in feed.post_to:

@@ -37,6 +37,7 @@ class Context:
     role: Role = Role.OUTSIDER  # the sender's role there (ADMIN via chat admin: see at_least)
     memberships: list[NetworkInfo] = field(default_factory=list)  # networks the sender is in
     _admin_checked: bool = False
+    acted_as_admin: bool = False  # a handler asked is_admin() and was allowed (audit log)
 
     @property
     def chat(self) -> ChatRef:
@@ -98,5 +99,10 @@ class Context:
         return self.role >= role
 
     async def is_admin(self) -> bool:
-        """Owners everywhere; network admins in their network's chats; nobody else."""
-        return await self.at_least(Role.ADMIN)
+        """Owners everywhere; network admins in their network's chats; nobody else.
+
+        A yes is remembered (``acted_as_admin``): the handler is about to do something only
+        admins may (a group setting), which the audit log records."""
+        allowed = await self.at_least(Role.ADMIN)
+        self.acted_as_admin = self.acted_as_admin or allowed
+        return allowed

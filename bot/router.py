@@ -7,7 +7,7 @@ import difflib
 import logging
 from typing import Any
 
-from bot import access, commands, i18n
+from bot import access, audit_log, commands, i18n
 from bot.args import parse_args, parse_command
 from bot.commands import Command
 from bot.context import Context
@@ -88,7 +88,10 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
             raise UserError("core.error.group_only", cmd=cmd.display_name(ctx.lang))
         await check_permission(ctx, cmd)
         args = parse_args(parsed.rest, cmd.options)
-        return _as_reply(await cmd.func(ctx, args))
+        result = await cmd.func(ctx, args)
+        if audit_log.is_admin_action(ctx, cmd):
+            audit_log.command_done(ctx, cmd)
+        return _as_reply(result)
     except UsageError as exc:
         text = ctx.t(exc.key, **cut_user_input(exc.kwargs))
         usage = usage_line(cmd, ctx.lang)

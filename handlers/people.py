@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import i18n
 from bot.args import Args
@@ -16,6 +16,9 @@ from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import Permission
 from storage import people
+from storage.models.audit import NetworkChoice
+from storage.models.networks import Network
+from storage.models.people import LinkCode, LinkFailure
 
 OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
 
@@ -25,9 +28,9 @@ OFF_WORDS = ("aus", "off", "lösen", "loesen", "unlink")
     "link",
     help="people.help.verknuepfen",
     usage="people.usage.verknuepfen",
+    permission=Permission.PUBLIC,  # linking is how an account finds its person (and network)
     private_only=True,
     section="privacy",
-    permission=Permission.PUBLIC,  # linking is how an account finds its person (and network)
 )
 async def verknuepfen(ctx: Context, args: Args) -> Markup:
     account = str(ctx.sender.ref)
@@ -73,6 +76,15 @@ def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
     accounts = people.accounts_of(session, ref)
     if len(accounts) > 1 and accounts[0] == ref:  # /meine_daten asks once per account
         lines.append(i18n.t(lang, "people.data.linked", accounts=", ".join(accounts)))
+    choice = session.get(NetworkChoice, ref)
+    network = session.get(Network, choice.network_id) if choice is not None else None
+    if network is not None:
+        lines.append(i18n.t(lang, "people.data.network", network=network.name))
+    if session.exec(select(LinkCode).where(LinkCode.account_ref == ref)).first() is not None:
+        lines.append(i18n.t(lang, "people.data.code"))
+    tries = session.exec(select(LinkFailure.id).where(LinkFailure.account_ref == ref)).all()
+    if tries:
+        lines.append(i18n.t(lang, "people.data.failures", count=len(tries)))
     aliases = people.aliases_of(session, ref)
     if aliases:
         lines.append(i18n.t(lang, "people.data.alias", account=ref, aliases=", ".join(aliases)))

@@ -24,6 +24,7 @@ from sqlalchemy import Table, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.models.audit import NetworkChoice
 from storage.models.core import Chat, Person
 from storage.models.people import AccountAlias, AccountLink, LinkCode, LinkFailure
 
@@ -335,3 +336,4 @@ def forget_account(session: Session, account_ref: str) -> None:
     )
     session.execute(delete(LinkCode).where(col(LinkCode.account_ref) == account_ref))
     session.execute(delete(LinkFailure).where(col(LinkFailure.account_ref) == account_ref))
+    session.execute(delete(NetworkChoice).where(col(NetworkChoice.person_key) == account_ref))

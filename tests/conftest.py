@@ -20,6 +20,17 @@ PG_ADMIN_URL = os.environ.get(
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_receive_times() -> Iterator[None]:
+    """``bot.metrics.LAST_RECEIVE`` is process-wide: an end-to-end test that received
+    messages must not show up in another test's /healthz."""
+    from bot import metrics
+
+    metrics.LAST_RECEIVE.clear()
+    yield
+    metrics.LAST_RECEIVE.clear()
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW

@@ -65,6 +65,11 @@ def net(store: Store, now: datetime) -> Harness:
             ["calendars[1].network", "missing"],
         ),
         (
+            '[[calendars]]\nurl="https://x.org/a.ics"\nname="Treffen"\n'
+            '[[calendars]]\nurl="https://x.org/b.ics"\nname="Treffen"\n',
+            ["calendars[2].name", "'Treffen'", "calendars[1]"],
+        ),
+        (
             '[[calendars]]\nurl="https://x.org/c.ics"\nnetwork="rathaus"\n',
             ["calendars[1].network", "'rathaus'", "netzwerk"],
         ),

@@ -158,3 +158,20 @@ async def test_signal_admin_of_a_strangers_group_changes_nothing(sig) -> None:
     assert scheduled(app) == ["Netzwerktreffen"]
     with app.store.session() as session:
         assert session.exec(select(Person)).all() == []
+
+
+async def test_telegram_member_cannot_change_group_settings(tg) -> None:
+    _app, fake = tg
+    fake.set_admins(A_GROUP, [77])
+    fake.push_command(A_GROUP, "erinnerung", "1h", user_id=77)
+    [on] = await fake.wait_for_sent(A_GROUP)
+    assert on.text.startswith("🔔")
+    attempts = ("erinnerung aus", "abo_ende termine", "abo aufzeichnungen", "sprache en")
+    for n, attempt in enumerate(attempts, 2):
+        command, _, args = attempt.partition(" ")
+        fake.push_command(A_GROUP, command, args, user_id=78)
+        replies = await fake.wait_for_sent(A_GROUP, n)
+        assert "Admins" in replies[-1].text, attempt
+    fake.push_command(A_GROUP, "erinnerung", user_id=78)
+    *_, status = await fake.wait_for_sent(A_GROUP, len(attempts) + 2)
+    assert status.text == on.text  # still on, still German

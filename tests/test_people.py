@@ -103,9 +103,11 @@ async def test_a_new_code_replaces_the_old_one(store: Store, now: datetime) -> N
 async def test_guessing_is_rate_limited(store: Store, now: datetime) -> None:
     h = make_app(store, now)
     code = await code_for(h, TG)
+    assert "Verknüpfungs-Code" in await h.say("/meine_daten", chat=TG)
     for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"):
         assert "kenne ich nicht" in await h.say(f"/verknuepfen {guess}", chat=SIG)
     assert "Zu viele falsche Codes" in await h.say(f"/verknuepfen {code}", chat=SIG)
+    assert "letzten Stunde: 5" in await h.say("/meine_daten", chat=SIG)
     h.clock.advance(timedelta(hours=1, seconds=1))
     code = await code_for(h, TG)  # the first one has expired meanwhile
     assert "Verknüpft" in await h.say(f"/verknuepfen {code}", chat=SIG)
@@ -242,3 +244,21 @@ async def test_upkeep_deletes_expired_codes_and_old_failures(store: Store, now: 
     with store.session() as session:
         assert session.exec(select(LinkCode)).all() == []
         assert session.exec(select(LinkFailure)).all() == []
+
+
+async def test_a_group_of_no_network_learns_nothing_about_its_members(
+    store: Store, now: datetime
+) -> None:
+    from bot.types import Incoming, Sender
+    from storage.models.people import AccountAlias
+
+    h = make_app(store, now, platform="signal")
+    h.auto_enable = False
+    group = ChatRef("signal", "group.c3RyYW5nZXI=")
+    sender = Sender(ChatRef.parse(SIG), "Erika", None, ChatRef.parse(SIG_NUMBER))
+    await h.app.answer(Incoming(group, sender, "/hilfe", True, None, "signal"), h.connector)
+    with store.session() as session:
+        assert session.exec(select(AccountAlias)).all() == []
+    await h.app.answer(Incoming(sender.ref, sender, "/hilfe", False, None, "signal"), h.connector)
+    with store.session() as session:
+        assert people.aliases_of(session, SIG) == [SIG_NUMBER]

@@ -42,6 +42,7 @@ async def app(
     telegram: FakeTelegram, signal_server: FakeSignalServer, tmp_path: Path
 ) -> AsyncIterator[App]:
     config = Config(
+        networks=[{"key": "plenum", "name": "Netzwerk Plenum", "chats": [f"telegram:{GROUP}"]}],
         bot={"owners": [f"telegram:{OWNER}"]},
         storage={"url": f"sqlite:///{tmp_path}/netzbot.sqlite3"},
         telegram={"token": telegram.token, "base_url": telegram.base_url},
@@ -50,14 +51,8 @@ async def app(
             "phone_number": signal_server.number,
             "max_messages_per_second": 50,
         },
-        networks=[{"key": "netz", "name": "Netz", "chats": [f"telegram:{GROUP}"]}],
     )
-    application = App(config, run_jobs=False)
-
-    async def everyone_is_a_member(ctx, networks):  # type: ignore[no-untyped-def]
-        return networks  # stand-in for the messenger membership lookup (bot.access seam)
-
-    application.services.membership = everyone_is_a_member
+    application = App(config, run_jobs=False)  # membership: looked up on the messengers
     for connector in build_connectors(config, application):
         application.add_connector(connector)
     await application.start()
@@ -100,6 +95,7 @@ async def test_a_linked_person_votes_on_telegram_and_signal_and_counts_once(
     signal_server.unknown_numbers.add(ERIKA_SIGNAL)  # sourceNumber null: only the uuid
     telegram.add_chat(GROUP, "supergroup", "Plenum")
     telegram.set_admins(GROUP, [OWNER])
+    telegram.set_member_status(GROUP, ERIKA_TG, "member")  # Erika is in the network's group
     await telegram_says(telegram, GROUP, "/umfrage Was zuerst? | Klima | Haushalt", user_id=OWNER)
     await telegram.wait_for(lambda: any(m.poll for m in telegram.sent_to(GROUP)))
     [poll_message] = [m for m in telegram.sent_to(GROUP) if m.poll]

@@ -36,7 +36,9 @@ class Hooks:
     async def notify_owners(self, key: str, dedupe_key: str, **kwargs: object) -> None:
         self.notices.append((key, dedupe_key, kwargs))
 
-    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+    async def chat_joined(
+        self, chat: ChatRef, title: str | None, is_group: bool, added_by: Sender | None = None
+    ) -> Reply | None:
         self.joined.append(chat)
         return Reply(Markup("<b>Hallo {}!</b>").format(title))
 

@@ -29,7 +29,9 @@ class Hooks:
         self.events: asyncio.Queue[tuple] = asyncio.Queue()
         self.services = SimpleNamespace(bot_usernames={})
 
-    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
+    async def chat_joined(
+        self, chat: ChatRef, title: str | None, is_group: bool, added_by: Sender | None = None
+    ) -> Reply | None:
         await self.events.put(("joined", chat, title))
         return Reply("Hallo <b>zusammen</b>! Alle Befehle: /hilfe")
 

@@ -71,8 +71,11 @@ class Connector(Protocol):
 class ConnectorHooks(Protocol):
     """What a connector may ask of the app, besides handing it messages."""
 
-    async def chat_joined(self, chat: ChatRef, title: str | None, is_group: bool) -> Reply | None:
-        """The bot was added to a chat: returns the welcome text to post there (or None)."""
+    async def chat_joined(
+        self, chat: ChatRef, title: str | None, is_group: bool, added_by: Sender | None = None
+    ) -> Reply | None:
+        """The bot was added to a chat (by ``added_by``, where the platform says): returns the
+        welcome text to post there (or None)."""
 
     async def chat_gone(self, chat: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: stop sending there, deactivate subscriptions."""

@@ -380,7 +380,9 @@ class SignalConnector:
         except Exception:
             log.exception("signal: recording a poll vote failed poll=%s", target)
 
-    async def _group_changed(self, internal_id: str, name: str) -> None:
+    async def _group_changed(
+        self, internal_id: str, name: str, added_by: Sender | None = None
+    ) -> None:
         if not self.ready or internal_id in self._known_groups:
             return
         self._known_groups.add(internal_id)
@@ -390,7 +392,7 @@ class SignalConnector:
         chat = ChatRef(PLATFORM, entry.id)
         log.info("signal: added to group %s", chat)
         try:
-            welcome = await self.hooks.chat_joined(chat, name or entry.name, True)
+            welcome = await self.hooks.chat_joined(chat, name or entry.name, True, added_by)
             if welcome is not None:
                 await self.send(chat, welcome)
         except Exception:
@@ -491,8 +493,12 @@ class _GroupWatcher(GroupUpdateHandler):
         self.connector = connector
 
     async def handle_group_update(self, context: GroupUpdateContext) -> None:
-        info = context.message.group_info
-        await self.connector._group_changed(info.group_id, info.group_name)
+        message = context.message
+        info = message.group_info
+        person = getattr(message, "source_uuid", None) or getattr(message, "source_number", None)
+        name = getattr(message, "source_name", None) or getattr(message, "source_number", None)
+        added_by = Sender(ChatRef(PLATFORM, person), name or person) if person else None
+        await self.connector._group_changed(info.group_id, info.group_name, added_by)
 
 
 def create(config: Config, hooks: ConnectorHooks) -> SignalConnector:

@@ -377,7 +377,9 @@ class TelegramConnector:
         if now and not was:
             log.info("telegram bot added chat=%s type=%s", ref, chat.type)
             if chat.type in ("group", "supergroup") and chat.id not in self._migrated_into:
-                welcome = await self.hooks.chat_joined(ref, chat.title, True)
+                by = change.from_user
+                added_by = Sender(_ref(by.id), by.full_name) if by is not None else None
+                welcome = await self.hooks.chat_joined(ref, chat.title, True, added_by)
                 if welcome is not None:
                     await self.sender.send_with_retries(ref, welcome)
         elif was and not now:

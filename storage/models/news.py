@@ -7,6 +7,12 @@
   for /news and digests; an edited item keeps its first version).
 - ``NewsPosted``: per chat, every link (normalised) or item ever posted — "once per chat, ever".
 - ``NewsPending``: items waiting for a chat's next digest.
+
+Networks: a ``Feed`` (and its ``FeedItem`` rows) is a fetch cache shared by every network that
+follows the URL — fetched once, never shown by itself. What a network sees is scoped by
+``FeedTarget.network_id`` (a group's feeds) and ``Subscription.network_id`` (a person's
+``/abo news`` draws on the feeds its network's chats follow). ``NewsPosted``/``NewsPending`` are
+per chat ("once per chat, ever"); a group belongs to one network, so they need no network.
 """
 
 from __future__ import annotations

@@ -514,8 +514,7 @@ class FakeSignalServer:
         if self._group_failures > 0:
             self._group_failures -= 1
             return _error(500, "signal-cli: listGroups timed out")
-        version = self.about.get("version", "")
-        entries = [g.entry(version) for g in self.groups.values()]
+        entries = [self._entry(g) for g in self.groups.values()]
         if not self.groups_have_member:
             for entry in entries:
                 entry.pop("member", None)
@@ -527,8 +526,18 @@ class FakeSignalServer:
         wanted = request.match_info["group_id"]
         for group in self.groups.values():
             if group.id == wanted:
-                return web.json_response(group.entry(self.about.get("version", "")))
+                return web.json_response(self._entry(group))
         return _error(400, f"No group with id {wanted} found")
+
+    def _entry(self, group: FakeGroup) -> dict[str, Any]:
+        """A group as listed: members whose number signal-cli does not know appear by uuid;
+        0.100 has no ``member`` field."""
+        entry = group.entry(self.about.get("version", ""))
+        for field_name in ("members", "admins"):
+            entry[field_name] = [
+                uuid_for(m) if m in self.unknown_numbers else m for m in entry[field_name]
+            ]
+        return entry
 
     async def _quit_group(self, request: web.Request) -> web.Response:
         """``POST /v1/groups/{number}/{group id}/quit``: 204; the group leaves our list (the
