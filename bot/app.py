@@ -214,8 +214,10 @@ class App:
         alias = ChatRef.parse(known[0])
         return dataclasses.replace(incoming, sender=dataclasses.replace(sender, alias=alias))
 
-    def language_for(self, incoming: Incoming, *, for_us: bool) -> str:
-        """The reply language. Remembers the chat and the sender only for messages to the bot
+    def language_for(self, incoming: Incoming, *, for_us: bool) -> tuple[str, bool]:
+        """The reply language, and whether the chat chose it (/sprache). The network's form of
+        address ([[networks]] anrede) is applied by the router once the network is known; a
+        chat's own choice wins over it, and it wins over [bot] anrede. Remembers the chat and the sender only for messages to the bot
         in a chat it serves (a private chat, or a group of a network): nothing else is stored."""
         with self.store.session() as session:
             now = self.clock.now()
@@ -235,10 +237,10 @@ class App:
                 )
             chosen = chats.chat_language(session, incoming.chat)
         if chosen:
-            return chosen
+            return i18n.normalize_language(chosen), True
         if not incoming.is_group and incoming.language:
-            return i18n.normalize_language(incoming.language)
-        return self.config.bot.language
+            return i18n.platform_language(incoming.language, self.config.bot.language), False
+        return self.config.bot.language, False
 
     async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:
         """The reply to one message (None if it is not for us). Never raises."""
@@ -249,7 +251,7 @@ class App:
             for_us = router.is_for_us(incoming.text, incoming.is_group, username)
             if for_us:  # chatter stores nothing, not even a Signal alias
                 incoming = self.identify(incoming)
-            lang = self.language_for(incoming, for_us=for_us)
+            lang, chosen = self.language_for(incoming, for_us=for_us)
             ctx = Context(
                 store=self.store,
                 config=self.config,
@@ -258,6 +260,7 @@ class App:
                 now=self.clock.now(),
                 services=self.services,
                 admin_check=connector.is_chat_admin if connector else None,
+                lang_chosen=chosen,
             )
             reply = await router.dispatch(ctx, username)
         except Exception:

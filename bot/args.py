@@ -1,4 +1,11 @@
-"""Turning the text after a command into arguments: quoted strings and ``key=value`` options."""
+"""Turning the text after a command into arguments: quoted strings and ``key=value`` options.
+
+An option's value runs to the next declared ``key=`` or the end of the line, so that
+``ort=Rathaus Köln, Saal 2 link=https://…`` gives the place "Rathaus Köln, Saal 2"; quotes
+(``ort="Rathaus Köln"``) keep working. Two kinds of words after a value stay words of their own:
+``#tags`` and the command's declared flag words (``serie`` in ``/termin_aendern 3 zeit=19:00
+serie``) when they end the line.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-COMMAND = re.compile(r"^[/!]([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)", re.S)
+# Command words may carry umlauts and ß (/nächster, /übersicht): Telegram only links /n…, but
+# the message text is whole, and the registry knows every name in its ae/oe/ue/ss spelling.
+COMMAND = re.compile(r"^[/!](\w{1,64})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)", re.S)
 
 
 @dataclass(frozen=True)
@@ -53,14 +62,31 @@ def split_words(rest: str) -> list[str]:
         return text.split()
 
 
-def parse_args(rest: str, options: tuple[str, ...] = ()) -> Args:
-    """Split ``rest``; ``key=value`` words become options when ``key`` is declared."""
+def parse_args(
+    rest: str, options: tuple[str, ...] = (), flags: frozenset[str] | set[str] = frozenset()
+) -> Args:
+    """Split ``rest``; ``key=value`` words become options when ``key`` is declared, and the
+    words after such a value belong to it up to the next declared ``key=``."""
     positional: list[str] = []
     opts: dict[str, str] = {}
-    for word in split_words(rest):
+    words = split_words(rest)
+    trailing = _trailing_flags(words, flags)
+    current: str | None = None
+    for word in words[: len(words) - len(trailing)]:
         key, sep, value = word.partition("=")
         if sep and key.lower() in options:
-            opts[key.lower()] = value
+            current = key.lower()
+            opts[current] = value
+        elif current is not None and not word.startswith("#"):
+            opts[current] = f"{opts[current]} {word}".strip()
         else:
+            current = None
             positional.append(word)
-    return Args(positional, opts, rest)
+    return Args(positional + trailing, opts, rest)
+
+
+def _trailing_flags(words: list[str], flags: frozenset[str] | set[str]) -> list[str]:
+    count = 0
+    while count < len(words) and words[len(words) - 1 - count].lower() in flags:
+        count += 1
+    return words[len(words) - count :] if count else []

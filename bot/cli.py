@@ -10,8 +10,10 @@ import logging
 import pkgutil
 import signal
 import sys
+import threading
 from typing import TextIO
 
+from bot import i18n
 from bot.cli_registry import VERBS
 from bot.config import Config, load_config
 from bot.errors import ConfigError
@@ -49,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--demo", action="store_true", help="seed a sample network (meetings, documents)"
     )
+    console.add_argument(
+        "--als",
+        "--as",
+        dest="role",
+        choices=("betreiber", "operator", "mitglied", "member"),
+        default="betreiber",
+        help="talk as the operator (default) or as a plain member, to see what members see",
+    )
     sub.add_parser("run", help="run the bot on the configured messengers")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_verb", required=True, metavar="ACTION")
@@ -77,23 +87,34 @@ def _install_signal_handlers(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def run_console(config: Config, demo: bool, stdin: TextIO, stdout: TextIO) -> int:
+async def run_console(
+    config: Config, demo: bool, stdin: TextIO, stdout: TextIO, as_member: bool = False
+) -> int:
     from bot.app import App
-    from bot.connectors.console import ConsoleConnector, read_lines
+    from bot.connectors.console import (
+        EXIT_WORDS,
+        ConsoleConnector,
+        load_history,
+        read_lines,
+        save_history,
+    )
     from bot.demo import seed_demo
 
-    interactive = stdin.isatty()
-    connector = ConsoleConnector(stdout, interactive=interactive)
+    interactive = stdin.isatty() and stdout.isatty()
+    connector = ConsoleConnector(stdout, interactive=interactive, as_member=as_member)
     app = App(config, connectors=[connector])
     await app.start()
     if demo:
         seed_demo(app.store, app.clock.now(), config.tz)
     stop = asyncio.Event()
     _install_signal_handlers(stop)
+    answered = threading.Event() if interactive else None
+    history = load_history() if interactive else None
     if interactive:
-        stdout.write("netzbot – Konsole. /hilfe zeigt alle Befehle, Strg-D beendet.\n\n")
+        welcome = "core.console.welcome_member" if as_member else "core.console.welcome"
+        stdout.write(i18n.plain(config.bot.language, welcome) + "\n\n")
         stdout.flush()
-    lines = await read_lines(stdin)
+    lines = await read_lines(stdin, answered)
     try:
         while not stop.is_set():
             getter = asyncio.ensure_future(lines.get())
@@ -104,15 +125,18 @@ async def run_console(config: Config, demo: bool, stdin: TextIO, stdout: TextIO)
                 getter.cancel()
                 break
             line = getter.result()
-            if line is None:
+            if line is None or (interactive and line.strip().lower() in EXIT_WORDS):
                 break
             if line.strip():
                 await connector.feed(line)
+            if answered is not None:
+                answered.set()  # the reply is printed: the next prompt may come
             if connector.closed:  # nobody reads our answers any more
                 break
         if not stop.is_set() and not connector.closed:
             await _finish_console(app)
     finally:
+        save_history(history)
         await app.stop()
     return 0
 
@@ -199,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         level = "WARNING" if quiet else config.logging.level
         setup_logging(level, config.logging.format, secrets_of(config))
         if args.verb == "console":
-            return asyncio.run(run_console(config, args.demo, sys.stdin, sys.stdout))
+            as_member = args.role in ("mitglied", "member")
+            return asyncio.run(run_console(config, args.demo, sys.stdin, sys.stdout, as_member))
         if args.verb == "run":
             return asyncio.run(run_bot(config))
         if args.verb == "check-config":

@@ -33,6 +33,8 @@ class Command:
     group_only: bool
     section: str
     hidden: bool
+    # words that end a line on their own, never part of an option's value ("serie")
+    flags: frozenset[str] = frozenset()
     outside_networks: bool = False  # also answered in a group that belongs to no network
 
     def display_name(self, lang: str) -> str:
@@ -56,6 +58,7 @@ def command(
     section: str = "core",
     hidden: bool = False,
     extra_aliases: tuple[str, ...] = (),
+    flags: frozenset[str] | set[str] = frozenset(),
     outside_networks: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under its German ``name`` and English ``alias`` (Telegram-legal)."""
@@ -80,6 +83,7 @@ def command(
             group_only,
             section,
             hidden,
+            frozenset(f.lower() for f in flags),
             outside_networks,
         )
         for word in (name, alias, *extra_aliases):
@@ -91,8 +95,16 @@ def command(
     return register
 
 
+_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def canonical(word: str) -> str:
+    """The registry spelling of a typed command word: '/Nächster' -> 'naechster'."""
+    return word.lower().translate(_SPELLING)
+
+
 def lookup(word: str) -> Command | None:
-    return REGISTRY.get(word.lower())
+    return REGISTRY.get(canonical(word))
 
 
 def visible_commands() -> list[Command]:

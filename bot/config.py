@@ -35,7 +35,7 @@ from bot.redact import MASK, is_secret_name, redact_text
 from bot.types import ChatRef
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-LANGUAGES = ("de", "en")
+LANGUAGES = ("de", "de-sie", "en")
 # The key of the one network a config without [[networks]] has (and of the network an upgraded
 # database's data lands in). Stable: it appears in backups and in /netzwerk_freigeben.
 DEFAULT_NETWORK_KEY = "netzwerk"
@@ -55,9 +55,21 @@ class Section(BaseModel):
 
 class BotSection(Section):
     name: str = "netzbot"
-    language: Literal["de", "en"] = "de"
+    # The default language of chats that chose none; "de-sie" is German with "Sie".
+    language: Literal["de", "de-sie", "en"] = "de"
+    # How German addresses people by default: "du" or the formal "sie". With anrede = "sie",
+    # language "de" becomes "de-sie", so every default-language use speaks formally.
+    anrede: Literal["du", "sie"] = "du"
     timezone: str = "Europe/Berlin"
     owners: list[ChatRefStr] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _formal_german(self) -> BotSection:
+        if self.anrede == "sie" and self.language == "de":
+            self.language = "de-sie"
+        elif self.language == "de-sie":
+            self.anrede = "sie"
+        return self
 
     @validator("timezone")
     @classmethod

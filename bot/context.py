@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.errors import UserError
 from bot.markup import Markup
 from bot.roles import Role
-from bot.types import ChatRef, Incoming, Sender
+from bot.types import CONSOLE_CHAT, ChatRef, Incoming, Sender
 from storage.db import Store
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ class Context:
     network: NetworkInfo | None = None  # the network this message acts on
     role: Role = Role.OUTSIDER  # the sender's role there (ADMIN via chat admin: see at_least)
     memberships: list[NetworkInfo] = field(default_factory=list)  # networks the sender is in
+    lang_chosen: bool = False  # the chat chose its language (/sprache): the network's anrede yields
     _admin_checked: bool = False
     acted_as_admin: bool = False  # a handler asked is_admin() and was allowed (audit log)
 
@@ -57,11 +58,13 @@ class Context:
 
     @property
     def is_owner(self) -> bool:
+        # The operator at the console (console:local) runs the bot; "netzbot console --als
+        # mitglied" talks as console:mitglied, a plain member.
         alias = self.sender.alias
         return (
             self.config.is_owner(self.sender.ref)
             or (alias is not None and self.config.is_owner(alias))
-            or self.sender.ref.platform == "console"
+            or self.sender.ref == CONSOLE_CHAT
         )
 
     def t(self, key: str, /, **kwargs: Any) -> Markup:

@@ -294,7 +294,7 @@ def run_doctor(config_path: str | None, out: TextIO | None = None) -> int:
         out.write(check.line() + "\n")
     failed = sum(not c.ok for c in checks)
     if failed:
-        out.write(i18n.plain(doctor.lang, "ops.doctor.summary_bad", n=failed) + "\n")
+        out.write(i18n.plain(doctor.lang, "ops.doctor.summary_bad", failed) + "\n")
         return 1
     out.write(i18n.plain(doctor.lang, "ops.doctor.summary_ok") + "\n")
     return 0

@@ -132,7 +132,7 @@ def import_opml(
         return 1
     known = {url for url, _ in all_feeds(config)}
     text, n, skipped = feeds_to_toml(feeds, post_to, mode, known)
-    out.write("# " + i18n.plain(lang, "ops.opml.import_header", n=n, file=name) + "\n")
+    out.write("# " + i18n.plain(lang, "ops.opml.import_header", n, file=name) + "\n")
     for url in skipped:
         out.write("# " + i18n.plain(lang, "ops.opml.skipped", url=url) + "\n")
     out.write("\n" + text)
@@ -165,7 +165,7 @@ def _run_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     n = len(feeds)
-    print(i18n.plain(config.bot.language, "ops.opml.exported", n=n), file=sys.stderr)
+    print(i18n.plain(config.bot.language, "ops.opml.exported", n), file=sys.stderr)
     return 0
 
 

@@ -18,7 +18,8 @@ from markupsafe import escape
 from sqlalchemy import MetaData, delete, or_, update
 from sqlmodel import Session, col, select
 
-from bot import i18n
+from bot import i18n, subscription_kinds
+from bot.i18n.dates import format_day
 from bot.markup import Markup
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.questions import redact
@@ -129,15 +130,16 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
                 "privacy.data.identity",
                 ref=ref,
                 name=person.name or "–",
-                first=person.first_seen.date().strftime("%d.%m.%Y"),
-                last=person.last_seen.date().strftime("%d.%m.%Y"),
+                first=format_day(person.first_seen, lang),
+                last=format_day(person.last_seen, lang),
             )
         )
         if person.language:
             lines.append(i18n.t(lang, "privacy.data.app_language", language=person.language))
     chat = session.get(Chat, ref)
     if chat is not None and chat.language:
-        lines.append(i18n.t(lang, "privacy.data.language", language=chat.language))
+        name = i18n.t(lang, f"core.language.name.{i18n.normalize_language(chat.language)}")
+        lines.append(i18n.t(lang, "privacy.data.language", language=name))
     subs = session.exec(
         select(Subscription).where(
             or_(Subscription.chat_ref == ref, Subscription.person_ref == ref)
@@ -145,7 +147,8 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
     )
     for sub in subs:
         key = "privacy.data.subscription" if sub.chat_ref == ref else "privacy.data.group_sub"
-        lines.append(i18n.t(lang, key, kind=sub.kind, chat=sub.chat_ref))
+        kind = subscription_kinds.label(sub.kind, lang)
+        lines.append(i18n.t(lang, key, kind=kind, chat=sub.chat_ref))
     pending = session.exec(
         select(OutboxMessage).where(
             OutboxMessage.chat_ref == ref, col(OutboxMessage.status).in_(("pending", "sending"))
@@ -153,7 +156,7 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
     ).all()
     stored = session.exec(select(OutboxMessage.id).where(OutboxMessage.chat_ref == ref)).all()
     if stored:
-        lines.append(i18n.t(lang, "privacy.data.outbox", n=len(stored), pending=len(pending)))
+        lines.append(i18n.tn(lang, "privacy.data.outbox", len(stored), pending=len(pending)))
     return lines
 
 

@@ -3,9 +3,10 @@ every failure into a friendly message in the chat's language. Nothing raised esc
 
 from __future__ import annotations
 
-import difflib
 import logging
 from typing import Any
+
+from rapidfuzz.distance import OSA, Indel
 
 from bot import access, audit_log, commands, i18n
 from bot.args import parse_args, parse_command
@@ -26,6 +27,35 @@ def usage_line(cmd: Command, lang: str) -> Markup:
     return Markup("<code>{}</code>").format(text or f"/{cmd.display_name(lang)}")
 
 
+def _companion_key(cmd: Command, kind: str) -> str:
+    """'meetings.help.termin_neu' -> 'meetings.example.termin_neu' (kind 'example'/'options')."""
+    domain, _, name = cmd.help.partition(".help.")
+    return f"{domain}.{kind}.{name}"
+
+
+def examples(cmd: Command, lang: str) -> list[str]:
+    """The command's real examples from the catalog (``<domain>.example.<name>``), one a line."""
+    key = _companion_key(cmd, "example")
+    if not i18n.has(key, lang):
+        return []
+    return [line for line in i18n.plain(lang, key).splitlines() if line.strip()]
+
+
+def option_lines(cmd: Command, lang: str) -> list[str]:
+    """Every option explained (``<domain>.options.<name>``), one a line: 'ort= Ort, …'."""
+    key = _companion_key(cmd, "options")
+    if not i18n.has(key, lang):
+        return []
+    return [line for line in i18n.plain(lang, key).splitlines() if line.strip()]
+
+
+def example_line(cmd: Command, lang: str) -> Markup | None:
+    found = examples(cmd, lang)
+    if not found:
+        return None
+    return i18n.t(lang, "core.example_hint", example=Markup("<code>{}</code>").format(found[0]))
+
+
 def _as_reply(result: Any) -> Reply | None:
     if result is None:
         return None
@@ -34,9 +64,24 @@ def _as_reply(result: Any) -> Reply | None:
     return Reply(text=str(result))
 
 
-def suggest(word: str) -> str | None:
-    match = difflib.get_close_matches(word, list(commands.REGISTRY), n=1, cutoff=0.6)
-    return match[0] if match else None
+def suggest(word: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+    """The command someone most likely meant. Typing errors are counted with the optimal string
+    alignment distance (a swapped pair of letters is one error: /termien -> /termine); among
+    equally close names the one of the typed length wins, then the most similar."""
+    typed = commands.canonical(word)
+    allowed = 1 if len(typed) <= 4 else 2
+    best: tuple[int, int, float, str] | None = None
+    for name in commands.REGISTRY:
+        distance = OSA.distance(typed, name, score_cutoff=allowed)
+        if distance > allowed:
+            continue
+        rank = (distance, abs(len(name) - len(typed)), -Indel.normalized_similarity(typed, name))
+        if best is None or (*rank, name) < best:
+            best = (*rank, name)
+    if best is None:
+        return None
+    cmd = commands.REGISTRY[best[3]]
+    return best[3] if best[3] in (cmd.name, cmd.alias) else cmd.display_name(lang)
 
 
 ROLE_NEEDED = {
@@ -69,13 +114,15 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
     if parsed.addressed_to and bot_username and parsed.addressed_to.lower() != bot_username.lower():
         return None  # '/termine@otherbot' in a group with several bots
     await access.resolve(ctx)
+    if ctx.network is not None and not ctx.lang_chosen:
+        ctx.lang = i18n.with_anrede(ctx.lang, ctx.network.anrede)
     cmd = commands.lookup(parsed.word)
     if cmd is None:
         if ctx.is_group and ctx.incoming.text.lstrip().startswith("!"):
             return None  # '!' is common in chatter; only answer known commands there
         if ctx.is_group and ctx.network is None:
             return None  # a group of no network hears nothing but /hilfe
-        hint = suggest(parsed.word)
+        hint = suggest(parsed.word, ctx.lang)
         if hint:
             return Reply(ctx.t("core.unknown_command_hint", cmd=parsed.word, hint=hint))
         return Reply(ctx.t("core.unknown_command", cmd=parsed.word))
@@ -87,7 +134,7 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
         if cmd.group_only and not ctx.is_group:
             raise UserError("core.error.group_only", cmd=cmd.display_name(ctx.lang))
         await check_permission(ctx, cmd)
-        args = parse_args(parsed.rest, cmd.options)
+        args = parse_args(parsed.rest, cmd.options, cmd.flags)
         result = await cmd.func(ctx, args)
         if audit_log.is_admin_action(ctx, cmd):
             audit_log.command_done(ctx, cmd)
@@ -95,7 +142,10 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
     except UsageError as exc:
         text = ctx.t(exc.key, **cut_user_input(exc.kwargs))
         usage = usage_line(cmd, ctx.lang)
-        return Reply(Markup("{}\n{}").format(text, ctx.t("core.usage_hint", usage=usage)))
+        lines = [text, ctx.t("core.usage_hint", usage=usage)]
+        if (example := example_line(cmd, ctx.lang)) is not None:
+            lines.append(example)
+        return Reply(Markup("\n").join(lines))
     except UserError as exc:
         return Reply(ctx.t(exc.key, **cut_user_input(exc.kwargs)))
     except Exception:

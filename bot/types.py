@@ -38,6 +38,7 @@ class ChatRef:
 
 
 CONSOLE_CHAT = ChatRef("console", "local")
+CONSOLE_MEMBER_CHAT = ChatRef("console", "mitglied")  # netzbot console --als mitglied
 
 
 def without_nul(text: str) -> str:

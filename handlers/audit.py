@@ -28,14 +28,16 @@ SHOWN = 20
     section="admin",
 )
 async def protokoll(ctx: Context, args: Args) -> Markup:
-    network_id = ctx.network_id
+    if ctx.network is None and ctx.is_owner:  # an owner's private chat: every network
+        network_id, name = None, ctx.t("groups.audit.all_networks")
+    else:
+        network_id = ctx.network_id
+        name = ctx.network.name if ctx.network else "–"
     with ctx.store.session() as session:
         entries = audit.recent(session, network_id, SHOWN)
     if not entries:
-        return ctx.t("groups.audit.empty", network=ctx.network.name if ctx.network else "–")
-    lines: list[Markup | str] = [
-        ctx.t("groups.audit.header", network=ctx.network.name if ctx.network else "–", n=SHOWN)
-    ]
+        return ctx.t("groups.audit.empty", network=name)
+    lines: list[Markup | str] = [ctx.t("groups.audit.header", network=name, n=SHOWN)]
     for entry in entries:
         when = f"{dates.format_date(entry.at, ctx.lang, ctx.tz)}, {dates.format_time(entry.at, ctx.lang, ctx.tz)}"
         lines.append(ctx.t("groups.audit.line", when=when, who=entry.actor_ref, what=entry.detail))

@@ -6,10 +6,10 @@ from bot.args import Args
 from bot.commands import Command, command, is_admin_command, lookup, visible_commands
 from bot.context import Context
 from bot.errors import PermissionDenied, UsageError
-from bot.i18n import LANGUAGES
+from bot.i18n import language_choice
 from bot.markup import Markup, join
 from bot.roles import Role
-from bot.router import usage_line
+from bot.router import examples, option_lines, usage_line
 from bot.types import Permission
 from storage import chats
 
@@ -42,6 +42,32 @@ def help_text(ctx: Context) -> Markup:
     return join(parts)
 
 
+def command_help(ctx: Context, cmd: Command) -> Markup:
+    """One command taught: what it does, how to call it, every option, real examples."""
+    admin = ctx.t("core.help.admin_only") if is_admin_command(cmd) else ""
+    parts: list[Markup | str] = [
+        Markup("<b>/{}</b>").format(cmd.display_name(ctx.lang))
+        + (Markup(" ") + admin if admin else ""),
+        ctx.t(cmd.help),
+        ctx.t("core.help.usage", usage=usage_line(cmd, ctx.lang)),
+    ]
+    if options := option_lines(cmd, ctx.lang):
+        parts += ["", ctx.t("core.help.options")]
+        parts += [_option_line(line) for line in options]
+    if found := examples(cmd, ctx.lang):
+        parts += ["", ctx.tn("core.help.examples", len(found))]
+        parts += [Markup("<code>{}</code>").format(line) for line in found]
+    return join(parts)
+
+
+def _option_line(line: str) -> Markup:
+    """'ort= Ort, auch mit Leerzeichen' -> '• <code>ort=</code> Ort, …'."""
+    key, sep, rest = line.partition("= ")
+    if sep and " " not in key:
+        return Markup("• <code>{}=</code> {}").format(key, rest)
+    return Markup("• {}").format(line)
+
+
 @command("start", help="core.help.start", section="core", hidden=True, permission=Permission.PUBLIC)
 async def start(ctx: Context, args: Args) -> Markup:
     return join([ctx.t("core.start.intro", name=ctx.config.bot.name), "", help_text(ctx)])
@@ -62,15 +88,7 @@ async def hilfe(ctx: Context, args: Args) -> Markup:
         cmd = lookup(word)
         if cmd is None:
             raise UsageError("core.help.no_such_command", cmd=word)
-        admin = ctx.t("core.help.admin_only") if is_admin_command(cmd) else ""
-        return join(
-            [
-                Markup("<b>/{}</b>").format(cmd.display_name(ctx.lang))
-                + (Markup(" ") + admin if admin else ""),
-                ctx.t(cmd.help),
-                ctx.t("core.usage_hint", usage=usage_line(cmd, ctx.lang)),
-            ]
-        )
+        return command_help(ctx, cmd)
     return help_text(ctx)
 
 
@@ -84,13 +102,10 @@ async def hilfe(ctx: Context, args: Args) -> Markup:
 )
 async def sprache(ctx: Context, args: Args) -> Markup:
     if not args.positional:
-        return ctx.t("core.language.current", lang=ctx.lang)
-    wanted = args.positional[0].lower()
-    wanted = {"deutsch": "de", "german": "de", "englisch": "en", "english": "en"}.get(
-        wanted, wanted
-    )
-    if wanted not in LANGUAGES:
-        raise UsageError("core.language.unknown", lang=args.positional[0])
+        return ctx.t("core.language.current")
+    wanted = language_choice(" ".join(args.positional))
+    if wanted is None:
+        raise UsageError("core.language.unknown", lang=" ".join(args.positional))
     if ctx.is_group and not await ctx.is_admin():
         raise PermissionDenied("core.language.admin_only")
     with ctx.store.session() as session:

@@ -14,7 +14,7 @@ from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UsageError
 from bot.excerpt import excerpt
-from bot.i18n.dates import format_datetime_long
+from bot.i18n.dates import format_datetime_long, format_day
 from bot.markup import Markup, join, link
 from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
@@ -56,8 +56,8 @@ _URLISH = re.compile(
 
 # -- formatting ----------------------------------------------------------------------------------
 def short_date(value: datetime, ctx: Context) -> str:
-    local = value.astimezone(ctx.tz)
-    return local.strftime("%d.%m.%Y") if ctx.lang == "de" else local.strftime("%d %b %Y")
+    """'1. September 2026' / '1 September 2026'."""
+    return format_day(value, ctx.lang, ctx.tz)
 
 
 def type_label(lang: str, doc_type: str) -> Markup:

@@ -38,7 +38,9 @@ FIRST_SYNC_WAIT = 60.0
 def occurrence_number(ctx: Context, args: Args) -> int:
     """The meeting number from the first argument ('12' or '#12')."""
     word = args.get(0)
-    usage = UsageError("meetings.error.number", value=excerpt(word or ""))
+    if word is None:
+        raise UsageError("meetings.error.number_missing")
+    usage = UsageError("meetings.error.number", value=excerpt(word))
     return item_number(word, usage, "meetings.error.not_found")
 
 
@@ -140,7 +142,13 @@ def _detail(ctx: Context, meeting: meetings.Meeting) -> Markup:
     return render.detail(meeting, ctx.lang, ctx.tz, ctx.now, questions)
 
 
-@command("naechster", "next", help="meetings.help.naechster", section="meetings")
+@command(
+    "naechster",
+    "next",
+    help="meetings.help.naechster",
+    section="meetings",
+    extra_aliases=("naechste", "naechstes"),
+)
 async def naechster(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
     with ctx.store.session() as session:
@@ -171,7 +179,7 @@ async def kalender(ctx: Context, args: Args) -> Reply:
     lines: list[Markup | str] = [ctx.t("meetings.calendar.caption")]
     if url := subscription_url(ctx.config):
         lines.append(ctx.t("meetings.calendar.subscribe", url=link(url, url)))
-    filename = "termine.ics" if ctx.lang == "de" else "meetings.ics"
+    filename = "termine.ics" if i18n.is_german(ctx.lang) else "meetings.ics"
     attachment = Attachment(filename, data, "text/calendar")
     return Reply(str(join(lines)), attachments=(attachment,))
 

@@ -220,6 +220,7 @@ def _retime_one(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]
     usage="meetings.usage.termin_aendern",
     permission=Permission.ADMIN,
     options=tuple(FIELDS),
+    flags=SERIES_WORDS,
     section="meetings",
 )
 async def termin_aendern(ctx: Context, args: Args) -> Markup:
@@ -267,7 +268,7 @@ async def termin_absagen(ctx: Context, args: Args) -> Markup:
         if whole:
             first = meetings.first_of_series(session, meeting.series_id, ctx.now)
             count = meetings.cancel_series(session, meeting.series_id, ctx.now)
-            reach = notice_reach(session, ctx.config, first.start, ctx.now) if first else None
+            reach = notice_reach(session, ctx.config, first, ctx.now) if first else None
             emit_notices(session, ctx.config, ctx.now)
             done = ctx.tn("meetings.cancelled_series", count, title=meeting.title)
             return join([done, _who_is_told(ctx, reach)], " ")
@@ -276,7 +277,7 @@ async def termin_absagen(ctx: Context, args: Args) -> Markup:
         if meeting.start <= ctx.now:
             raise InvalidInput("meetings.error.started", n=meeting.id)
         meetings.cancel_occurrence(session, meeting.id, ctx.now)
-        reach = notice_reach(session, ctx.config, meeting.start, ctx.now)
+        reach = notice_reach(session, ctx.config, meeting, ctx.now)
         emit_notices(session, ctx.config, ctx.now)
     when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
     done = ctx.t("meetings.cancelled_one", n=meeting.id, when=when)

@@ -39,6 +39,7 @@ MODES = {
     "immediate": store_news.IMMEDIATE,
     "direkt": store_news.IMMEDIATE,
     "digest": store_news.DIGEST,
+    "zusammenfassung": store_news.DIGEST,
     "täglich": store_news.DIGEST,
     "daily": store_news.DIGEST,
 }
@@ -103,9 +104,9 @@ def _filters_text(ctx: Context, keywords: list[str], exclude: list[str]) -> Mark
     return text
 
 
-def _url(args: Args) -> str:
+def _url(args: Args, command_name: str) -> str:
     if not args.positional:
-        raise UsageError("news.url_missing")
+        raise UsageError("news.url_missing", cmd=command_name)
     return args.positional[0].strip("<>")
 
 
@@ -119,7 +120,7 @@ def _url(args: Args) -> str:
     section="news",
 )
 async def feed_neu(ctx: Context, args: Args) -> Markup:
-    url = _url(args)
+    url = _url(args, "feed_add" if ctx.lang == "en" else "feed_neu")
     mode = _mode(_option(args, MODE_OPTIONS))
     keywords = list(parse_keywords(_option(args, KEYWORD_OPTIONS)))
     exclude = list(parse_keywords(_option(args, EXCLUDE_OPTIONS)))
@@ -229,13 +230,11 @@ async def feed_weg(ctx: Context, args: Args) -> Markup:
     section="news",
 )
 async def feed_test(ctx: Context, args: Args) -> Markup:
-    url = _url(args)
+    url = _url(args, "feed_test")
     parsed = await fetch_feed(ctx, url)
     if not parsed.items:
         return ctx.t("news.test.empty", name=parsed.title)
-    parts: list[Markup | str] = [
-        ctx.t("news.test.header", name=parsed.title, count=len(parsed.items))
-    ]
+    parts: list[Markup | str] = [ctx.tn("news.test.header", len(parsed.items), name=parsed.title)]
     for item in reversed(parsed.newest(max(1, ctx.config.news.backfill))):
         parts += ["", render.post(item, parsed.title, ctx.lang, ctx.tz)]
     if parsed.warning:

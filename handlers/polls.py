@@ -160,7 +160,9 @@ def result_text(lang: str, res: store_polls.Result) -> Markup:
                 share=share,
             )
         )
-    lines.append(i18n.tn(lang, "polls.result.voters", res.voters, chats=res.chats))
+    voters = i18n.tn(lang, "polls.result.voters", res.voters)
+    in_chats = i18n.tn(lang, "polls.result.chats", res.chats)
+    lines.append(i18n.t(lang, "polls.result.voters_in_chats", voters=voters, chats=in_chats))
     return join(lines)
 
 

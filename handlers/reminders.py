@@ -14,7 +14,7 @@ from bot.args import Args
 from bot.calendar import render
 from bot.commands import command
 from bot.context import Context
-from bot.durations import parse_duration
+from bot.durations import split_durations
 from bot.errors import InvalidInput, PermissionDenied
 from bot.markup import Markup
 from jobs.reminders import KIND, encode_leads, lead_times
@@ -26,17 +26,19 @@ MAX_LEAD = timedelta(days=30)
 
 
 def parse_leads(words: list[str], default: list[timedelta]) -> list[timedelta]:
-    """Lead times such as ``1d 1h 30m`` (also ``1d,1h``); none given: the configured ones."""
-    leads: list[timedelta] = []
-    for word in (w for chunk in words for w in chunk.split(",") if w.strip()):
-        try:
-            lead = parse_duration(word.strip().lower())
-        except ValueError:
-            raise InvalidInput("meetings.error.lead", value=word) from None
+    """Lead times such as ``1d 1h 30m``, ``1d,1h``, ``1 Tag 2 Std``, ``1 day 2 hours`` (every
+    number with its unit is one lead time); none given: the configured ones."""
+    text = " ".join(words).strip()
+    if not text:
+        return sorted(set(default), reverse=True)
+    try:
+        leads = split_durations(text)
+    except ValueError:
+        raise InvalidInput("meetings.error.lead", value=text) from None
+    for lead in leads:
         if not timedelta(minutes=1) <= lead <= MAX_LEAD:
-            raise InvalidInput("meetings.error.lead", value=word)
-        leads.append(lead)
-    return sorted(set(leads or default), reverse=True)
+            raise InvalidInput("meetings.error.lead", value=text)
+    return sorted(set(leads), reverse=True)
 
 
 def _subscribe(ctx: Context, leads: list[timedelta], *, personal: bool) -> None:

@@ -13,9 +13,7 @@ from storage import subscriptions
 
 def _kinds_list(ctx: Context) -> Markup:
     lines = [
-        Markup("• <b>{}</b> – {}").format(
-            k.names[0] if ctx.lang == "de" else k.names[-1], ctx.t(k.help)
-        )
+        Markup("• <b>{}</b> – {}").format(subscription_kinds.typed_name(k, ctx.lang), ctx.t(k.help))
         for k in subscription_kinds.all_kinds()
     ]
     return join(lines) if lines else ctx.t("core.abo.no_kinds")
@@ -55,7 +53,8 @@ async def abo_ende(ctx: Context, args: Args) -> Markup:
     with ctx.store.session() as session:
         removed = subscriptions.unsubscribe(session, ctx.chat, kind.kind, network_id=ctx.network_id)
     return ctx.t(
-        "core.abo.ended" if removed else "core.abo.not_subscribed", kind=args.positional[0]
+        "core.abo.ended" if removed else "core.abo.not_subscribed",
+        kind=subscription_kinds.label(kind.kind, ctx.lang),
     )
 
 
@@ -68,7 +67,7 @@ async def abos(ctx: Context, args: Args) -> Markup:
     lines: list[Markup | str] = [ctx.t("core.abo.list_header")]
     for row in rows:
         kind = subscription_kinds.lookup(row.kind)
-        name = (kind.names[0] if ctx.lang == "de" else kind.names[-1]) if kind else row.kind
+        name = subscription_kinds.label(row.kind, ctx.lang)
         detail = kind.describe(ctx, row) if kind and kind.describe else ""
         lines.append(Markup("• <b>{}</b> {}").format(name, detail))
     lines.append(ctx.t("core.abo.end_hint"))

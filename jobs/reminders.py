@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
+from bot import i18n
 from bot.calendar import render
 from bot.config import Config
 from bot.durations import format_duration, parse_duration
@@ -28,6 +29,7 @@ from jobs.schedule import JobContext, JobSpec
 from storage import meetings, outbox
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.models.meetings import MeetingReminderSweep
+from storage.models.networks import Network
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +81,17 @@ def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Sub
             select(Person.ref, Person.language).where(col(Person.language).is_not(None))
         ).all()
     )
+    anrede = dict(session.exec(select(Network.id, Network.anrede)).all())
     default = config.bot.language
     result = []
     for sub_id, chat, options, network_id in rows:
-        lang = chat_langs.get(chat) or _short(person_langs.get(chat)) or default
+        app_lang = person_langs.get(chat)
+        lang = chat_langs.get(chat) or i18n.with_anrede(
+            i18n.platform_language(app_lang, default) if app_lang else default,
+            anrede.get(network_id),
+        )
         result.append(Subscriber(sub_id, chat, lead_times(options, config), lang, network_id))
     return result
-
-
-def _short(lang: str | None) -> str | None:
-    if not lang:
-        return None
-    base = lang.replace("_", "-").split("-")[0].lower()
-    return base if base in ("de", "en") else None
 
 
 def reminder_key(meeting: meetings.Meeting, lead: timedelta, sub_id: int) -> str:
@@ -217,12 +217,14 @@ def _record_sweeps(
         session.add(sweep)
 
 
-def notice_reach(session: Session, config: Config, start: datetime, now: datetime) -> int | None:
-    """How many subscriptions a change notice about a date starting at ``start`` reaches:
-    None when the date lies beyond the notice window (no notice is sent for it)."""
-    if not now < start <= now + NOTICE_HORIZON:
+def notice_reach(
+    session: Session, config: Config, meeting: meetings.Meeting, now: datetime
+) -> int | None:
+    """How many subscriptions a change notice about ``meeting`` reaches (those of its network,
+    as ``emit_notices`` sends them): None when the date lies beyond the notice window."""
+    if not now < meeting.start <= now + NOTICE_HORIZON:
         return None
-    return len(subscribers(session, config))
+    return sum(sub.network_id == meeting.network_id for sub in subscribers(session, config))
 
 
 def emit_notices(session: Session, config: Config, now: datetime) -> int:

@@ -1,8 +1,11 @@
-"""Documents: adding, removing, listing and a small umlaut-tolerant search.
+"""Documents: adding, removing, listing and a small umlaut-tolerant search by word stem.
 
 Search runs in Python over all documents: a network shares hundreds, not millions, and folding
 German spellings ("Bürgerrat", "Buergerrat", "Burgerrat") is simpler and the same on SQLite and
-PostgreSQL this way (see bench/bench_documents_search.py for figures).
+PostgreSQL this way (see bench/bench_documents_search.py for figures). A search word also
+matches by its German Snowball stem ("Vorlagen" -> "vorlag", found in "Verwaltungsvorlage";
+"Bürgerräte" -> "burgerrat"), compared with titles, tags and descriptions written loosely, so
+plurals and inflections find the singular and compounds that end in the word.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import Stemmer
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -22,6 +26,9 @@ from storage.models.documents import Document
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+MIN_STEM = 4  # shorter stems ("rat" of "Räte") would match too much ("Beratung")
+_STEMMER = Stemmer.Stemmer("german")
 
 MAX_SEARCH_WORDS = 10  # a pasted paragraph should not cost a second per document
 
@@ -52,17 +59,34 @@ def split_tags(tags: str) -> list[str]:
     return [t for t in tags.split() if t]
 
 
+@lru_cache(maxsize=10_000)
+def stem(word: str) -> str:
+    """The German Snowball stem of a search word, written loosely: 'Musteranträge' ->
+    'musterantrag', 'Aufzeichnungen' -> 'aufzeichn'; '' when too short to be useful."""
+    stemmed = fold_loose(_STEMMER.stemWord(word.lower()))
+    return stemmed if len(stemmed) >= MIN_STEM else ""
+
+
 @dataclass(frozen=True)
 class _Field:
     strict: str
     loose: str
+    stem: str = ""
 
     @classmethod
     def of(cls, text: str) -> _Field:
         return cls(fold(text), fold_loose(text))
 
+    @classmethod
+    def query(cls, word: str) -> _Field:
+        return cls(fold(word), fold_loose(word), stem(word))
+
     def has(self, word: _Field) -> bool:
-        return word.strict in self.strict or word.loose in self.loose
+        return (
+            word.strict in self.strict
+            or word.loose in self.loose
+            or bool(word.stem and word.stem in self.loose)
+        )
 
 
 @dataclass(frozen=True)
@@ -84,7 +108,7 @@ def score(doc: Any, words: list[str] | list[_Field]) -> Hit:
     description = _Field.of(doc.description or "")
     matched = weight = 0
     for raw in words:
-        word = raw if isinstance(raw, _Field) else _Field.of(raw)
+        word = raw if isinstance(raw, _Field) else _Field.query(raw)
         if title.has(word):
             best = TITLE
         elif any(t.has(word) for t in tags):
@@ -101,7 +125,7 @@ def score(doc: Any, words: list[str] | list[_Field]) -> Hit:
 def search(session: Session, query: str, limit: int = 10, *, network_id: int) -> list[Document]:
     """The network's documents matching any word of ``query``, best first: all words over
     some, then title hits over tag hits over description hits, then newer over older."""
-    words = [_Field.of(w) for w in search_words(query)]
+    words = [_Field.query(w) for w in search_words(query)]
     if not words:
         return newest(session, limit, network_id=network_id)
     # Plain rows, not ORM objects: loading is most of the time for a few thousand documents.

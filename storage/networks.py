@@ -15,6 +15,8 @@ __all__ = ["Network", "NetworkChat"]
 
 CONFIG, CHAT = "config", "chat"
 CONSOLE_CHAT = "console:local"
+CONSOLE_MEMBER_CHAT = "console:mitglied"  # netzbot console --als mitglied: a plain member
+CONSOLE_CHATS = (CONSOLE_CHAT, CONSOLE_MEMBER_CHAT)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def sync_from_config(
     - Config chats are enabled in their network (taking them from any other); config chats no
       longer listed are disabled. Networks no longer configured keep their rows and data, are
       marked ``in_config = false`` and are treated as absent (see ``network_of_chat``).
-    - The console chat belongs to the first network.
+    - The console chats (the operator and "--als mitglied") belong to the first network.
     """
     rows = {row.key: row for row in session.exec(select(Network)).all()}
     wanted = {spec.key for spec in specs}
@@ -75,7 +77,8 @@ def sync_from_config(
         for chat in spec.chats:
             config_chats[chat] = ids[spec.key]
     if specs:
-        config_chats.setdefault(CONSOLE_CHAT, ids[specs[0].key])
+        for console in CONSOLE_CHATS:
+            config_chats.setdefault(console, ids[specs[0].key])
     for chat, network_id in config_chats.items():
         link = session.get(NetworkChat, chat)
         if link is None:
@@ -131,7 +134,7 @@ def chats_of(session: Session, network_id: int) -> list[NetworkChat]:
 
 def group_chats_of(session: Session, network_id: int) -> list[str]:
     """The network's enabled chats except the console (the groups it serves)."""
-    return [c.chat_ref for c in chats_of(session, network_id) if c.chat_ref != CONSOLE_CHAT]
+    return [c.chat_ref for c in chats_of(session, network_id) if c.chat_ref not in CONSOLE_CHATS]
 
 
 def enable_chat(

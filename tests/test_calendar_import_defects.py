@@ -6,16 +6,18 @@ from __future__ import annotations
 import itertools
 import warnings
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 import recurring_ical_events
 
 from bot.calendar.errors import IcsImportError
-from bot.calendar.ics import default_window, import_ics
+from bot.calendar.ics import _to_utc, default_window, import_ics
 from bot.calendar.ics_expand import Limits
 
 WIDE = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+BERLIN = ZoneInfo("Europe/Berlin")
 SHORT = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 3, tzinfo=UTC))
 
 
@@ -272,3 +274,33 @@ def test_events_all_outside_the_window_say_why_nothing_was_imported() -> None:
         "all 2 events lie outside the import window (between 2027-06-01 and 2028-01-01)"
     )
     assert import_ics(ics, *WIDE).why_empty() is None
+
+
+@pytest.mark.parametrize(
+    ("start", "rule"),
+    [
+        (":00010101T090000Z", "FREQ=DAILY"),
+        (";TZID=Europe/Berlin:19000105T190000", "FREQ=WEEKLY;INTERVAL=3;BYDAY=TH,FR"),
+        (";VALUE=DATE:15000101", "FREQ=DAILY;INTERVAL=7"),
+        (":19500101T090000Z", "FREQ=DAILY;BYMONTH=3"),
+        (";TZID=Europe/Berlin:19000105T190000", "FREQ=WEEKLY;BYSETPOS=-1;BYDAY=MO,TU"),
+    ],
+)
+def test_an_old_series_is_walked_from_shortly_before_the_window(start: str, rule: str) -> None:
+    """``DTSTART:00010101`` with ``FREQ=DAILY`` made dateutil walk (and cache) 740,000 dates:
+    the start moves forward by whole periods first, and every date stays where it was."""
+    from bot.calendar.ics_expand import REBASE_BEFORE, _rebase
+
+    ics = (
+        f"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:alt\r\nSUMMARY:Alt\r\nDTSTART{start}\r\n"
+        f"DTEND{start}\r\nRRULE:{rule}\r\nEXDATE{start}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    window = default_window(datetime(2026, 11, 30, tzinfo=UTC))
+    ours = [occ.start for occ in import_ics(ics, *window).occurrences()]
+    reference = sorted(_to_utc(c["DTSTART"].dt, BERLIN) for c in _library(ics, *window))
+    assert ours == reference and len(ours) > 20
+    (event,) = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    _rebase(event, window[0])
+    moved = _to_utc(event["DTSTART"].dt, BERLIN)
+    assert window[0] - REBASE_BEFORE <= moved < window[0]
+    assert event["DTEND"].dt == event["DTSTART"].dt

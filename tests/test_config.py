@@ -117,6 +117,7 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         ("1d", 86400),
         ("1w", 604800),
         ("1h30m", 5400),
+        ("5 minutes", 300),
         (45, 45),
     ],
 )
@@ -124,7 +125,7 @@ def test_durations(text: str | int, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("bad", ["", "soon", "5 minutes", "-3m", "1x", True])
+@pytest.mark.parametrize("bad", ["", "soon", "5 minutes later", "-3m", "1x", True])
 def test_bad_durations(bad: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(bad)  # type: ignore[arg-type]

@@ -212,7 +212,7 @@ def test_each_failure_is_named_with_what_to_do(tmp_path, fakes, capsys) -> None:
     assert any("nicht verknüpft" in f and "qrcodelink" in f for f in failed)
     assert any("Rathaus-News: HTTP 404" in f and "[[feeds]]" in f for f in failed)
     assert any("fehlt.ics fehlt" in f and "[[calendars]]" in f for f in failed)
-    assert lines[-1] == "6 Prüfung(en) fehlgeschlagen."
+    assert lines[-1] == "6 Prüfungen sind fehlgeschlagen."
 
 
 def test_unreachable_services_and_old_signal(tmp_path, fakes, capsys) -> None:

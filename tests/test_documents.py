@@ -120,8 +120,8 @@ async def test_docs_lists_newest_without_search_with_type_date_link(
     add_doc(store, now, "Neuer Musterantrag", doc_type="musterantrag", url="https://ex.org/neu")
     text = await harness.say("/dokumente")
     assert text.index("Neuer Musterantrag") < text.index("Alte Studie")
-    assert "Musterantrag · 22.11.2026" in text
-    assert "Studie · 13.10.2026" in text
+    assert "Musterantrag · 22. November 2026" in text
+    assert "Studie · 13. Oktober 2026" in text
     assert "https://ex.org/neu" in text
 
 
@@ -253,7 +253,7 @@ async def test_recording_tied_to_meeting_is_announced_to_subscribers(
     sent = await h.deliver()
     assert sorted(str(c) for c, _ in sent) == [GROUP, "telegram:5"]
     assert all("Neue Aufzeichnung" in t and "https://video.example.org/1" in t for _, t in sent)
-    assert all("Netzwerktreffen" in t and "So, 8. November 2026, 19:00 Uhr" in t for _, t in sent)
+    assert all("Netzwerktreffen" in t and "So., 8. November 2026, 19:00 Uhr" in t for _, t in sent)
     with store.session() as session:
         doc = docs.get(session, 1, network_id=NET)
     assert doc.doc_type == "aufzeichnung"
@@ -284,8 +284,10 @@ async def test_recording_meeting_by_number_and_date(
 
 async def test_recordings_subscription_listed_and_ended(harness: Harness) -> None:
     await harness.say("/abo aufzeichnungen", chat="telegram:5")
-    assert "aufzeichnungen – jede neue Aufzeichnung" in await harness.say(
+    assert "• Aufzeichnungen – jede neue Aufzeichnung" in await harness.say(
         "/abos", chat="telegram:5"
     )
-    assert "aufzeichnungen" in (await harness.say("/abo_ende aufzeichnungen", chat="telegram:5"))
+    assert "Dein Abo „Aufzeichnungen“ ist beendet" in (
+        await harness.say("/abo_ende aufzeichnungen", chat="telegram:5")
+    )
     assert "jede neue Aufzeichnung" not in await harness.say("/abos", chat="telegram:5")

@@ -234,3 +234,28 @@ async def test_a_network_admin_makes_the_bot_leave_from_inside_the_group(
     assert left == [ChatRef.parse(BR_GROUP)]
     assert BR_GROUP not in await h.say("/gruppen", chat=OWNER)  # no network any more
     assert "keine Gruppen-Kennung" in await h.say(f"/gruppe_verlassen {OWNER}", chat=OWNER)
+
+
+async def test_the_choice_decides_what_a_private_chat_acts_on(store: Store, now: datetime) -> None:
+    h = harness(store, now)
+    person = "telegram:88"
+    h.memberships[person] = {"buergerraete", "rathaus"}
+    await h.say("/termin_neu 3.12.2030 18:00 Rathaus-Treffen", chat=RH_GROUP, sender=RH_ADMIN)
+    assert "/netzwerk" in await h.say("/termine", chat=person)  # which one? says how to choose
+    await h.say("/netzwerk rathaus", chat=person)
+    assert "Rathaus-Treffen" in await h.say("/termine", chat=person)
+    await h.say("/netzwerk buergerraete", chat=person)
+    assert "Rathaus-Treffen" not in await h.say("/termine", chat=person)
+    h.outsiders.add("telegram:89")
+    assert "/netzwerk" in await h.say("/termine", chat="telegram:89")
+
+
+async def test_group_settings_changed_by_an_admin_are_logged(store: Store, now: datetime) -> None:
+    h = harness(store, now)
+    h.connector.admins.add((BR_GROUP, "telegram:77"))  # a chat admin of the network's group
+    await h.say("/sprache en", chat=BR_GROUP, sender="telegram:77")
+    await h.say("/sprache de", chat=BR_GROUP, sender="telegram:5")  # a member: refused
+    await h.say("/termine", chat=BR_GROUP, sender="telegram:77")  # reading: not logged
+    log = await h.say("/protokoll", chat=OWNER)
+    assert "telegram:77: /sprache en" in log
+    assert "/sprache de" not in log and "/termine" not in log

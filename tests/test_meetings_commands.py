@@ -46,7 +46,7 @@ async def test_new_meeting_in_every_accepted_form(harness: Harness, when: str) -
     reply = await _new(harness, f"{when} Netzwerktreffen link=https://meet.jit.si/netz")
     assert "Angelegt: Termin #" in reply
     listing = await harness.say("/termine")
-    assert "Do, 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen" in listing
+    assert "Do., 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen" in listing
     assert "https://meet.jit.si/netz" in listing
 
 
@@ -68,7 +68,7 @@ async def test_options_duration_repeat_place(harness: Harness) -> None:
         '3.12.2026 18:00 "Offenes Treffen" dauer=60 wiederholen=4w ort=Rathaus '
         "beschreibung=Alle willkommen",
     )
-    assert "18:00 Uhr bis 19:00 Uhr" in reply
+    assert "18:00–19:00 Uhr" in reply
     assert "alle 4 Wochen" in reply and "Rathaus" in reply
     listing = await harness.say("/termine 3")
     assert listing.count("Offenes Treffen") == 3
@@ -149,15 +149,15 @@ async def test_change_one_date_and_the_whole_series(harness: Harness) -> None:
     await _new(harness, "3.12.2026 18:00 Plenum wiederholen=woechentlich")
     first, second, *_ = _numbers(harness.app.store)
     reply = await harness.say(f"/termin_aendern {first} zeit=19:30 titel=Sonderplenum")
-    assert "19:30 Uhr" in reply and "Sonderplenum" in reply
+    assert "3. Dezember 2026, 19:30–21:00 Uhr" in reply and "Sonderplenum" in reply
     listing = await harness.say("/termine 2")
     assert "Sonderplenum (verschoben)" in listing
-    assert "Do, 10. Dezember 2026, 18:00 Uhr – Plenum" in listing
+    assert "Do., 10. Dezember 2026, 18:00 Uhr – Plenum" in listing
     reply = await harness.say(f"/termin_aendern {second} link=https://meet.jit.si/neu serie")
     assert "ganze Reihe" in reply
     assert "https://meet.jit.si/neu" in await harness.say("/termine 3")
     reply = await harness.say(f"/termin_aendern {second} zeit=17:00 serie")
-    assert "17:00 Uhr" in reply
+    assert "10. Dezember 2026, 17:00–18:30 Uhr" in reply
     assert f"#{second} " in await harness.say("/termine 3")  # same number after re-timing
     assert "Felder" in await harness.say(f"/termin_aendern {second} farbe=rot")
     assert "Was soll ich" in await harness.say(f"/termin_aendern {second}")
@@ -195,7 +195,7 @@ async def test_subscribe_to_reminders_in_private_chat(harness: Harness) -> None:
     reply = await harness.say("/abo termine 2h 1d", chat=MEMBER)
     assert "1 Tag, 2 Stunden vorher" in reply
     assert "1 Tag" in await harness.say("/abos", chat=MEMBER)
-    assert "kein Vorlauf" in await harness.say("/abo termine bald", chat=MEMBER)
+    assert "nicht als Vorlauf" in await harness.say("/abo termine bald", chat=MEMBER)
     assert "privaten Chat" in await harness.say("/abo termine", chat=GROUP, sender=MEMBER)
     reply = await harness.say("/subscribe meetings", chat="telegram:8", language="en")
     assert "1 day, 1 hour before" in reply

@@ -92,3 +92,36 @@ async def test_cancelling_a_series_counts_its_dates_and_says_who_is_told(harness
     assert "die Reihe „Plenum“ (" in reply and "Termine)." in reply
     assert "Bescheid bekommt 1 Chat" in reply
     assert len(_notices(harness)) == 1
+
+
+async def test_the_count_of_who_is_told_is_that_of_the_meetings_network(store: Store, now) -> None:
+    a_group, b_group, a_admin, b_admin = (
+        "telegram:-1001",
+        "telegram:-2002",
+        "telegram:11",
+        "telegram:22",
+    )
+    config = Config(
+        networks=[
+            {"key": "a", "name": "Netzwerk A", "chats": [a_group], "admins": [a_admin]},
+            {"key": "b", "name": "Netzwerk B", "chats": [b_group], "admins": [b_admin]},
+        ]
+    )
+    harness = make_app(store, now, config)
+    harness.auto_enable = False
+    await harness.say("/erinnerung 1h", chat=b_group, sender=b_admin)  # B's group subscribes
+    created = await harness.say(
+        "/termin_neu 3.12.2026 18:00 Treffen A", chat=a_group, sender=a_admin
+    )
+    number = created.split("#")[1].split()[0].rstrip(":.")
+    reply = await harness.say(f"/termin_absagen {number}", chat=a_group, sender=a_admin)
+    assert "Niemand hat Erinnerungen abonniert" in reply
+    assert _notices(harness) == []
+    await harness.say("/erinnerung 1h", chat=a_group, sender=a_admin)
+    created = await harness.say(
+        "/termin_neu 4.12.2026 18:00 Treffen A2", chat=a_group, sender=a_admin
+    )
+    number = created.split("#")[1].split()[0].rstrip(":.")
+    reply = await harness.say(f"/termin_absagen {number}", chat=a_group, sender=a_admin)
+    assert "Bescheid bekommt 1 Chat" in reply
+    assert [row.chat_ref for row in _notices(harness)] == [a_group]

@@ -239,8 +239,8 @@ async def test_first_commands_wait_for_the_start_up_sync(store: Store, tmp_path)
         await app.stop()
     assert reply is not None
     text = to_plain(reply.text)
-    assert "Do, 26. November 2026, 19:00 Uhr – Plenum" in text
-    assert "Do, 3. Dezember 2026" in text
+    assert "Do., 26. November 2026, 19:00 Uhr – Plenum" in text
+    assert "Do., 3. Dezember 2026" in text
 
 
 async def test_calendar_taken_out_of_the_config_disappears(store: Store, tmp_path) -> None:

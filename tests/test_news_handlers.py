@@ -79,7 +79,7 @@ async def test_english_aliases_and_digest_mode(bot: Harness, server: FeedServer)
 
 
 async def test_bad_mode_and_missing_url(bot: Harness, server: FeedServer) -> None:
-    assert "modus=sofort oder modus=digest" in await bot.say(
+    assert "modus=sofort oder modus=täglich" in await bot.say(
         f"/feed_neu {server.url('/f.xml')} modus=stündlich"
     )
     assert "Welcher Feed?" in await bot.say("/feed_neu")
@@ -258,7 +258,10 @@ async def test_abo_news_in_private_chat(bot: Harness, server: FeedServer, store:
     await bot.say(f"/feed_neu {server.url('/f.xml')}", chat=GROUP, sender="console:local")
     person = "telegram:4711"
     reply = await bot.say("/abo news Verkehr, Klima modus=digest", chat=person)
-    assert "Abonniert: Meldungen mit Verkehr, Klima – als Digest um 08:00" in reply
+    assert (
+        "Abonniert: Meldungen mit Verkehr, Klima – als tägliche Zusammenfassung um 8:00 Uhr"
+        in reply
+    )
     assert "Verkehr, Klima" in await bot.say("/abos", chat=person)
     assert "Abonniert: alle Meldungen – sofort" in await bot.say("/abo news", chat=person)
     await feeds_job.poll_feeds(bot.app.job_context, NOW)

@@ -110,7 +110,7 @@ def test_cli_export_and_import(tmp_path: Path, capsys) -> None:
     assert main(["export-opml", "--config", str(config)]) == 0
     captured = capsys.readouterr()
     assert 'xmlUrl="https://news.example/atom"' in captured.out
-    assert "1 Feed(s) als OPML exportiert." in captured.err
+    assert "1 Feed als OPML exportiert." in captured.err
 
     out_file = tmp_path / "feeds.opml"
     assert main(["export-opml", "-o", str(out_file), "--config", str(config)]) == 0

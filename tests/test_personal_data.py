@@ -107,10 +107,10 @@ async def test_mydata_lists_everything(harness: Harness, store: Store, now: date
     text = await harness.say("/mydata", chat=ERIKA, sender=ERIKA, name=NAME)
     for expected in (
         f"Account {ERIKA}, name “{NAME}”",
-        "Language: en",
+        "Language: English",
         "Subscription: recordings",
-        "Subscription “termine” for the group telegram:-1001, set up by you",
-        "message(s) to you in the outbox",
+        "Subscription “meetings” for the group telegram:-1001, set up by you",
+        "1 message to you in the outbox (1 not yet sent;",
         "Your question #1 (open)",
         "Your question #3 (open): Anonymous question",
         "You support question #4: Otto fragt",

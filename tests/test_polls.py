@@ -92,7 +92,7 @@ async def test_votes_counted_across_platforms_one_per_person(
     lines = result.splitlines()
     assert lines[0] == "Ergebnis Umfrage #1: Was zuerst?"
     assert lines[1:4] == ["1. Klima: 4 (80 %)", "2. Haushalt: 1 (20 %)", "3. Bürgerrat: 0 (0 %)"]
-    assert lines[4] == "5 Personen haben abgestimmt, in 3 Chat(s)."
+    assert lines[4] == "5 Personen haben abgestimmt, in 3 Chats."
     assert await h.say("/results 1", chat=TG_GROUP) == result  # same counts everywhere
     english = await h.say("/results 1", chat="telegram:77", language="en")
     assert "Results of poll #1" in english and "1. Klima: 4 (80%)" in english
@@ -128,7 +128,7 @@ async def test_moved_group_keeps_its_poll_and_questions(store: Store, now: datet
     await h.app.chat_moved(ChatRef.parse(TG_GROUP), ChatRef.parse(new_group))
     assert "gezählt" in await h.say("/stimme 2", chat=new_group, sender="telegram:3")
     result = await h.say("/ergebnis", chat=new_group, sender="telegram:3")
-    assert "1. Haushalt: 1 (100 %)" in result and "in 1 Chat(s)" in result
+    assert "1. Haushalt: 1 (100 %)" in result and "1 Person hat abgestimmt, in 1 Chat." in result
     with store.session() as session:
         assert qs.get(session, 1, network_id=NET).chat_ref == new_group
 

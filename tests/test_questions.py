@@ -138,7 +138,7 @@ async def test_agenda_posted_once_per_meeting_and_group(store: Store, now: datet
     assert [r.chat_ref for r in rows] == [SIGNAL_GROUP, GROUP]
     assert len({r.dedupe_key for r in rows}) == 2
     german = rows[1].text
-    assert "Fragen für „Netzwerktreffen“" in german and "Mi, 25. November 2026" in german
+    assert "Fragen für „Netzwerktreffen“" in german and "Mi., 25. November 2026" in german
     assert german.index("Frage B") < german.index("Frage A")
     assert "Questions for" in rows[0].text
     signal = RecordingConnector(platform="signal")

@@ -87,7 +87,7 @@ def test_one_day_reminder_is_due_and_written_once(store: Store) -> None:
     assert row.chat_ref == PERSON
     assert row.dedupe_key.startswith(f"rem:{number}:")
     assert "Netzwerktreffen" in row.text
-    assert "Do, 26. November 2026, 19:00 Uhr" in row.text
+    assert "Do., 26. November 2026, 19:00 Uhr" in row.text
     assert "https://meet.jit.si/netz" in row.text
     assert "in 1 Tag" in row.text
 
@@ -155,7 +155,7 @@ async def test_moving_notifies_and_reminds_at_the_new_time(store: Store) -> None
     number = _setup(store)
     harness = make_app(store, NOW)
     reply = await _admin_says(harness, f"/termin_aendern {number} zeit=20:30")
-    assert "20:30 Uhr" in reply
+    assert "26. November 2026, 20:30–22:00 Uhr" in reply
     notices = [r for r in _rows(store) if r.kind == "notice"]
     assert len(notices) == 2
     assert all("Verschoben" in r.text and "19:00 Uhr" in r.text for r in notices)

@@ -284,3 +284,19 @@ async def test_fan_out_through_the_delivery_worker_respects_the_overall_limit(
     await fake.wait_for(lambda: fake.stats["sent"] >= len(chats_), timeout=30)
     assert sorted(s.chat_id for s in fake.sent) == chats_  # each once
     assert fake.stats["429"] <= 1
+
+
+async def test_umlaut_command_as_telegram_sends_it(app: App, fake: FakeTelegram) -> None:
+    # Telegram links only "/n" of "/nächster" as a bot_command (entities allow a-z0-9_); the
+    # message text is whole, and netzbot reads the command from the text.
+    only_slash_n = {"entities": [{"type": "bot_command", "offset": 0, "length": 2}]}
+    fake.push_message(OWNER, "/nächster", extra=only_slash_n)
+    [reply] = await fake.wait_for_sent(OWNER)
+    assert "kenne ich nicht" not in reply.text
+    assert text("de", "meetings.next.none") in reply.text
+    group = -100300
+    fake.push_message(
+        group, "/übersicht@netzbot_test_bot", chat_type="supergroup", user_id=5, extra=only_slash_n
+    )
+    [reply] = await fake.wait_for_sent(group)
+    assert "/übersicht" in reply.text  # unknown, but answered as a command for this bot

@@ -119,6 +119,42 @@ def original_start(component: Any, shifts: dict[datetime, timedelta], zone: Zone
     return rid.dt
 
 
+REBASE_BEFORE = timedelta(days=800)
+_PERIOD_DAYS = {"DAILY": 1, "WEEKLY": 7}
+
+
+def _rebase(component: Any, window_start: datetime) -> None:
+    """Move the DTSTART of an old daily or weekly series without COUNT forward by whole
+    periods, to shortly before the window: dateutil walks every date from DTSTART on (and
+    recurring-ical-events caches them), so ``DTSTART:00010101`` with ``FREQ=DAILY`` cost
+    seconds and hundreds of MB. Whole periods keep every later date where it was."""
+    rule = component.get("RRULE")
+    start = component.get("DTSTART")
+    if rule is None or isinstance(rule, list) or start is None or "RECURRENCE-ID" in component:
+        return
+    freq = (rule.get("FREQ") or [""])[0].upper()
+    if freq not in _PERIOD_DAYS or rule.get("COUNT"):
+        return
+    value = start.dt
+    zone = value.tzinfo if isinstance(value, datetime) else None
+    first = _comparable(value, zone or window_start.tzinfo)  # type: ignore[arg-type]
+    if first >= window_start - REBASE_BEFORE:
+        return
+    interval = int((rule.get("INTERVAL") or [1])[0] or 1)
+    period = timedelta(days=_PERIOD_DAYS[freq] * max(1, interval))
+    periods = (window_start - REBASE_BEFORE / 2 - first) // period
+    if periods <= 0:
+        return
+    shift = period * periods
+    for name in ("DTSTART", "DTEND"):
+        prop = component.get(name)
+        if prop is None:
+            continue
+        params = dict(prop.params)
+        component.pop(name)
+        component.add(name, prop.dt + shift, parameters=params)
+
+
 class Expansion:
     """Bounded expansion of one calendar; ``skipped`` collects notes on left-out events."""
 
@@ -166,6 +202,8 @@ class Expansion:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                for component in components:
+                    _rebase(component, self.start)
                 query = recurring_ical_events.of(single, components=["VEVENT"])
                 for series in query.series:
                     for occurrence in series.between(self.start, self.end):

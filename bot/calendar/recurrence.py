@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
+from bot.calendar import repeat_words
 from bot.calendar.errors import RecurrenceError
 from bot.calendar.limits import MAX_INTERVAL, MAX_PER_SERIES, never_matches, sub_daily_reason
 
@@ -158,6 +159,8 @@ def parse_repeat(text: str | None) -> str | None:
         return _WORDS[lowered]
     if lowered.startswith(("rrule:", "freq=")):
         return normalize_rrule(value)
+    if rule := repeat_words.parse_words(value):
+        return normalize_rrule(rule)
     if match := _INTERVAL.match(lowered):
         count, unit = int(match.group(1)), match.group(2)
         if unit in ("taegig", "tägig") and count % 7 == 0 and count > 0:

@@ -12,7 +12,13 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.i18n.dates import format_date, format_datetime_long, format_relative, format_time
+from bot.calendar import repeat_words
+from bot.i18n.dates import (
+    format_date,
+    format_datetime_long,
+    format_datetime_range,
+    format_relative,
+)
 from bot.markup import Markup, join, link
 
 
@@ -33,7 +39,7 @@ class MeetingLike(Protocol):
 
 
 def when(meeting: MeetingLike, lang: str, tz: ZoneInfo) -> str:
-    """'Do, 3. Dezember 2026, 18:00 Uhr', or the date alone for all-day events."""
+    """'Do., 3. Dezember 2026, 18:00 Uhr', or the date alone for all-day events."""
     if meeting.all_day:
         return format_date(meeting.start, lang, tz)
     return format_datetime_long(meeting.start, lang, tz)
@@ -75,28 +81,15 @@ def leads_text(leads: list[timedelta], lang: str) -> str:
     return ", ".join(lead_text(lead, lang) for lead in sorted(leads, reverse=True))
 
 
-def repeat_text(rrule: str | None, lang: str) -> str | None:
+def repeat_text(rrule: str | None, lang: str, start: datetime | None = None) -> str | None:
+    """'alle 4 Wochen donnerstags', 'jeden 2. Donnerstag im Monat', 'wöchentlich montags' (the
+    weekday from ``start``, local time, when the rule names none); an unusual rule is only
+    called one: RRULE syntax is for experts, not for what members read."""
     if not rrule:
         return None
     parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
-    parts.pop("WKST", None)
-    if parts.get("FREQ") == "WEEKLY" and "," not in parts.get("BYDAY", ","):
-        parts.pop("BYDAY")  # "every Thursday" for a series that starts on a Thursday
-    plain = set(parts) <= {"FREQ", "INTERVAL"}
-    interval = int(parts.get("INTERVAL", "1") or 1)
-    freq = parts.get("FREQ")
-    key = None
-    if plain and freq == "DAILY" and interval == 1:
-        key = "meetings.repeat.daily"
-    elif plain and freq == "WEEKLY":
-        key = "meetings.repeat.weekly" if interval == 1 else "meetings.repeat.weeks"
-    elif plain and freq == "MONTHLY":
-        key = "meetings.repeat.monthly" if interval == 1 else "meetings.repeat.months"
-    elif plain and freq == "YEARLY" and interval == 1:
-        key = "meetings.repeat.yearly"
-    if key is None:
-        return str(i18n.t(lang, "meetings.repeat.custom", rule=rrule))
-    return str(i18n.t(lang, key, n=interval))
+    words = repeat_words.describe(parts, start, lang)
+    return words or str(i18n.t(lang, "meetings.repeat.custom"))
 
 
 def _link(url: str | None) -> Markup | str:
@@ -104,7 +97,7 @@ def _link(url: str | None) -> Markup | str:
 
 
 def list_line(meeting: MeetingLike, lang: str, tz: ZoneInfo, now: datetime) -> Markup:
-    """'#12 Do, 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen – https://…'"""
+    """'#12 Do., 3. Dezember 2026, 18:00 Uhr – Netzwerktreffen – https://…'"""
     title = Markup("<b>{}</b>").format(meeting.title)
     marks = []
     if meeting.cancelled:
@@ -144,8 +137,7 @@ def detail(
     if meeting.all_day:
         when_text += ", " + str(i18n.t(lang, "meetings.detail.all_day"))
     elif meeting.end > meeting.start:
-        end_text = format_time(meeting.end, lang, tz)
-        when_text += " " + str(i18n.t(lang, "meetings.detail.until", time=end_text))
+        when_text = format_datetime_range(meeting.start, meeting.end, lang, tz)
     if meeting.start <= now < meeting.end:
         countdown = str(i18n.t(lang, "meetings.list.running"))
     else:
@@ -158,7 +150,7 @@ def detail(
         lines.append(i18n.t(lang, "meetings.detail.link", link=_link(meeting.link)))
     if meeting.location and meeting.location != meeting.link:
         lines.append(i18n.t(lang, "meetings.detail.location", location=meeting.location))
-    if repeats := repeat_text(meeting.rrule, lang):
+    if repeats := repeat_text(meeting.rrule, lang, meeting.start.astimezone(tz)):
         lines.append(i18n.t(lang, "meetings.detail.repeats", rule=repeats))
     if meeting.description:
         lines += ["", _clean_description(meeting.description)]
@@ -184,7 +176,7 @@ def reminder(meeting: MeetingLike, lang: str, tz: ZoneInfo, now: datetime) -> Ma
         lines.append(i18n.t(lang, "meetings.detail.location", location=meeting.location))
     lines.append(
         Markup("/termin {}").format(meeting.id)
-        if lang == "de"
+        if i18n.is_german(lang)
         else Markup("/meeting {}").format(meeting.id)
     )
     return join(lines)

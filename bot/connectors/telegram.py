@@ -42,6 +42,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import i18n
 from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, PermanentError, TransientError
 from bot.connectors.telegram_errors import FloodScope, TokenRedactor, retry_after_seconds
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer"]
 PRESENT = {"member", "administrator", "creator", "restricted"}
 ADMIN_STATUSES = {"creator", "administrator"}
-MENU_LANGUAGES = ("de", "en")
+MENU_LANGUAGES = ("de", "en")  # Telegram language codes that get their own menu
 ADMIN_CACHE_SECONDS = 60.0  # "is admin" answers
 NOT_ADMIN_CACHE_SECONDS = 5.0  # "is not": short, so a fresh promotion counts almost at once
 
@@ -268,7 +269,10 @@ class TelegramConnector:
         Returns None when done (or rejected for good), else seconds to wait before a retry."""
         bot = self._bot()
         admin_scope = BotCommandScopeAllChatAdministrators()
-        languages = [(lang, lang) for lang in MENU_LANGUAGES] + [(self.default_language, None)]
+        # German users see the configured form of address ("du" or "Sie") in the menu.
+        languages = [
+            (i18n.platform_language(code, self.default_language), code) for code in MENU_LANGUAGES
+        ] + [(self.default_language, None)]
         try:
             for lang, code in languages:
                 menu = self.hooks.command_menu(lang)

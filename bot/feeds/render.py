@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.feeds.errors import FeedError
-from bot.i18n.dates import format_datetime_long
+from bot.i18n.dates import format_clock, format_datetime_long
 from bot.markup import Markup, join, link
 
 
@@ -67,7 +67,7 @@ def list_line(item: ItemLike, source: str, lang: str, tz: ZoneInfo) -> Markup:
 
 def mode_text(mode: str, lang: str, digest_at: time) -> Markup:
     if mode == "digest":
-        return i18n.t(lang, "news.mode.digest", time=digest_at.strftime("%H:%M"))
+        return i18n.t(lang, "news.mode.digest", time=format_clock(digest_at, lang))
     return i18n.t(lang, "news.mode.immediate")
 
 
