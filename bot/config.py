@@ -296,7 +296,7 @@ class EmailSection(Section):
     imap_username: str | None = None
     imap_password: SecretStr | None = None
     imap_folder: str = "INBOX"
-    imap_poll_interval: Duration = timedelta(minutes=2)
+    imap_poll_interval: Duration = timedelta(minutes=1)
     max_messages_per_minute: float = Field(30.0, gt=0)
     timeout: Duration = timedelta(seconds=30)
 
@@ -356,6 +356,14 @@ class MailingListEntry(Section):
     )
     invite_days_before: int = Field(7, ge=0, le=60)
     forward_to: list[ChatRefStr] = Field(default_factory=list)
+
+    @validator("forward_to")
+    @classmethod
+    def _messenger_chats(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            if ref.startswith("email:"):
+                raise ValueError(f"{ref}: forward_to takes messenger chats, not e-mail addresses")
+        return value
 
     @validator("address")
     @classmethod
@@ -465,7 +473,8 @@ class Config(BaseSettings):
 
 
 def network_problems(config: Config) -> list[str]:
-    """Duplicate keys, a chat in two networks, an unknown ``network =`` key, a missing one."""
+    """Duplicate keys, a chat in two networks, an unknown ``network =`` key (feeds, calendars,
+    mailing lists), a missing one, a chat posted to that belongs to another network."""
     problems: list[str] = []
     keys = [n.key for n in config.networks]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
@@ -481,7 +490,12 @@ def network_problems(config: Config) -> list[str]:
                 )
     known = set(keys) if config.networks else {DEFAULT_NETWORK_KEY}
     several = len(config.networks) > 1
-    for section, entries in (("feeds", config.feeds), ("calendars", config.calendars)):
+    sections: tuple[tuple[str, list[Any]], ...] = (
+        ("feeds", config.feeds),
+        ("calendars", config.calendars),
+        ("mailing_lists", config.mailing_lists),
+    )
+    for section, entries in sections:
         for index, entry in enumerate(entries, start=1):
             if entry.network is not None and entry.network not in known:
                 problems.append(
@@ -508,6 +522,14 @@ def network_problems(config: Config) -> list[str]:
             if owner_of.get(chat, network) != network:
                 problems.append(
                     f"feeds[{index}].post_to: the chat {chat!r} belongs to network "
+                    f"{owner_of[chat]!r}, not to {network!r}"
+                )
+    for index, mailing_list in enumerate(config.mailing_lists, start=1):
+        network = mailing_list.network or config.default_network_key
+        for chat in mailing_list.forward_to:
+            if owner_of.get(chat, network) != network:
+                problems.append(
+                    f"mailing_lists[{index}].forward_to: the chat {chat!r} belongs to network "
                     f"{owner_of[chat]!r}, not to {network!r}"
                 )
     return problems

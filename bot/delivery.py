@@ -281,7 +281,8 @@ class DeliveryWorker:
     ) -> None:
         now = self.clock.now()
         with self.store.session() as session:
-            if not refund and row.attempts >= MAX_ATTEMPTS:
+            keep_trying = after is not None and after.keep_trying
+            if not refund and row.attempts >= MAX_ATTEMPTS and not keep_trying:
                 log.error("giving up chat=%s outbox_id=%s error=%s", chat, row.id, error)
                 outbox.mark_failed(session, row.id, error)
             else:

@@ -2,8 +2,8 @@
 
 Checks the configuration, the database (reachable, schema current), the Telegram Bot API
 (``getMe`` against ``[telegram] base_url``), signal-cli-rest-api (``/v1/about`` in json-rpc mode,
-``/v1/health`` 204, the number linked), every feed (``[[feeds]]`` and those added in chat) and
-every calendar URL. Exit 0 only if all pass. Secrets never appear in the output: every error
+``/v1/health`` 204, the number linked), every feed (``[[feeds]]`` and those added in chat),
+every calendar URL, and the bot's mailbox (SMTP and IMAP login, ``bot.mail.doctor``). Exit 0 only if all pass. Secrets never appear in the output: every error
 text is redacted.
 """
 
@@ -52,7 +52,13 @@ class Doctor:
     def __init__(self, config: Config, resolver_policy: AddressPolicy | None = None) -> None:
         self.config = config
         self.lang = config.bot.language
-        secrets = [config.telegram.token, config.telegram.secret_token, config.signal.auth_password]
+        secrets = [
+            config.telegram.token,
+            config.telegram.secret_token,
+            config.signal.auth_password,
+            config.email.smtp_password,
+            config.email.imap_password,
+        ]
         self.redact = redactor(
             [s.get_secret_value() for s in secrets if s is not None]
             + [storage_password(config.storage.url)]
@@ -257,6 +263,10 @@ class Doctor:
                     return await self.source(guarded, kind, url, name)
 
             checks.extend(await asyncio.gather(*(one(*s) for s in sources)))
+        if self.config.email.smtp_host or self.config.email.imap_host:
+            from bot.mail.doctor import MailDoctor
+
+            checks.extend(await MailDoctor(self.config, self.redact, self.lang).run())  # type: ignore[arg-type]
         return checks
 
 

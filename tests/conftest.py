@@ -80,3 +80,37 @@ def any_store(request, tmp_path) -> Iterator[Store]:
 @pytest.fixture
 def harness(store: Store, now: datetime) -> Harness:
     return make_app(store, now)
+
+
+# -- real mail servers (tests/mailservers.py) --------------------------------------------------
+@pytest.fixture
+def smtp_sink(tmp_path):
+    from tests.mailservers import SmtpSink
+
+    server = SmtpSink(tmp_path / "smtp").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dovecot():
+    """A Dovecot of its own in a world-readable temporary folder (its mail processes run as
+    'nobody' when the tests run as root). Missing Dovecot fails the test: CI installs it."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.mailservers import Dovecot
+
+    if not Dovecot.available():
+        if os.environ.get("NETZBOT_TEST_DOVECOT") == "none":
+            pytest.skip("Dovecot tests switched off with NETZBOT_TEST_DOVECOT=none")
+        pytest.fail("Dovecot is not installed: apt-get install dovecot-imapd (see .ci/run)")
+    folder = Path(tempfile.mkdtemp(prefix="netzbot-dovecot-"))
+    folder.chmod(0o755)
+    server = Dovecot(folder / "dovecot").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -7,6 +7,7 @@ installed, the tests that need it fail rather than skip, unless ``NETZBOT_TEST_D
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import imaplib
@@ -98,6 +99,24 @@ class SmtpSink:
         return [
             email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files
         ]
+
+    def count(self) -> int:
+        """How many mails were accepted (cheap: counts files, parses nothing)."""
+        return sum(
+            1
+            for sub in ("new", "cur")
+            if (self.maildir / sub).exists()
+            for _ in (self.maildir / sub).iterdir()
+        )
+
+    async def wait_for_messages(self, count: int, within: float = 10.0) -> list[Message]:
+        """Wait (with a deadline) until ``count`` mails were accepted."""
+        deadline = time.monotonic() + within
+        while len(found := self.messages()) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(found)} of {count} mails arrived within {within}s")
+            await asyncio.sleep(0.05)
+        return found
 
     def config(self) -> dict[str, object]:
         cfg: dict[str, object] = {

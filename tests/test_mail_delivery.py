@@ -162,3 +162,48 @@ def test_a_mailing_list_needs_a_mailbox(tmp_path) -> None:
     )
     with pytest.raises(ConfigError, match="imap_host"):
         load_config(path)
+
+
+async def test_healthz_reports_the_email_connector(store, sink) -> None:
+    from bot.app import App
+    from bot.http_health import health_report
+    from bot.mail import status
+
+    status.reset()  # another test's app may have switched the IMAP reader on
+    config = make_config(sink)
+    connector = EmailConnector(config)
+    app = App(config, clock=FixedClock(NOW), store=store, connectors=[connector], run_jobs=False)
+    app.started = True
+    code, body = await health_report(app)
+    assert code == 200 and body["connectors"]["email"]["state"] == "up"
+    assert body["connectors"]["email"]["imap"] == {"state": "off"}
+    enqueue(store, Outgoing(LIST, "Text", "t:1"))
+    sink.stop()
+    await app.delivery.drain_once()
+    code, body = await health_report(app)
+    assert code == 503 and "connector email" in body["problems"]
+    assert (
+        "Connection refused" in body["connectors"]["email"]["error"]
+        or body["connectors"]["email"]["error"]
+    )
+
+
+async def test_a_mail_server_down_for_a_day_still_gets_the_mail(store, sink) -> None:
+    from bot.delivery import MAX_ATTEMPTS
+
+    config = make_config(sink)
+    clock = FixedClock(NOW)
+    enqueue(store, Outgoing(LIST, "Einladung", "t:1", subject="Einladung"))
+    sink.stop()
+    w = worker(store, config, clock)
+    for _ in range(MAX_ATTEMPTS + 3):  # a messenger row would have been given up by now
+        clock.advance(timedelta(hours=2))
+        await w.drain_once()
+    [row] = rows(store)
+    assert row.status == "pending" and row.attempts == MAX_ATTEMPTS + 3
+    assert row.not_before <= clock.now() + timedelta(hours=1, minutes=13)  # backoff capped
+    sink.start()
+    clock.advance(timedelta(hours=2))
+    await w.drain_once()
+    assert [r.status for r in rows(store)] == ["sent"]
+    assert len(sink.messages()) == 1

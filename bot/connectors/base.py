@@ -18,11 +18,18 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    """Try again later (5xx, timeouts, network). ``retry_after`` seconds if the platform said."""
+    """Try again later (5xx, timeouts, network). ``retry_after`` seconds if the platform said.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    ``keep_trying``: never give up after ``MAX_ATTEMPTS`` (e-mail: a mail server that is down
+    for a day still gets the invitation once it is back; the backoff stays capped at an hour).
+    """
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, keep_trying: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.keep_trying = keep_trying
 
 
 class RateLimited(TransientError):

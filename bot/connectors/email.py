@@ -4,7 +4,8 @@ Sending only; the mailing list's incoming mails are read by ``jobs/mail_inbox.py
 delivery worker paces and retries like for the messengers (``[email]
 max_messages_per_minute``). What the SMTP server says decides the outcome:
 
-- connection refused, timeouts, 4xx → ``TransientError``: retried with backoff until delivered;
+- connection refused, timeouts, 4xx → ``TransientError(keep_trying=True)``: retried with
+  backoff (capped at an hour) until delivered, however long that takes;
 - 5xx (rejected) → ``PermanentError`` with ``notify_owners``: the row is kept as failed with the
   server's reason, and the owners are told once. The list is not deactivated: the next mail
   (e.g. after its posting permission is fixed) goes out as usual.
@@ -39,6 +40,10 @@ class EmailConnector:
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
         self.unreachable = False  # the last attempt could not talk to the server at all
+        from bot.mail import status
+
+        if config.email.reading and any(e.forward_to for e in config.mailing_lists):
+            status.IMAP.configured = True
 
     async def start(self, on_message: MessageCallback) -> None:
         self.ready = True  # nothing to receive: the IMAP side is a job
@@ -54,6 +59,8 @@ class EmailConnector:
         return False
 
     def health(self) -> dict[str, Any]:
+        """For /healthz: "down" when the SMTP server could not be reached on the last try;
+        the IMAP reader's state is reported inside (``imap``), without making the bot down."""
         from bot.mail import status
 
         info: dict[str, Any] = {
@@ -104,21 +111,23 @@ class EmailConnector:
             self._failed(reason, now)
             if codes and all(code >= 500 for code in codes):
                 raise _rejected(reason) from exc
-            raise TransientError(f"SMTP: {reason}") from exc
+            raise TransientError(f"SMTP: {reason}", keep_trying=True) from exc
         except aiosmtplib.SMTPAuthenticationError as exc:
             # a configuration problem: keep the mail and retry (after the password is fixed)
             self._failed(f"login refused: {exc.code} {exc.message}", now)
-            raise TransientError(f"SMTP login refused: {exc.code} {exc.message}", 300) from exc
+            raise TransientError(
+                f"SMTP login refused: {exc.code} {exc.message}", 300, keep_trying=True
+            ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             reason = f"{exc.code} {exc.message}"
             self._failed(reason, now)
             if exc.code >= 500:
                 raise _rejected(reason) from exc
-            raise TransientError(f"SMTP: {reason}") from exc
+            raise TransientError(f"SMTP: {reason}", keep_trying=True) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             reason = str(exc) or type(exc).__name__
             self._failed(reason, now, unreachable=True)
-            raise TransientError(f"SMTP unreachable: {reason}") from exc
+            raise TransientError(f"SMTP unreachable: {reason}", keep_trying=True) from exc
         self.last_ok = now
         self.last_error = self.last_error_at = None
         self.unreachable = False

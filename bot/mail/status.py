@@ -14,6 +14,7 @@ class ImapStatus:
     last_error: str | None = None
     last_error_at: datetime | None = None
     retry_at: datetime | None = None
+    failures: int = 0
     forwarded: int = 0
     skipped: int = 0
 
@@ -29,3 +30,9 @@ class ImapStatus:
 
 
 IMAP = ImapStatus()
+
+
+def reset() -> None:
+    """Forget the reader's state (a new process; tests)."""
+    global IMAP
+    IMAP = ImapStatus()

@@ -11,7 +11,7 @@ batch mode copies every row with its id; SQLite then starts the sequence above t
 ``meeting_occurrence`` does not cascade into its reminder sweeps.
 
 Revision ID: 0008_ids
-Revises: 0007_people_audit
+Revises: 0009_mail
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008_ids"
-down_revision = "0007_people_audit"
+down_revision = "0009_mail"
 branch_labels = None
 depends_on = None
 
