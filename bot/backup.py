@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from bot import i18n
 from bot.cli_registry import CliVerb, register_verb
 from bot.config import load_config
+from bot.db_errors import is_database_error
 from bot.errors import ConfigError
 from bot.ops_common import add_config_option
 from storage import migrate
@@ -354,6 +355,8 @@ def _run(args: argparse.Namespace) -> int:
         print(i18n.plain(lang, "ops.file_error", file=args.file, error=exc), file=sys.stderr)
         return 1
     except Exception as exc:
+        if is_database_error(exc):
+            raise  # bot.cli names the database problem the same way for every verb
         error = (str(exc).splitlines() or [type(exc).__name__])[0]
         print(i18n.plain(lang, "ops.restore.failed", error=error), file=sys.stderr)
         return 1

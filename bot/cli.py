@@ -18,6 +18,7 @@ from bot.cli_registry import VERBS
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.leader import AlreadyRunning
+from bot.ops_common import add_config_option
 
 log = logging.getLogger("netzbot")
 
@@ -66,7 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the configuration and print a summary")
     for verb in VERBS.values():
         verb.configure(sub.add_parser(verb.name, help=verb.help))
+    _accept_config_everywhere(sub)
     return parser
+
+
+def _accept_config_everywhere(sub: argparse._SubParsersAction) -> None:
+    """``--config``/``-c`` before and after every verb (``netzbot run --config F``), nested too."""
+    for parser in sub.choices.values():
+        add_config_option(parser)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_config_everywhere(action)
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
@@ -238,9 +249,25 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as exc:
         print(f"netzbot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except Exception as exc:
+        from bot.db_errors import EXIT_DATABASE, describe, is_database_error
+
+        if not is_database_error(exc):
+            raise
+        url = _storage_url(args.config)
+        log.debug("database unusable at start-up", exc_info=True)
+        print(f"netzbot: database error: {describe(exc, url)}", file=sys.stderr)
+        return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+def _storage_url(path: str | None) -> str:
+    try:
+        return load_config(path).storage.url
+    except ConfigError:
+        return ""
 
 
 if __name__ == "__main__":

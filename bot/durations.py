@@ -37,11 +37,14 @@ def _parts(text: str) -> list[timedelta] | None:
         if not _JOINER.match(text[position : match.start()]):
             return None
         amount = float(match.group(1).replace(",", "."))
-        part = timedelta(seconds=amount * _SECONDS[UNITS[match.group(2).lower()]])
-        if parts and position == match.start():
-            parts[-1] += part  # "1h30m": one duration
-        else:
-            parts.append(part)
+        try:
+            part = timedelta(seconds=amount * _SECONDS[UNITS[match.group(2).lower()]])
+            if parts and position == match.start():
+                parts[-1] += part  # "1h30m": one duration
+            else:
+                parts.append(part)
+        except OverflowError:  # '99999999999999999999d' is no duration (issue 13 item 2)
+            return None
         position = match.end()
     if not parts or not _JOINER.match(text[position:]):
         return None
@@ -57,11 +60,17 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except OverflowError:
+            raise ValueError(f"{value!r} seconds is longer than any usable duration") from None
     parts = _parts(str(value).strip())
     if parts is None:
         raise ValueError(f"{value!r} is not a duration; write it like {EXAMPLE}")
-    return sum(parts, timedelta(0))
+    try:
+        return sum(parts, timedelta(0))
+    except OverflowError:
+        raise ValueError(f"{value!r} is longer than any duration netzbot can use") from None
 
 
 def split_durations(text: str) -> list[timedelta]:

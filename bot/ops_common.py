@@ -15,7 +15,10 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     """``--config`` after the verb too (``netzbot doctor --config x.toml``).
 
     SUPPRESS keeps the sub-parser from overwriting a ``--config`` given before the verb.
+    Adding it twice to one parser is harmless (``bot.cli`` adds it to every verb).
     """
+    if "--config" in parser._option_string_actions:
+        return
     parser.add_argument(
         "--config",
         "-c",

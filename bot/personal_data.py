@@ -58,12 +58,56 @@ def describe_all(session: Session, person_ref: str, lang: str) -> list[Markup]:
     return lines
 
 
+# Name particles that are ordinary words too: cutting them would mangle the kept texts.
+PARTICLES = frozenset(
+    [
+        "von",
+        "van",
+        "der",
+        "den",
+        "dem",
+        "des",
+        "die",
+        "das",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "do",
+        "dos",
+        "du",
+        "la",
+        "le",
+        "les",
+        "ten",
+        "ter",
+        "zu",
+        "zum",
+        "zur",
+        "und",
+        "and",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+    ]
+)
+
+
+def name_parts(name: str) -> set[str]:
+    """The name and each of its parts ("Erika Mustermann" -> also "Erika", "Mustermann"): a kept
+    question may name its asker by first name only. Parts under 3 letters and particles stay."""
+    parts = {p.strip(".,;:()[]\"'") for p in name.split()}
+    return {name} | {p for p in parts if len(p) >= 3 and p.lower() not in PARTICLES}
+
+
 def known_names(session: Session, person_ref: str, extra: str | None = None) -> set[str]:
     names = {extra} if extra else set()
     person = session.get(Person, person_ref)
     if person is not None and person.name:
         names.add(person.name)
-    names = {n for n in names if n and n.strip()}
+    names = {part for n in names if n and n.strip() for part in name_parts(n.strip())}
     return names | {str(escape(n)) for n in names}  # outbox texts hold escaped markup
 
 

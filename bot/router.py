@@ -13,6 +13,7 @@ from bot.args import parse_args, parse_command
 from bot.commands import Command
 from bot.context import Context
 from bot.errors import PermissionDenied, UsageError, UserError
+from bot.excerpt import excerpt
 from bot.markup import Markup
 from bot.roles import Role
 from bot.types import Permission, Reply
@@ -139,17 +140,28 @@ async def dispatch(ctx: Context, bot_username: str | None = None) -> Reply | Non
             audit_log.command_done(ctx, cmd)
         return _as_reply(result)
     except UsageError as exc:
-        text = ctx.t(exc.key, **exc.kwargs)
+        text = ctx.t(exc.key, **cut_user_input(exc.kwargs))
         usage = usage_line(cmd, ctx.lang)
         lines = [text, ctx.t("core.usage_hint", usage=usage)]
         if (example := example_line(cmd, ctx.lang)) is not None:
             lines.append(example)
         return Reply(Markup("\n").join(lines))
     except UserError as exc:
-        return Reply(ctx.t(exc.key, **exc.kwargs))
+        return Reply(ctx.t(exc.key, **cut_user_input(exc.kwargs)))
     except Exception:
         log.exception("command failed cmd=%s chat=%s sender=%s", cmd.name, ctx.chat, ctx.sender.ref)
         return Reply(ctx.t("core.error.internal"))
+
+
+def cut_user_input(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """An error names what the user typed, but only a short excerpt of it (issue 13 item 7).
+
+    Plain strings are user input or derived from it; ``Markup`` was built by us and stays whole.
+    """
+    return {
+        k: excerpt(v) if isinstance(v, str) and not isinstance(v, Markup) else v
+        for k, v in kwargs.items()
+    }
 
 
 async def check_permission(ctx: Context, cmd: Command) -> None:

@@ -22,6 +22,7 @@ from bot.errors import InvalidInput, NotFound, UsageError
 from bot.i18n.dates import format_datetime_long
 from bot.mail import scope
 from bot.markup import Markup, join, to_plain
+from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import ChatRef, Permission
@@ -177,10 +178,7 @@ async def ankuendigungen(ctx: Context, args: Args) -> Markup:
     section=SECTION,
 )
 async def ankuendigung_weg(ctx: Context, args: Args) -> Markup:
-    word = (args.get(0) or "").lstrip("#")
-    if not word.isdigit():
-        raise UsageError("mail.error.number")
-    number = int(word)
+    number = item_number(args.get(0), UsageError("mail.error.number"), "mail.error.not_found")
     network = _network(ctx)
     with ctx.store.session() as session:
         row = announcements.get(session, network.id, number)

@@ -8,13 +8,15 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from bot import i18n, subscription_kinds
+from bot import i18n, numbers, subscription_kinds
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UsageError
+from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long, format_day
 from bot.markup import Markup, join, link
+from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.subscription_kinds import SubscriptionKind
@@ -94,10 +96,7 @@ def detail(ctx: Context, doc: Document) -> Markup:
 
 
 def parse_number(args: Args, key: str) -> int:
-    word = (args.get(0) or "").lstrip("#")
-    if not word.isdigit():
-        raise UsageError(key)
-    return int(word)
+    return item_number(args.get(0), UsageError(key), "documents.not_found")
 
 
 # -- member commands -----------------------------------------------------------------------------
@@ -118,10 +117,12 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
         )
     if not found:
         if query:
-            return ctx.t("documents.search.nothing", query=query)
+            return ctx.t("documents.search.nothing", query=excerpt(query))
         return ctx.t("documents.list.empty")
     header = (
-        ctx.t("documents.search.header", query=query) if query else ctx.t("documents.list.newest")
+        ctx.t("documents.search.header", query=excerpt(query))
+        if query
+        else ctx.t("documents.list.newest")
     )
     return join(
         [
@@ -206,8 +207,9 @@ def resolve_meeting(ctx: Context, session: Session, value: str) -> agenda_source
     """``termin=N`` (the number /termine shows), ``termin=letzte`` or ``termin=TT.MM.JJJJ``."""
     word = value.strip().lower().lstrip("#")
     found: agenda_source.Occurrence | None = None
-    if word.isdigit() and int(word) > 0:
-        found = agenda_source.by_number(session, ctx.now, int(word), network_id=ctx.network_id)
+    if (number := numbers.parse_number(word)) is not None:
+        if numbers.in_id_range(number):
+            found = agenda_source.by_number(session, ctx.now, number, network_id=ctx.network_id)
     elif word in ("letzte", "letztes", "last"):
         recent = agenda_source.recent(session, ctx.now, network_id=ctx.network_id)
         found = recent[0] if recent else None

@@ -20,7 +20,9 @@ from bot.commands import command
 from bot.config import Config
 from bot.context import Context
 from bot.errors import NotFound, UsageError
+from bot.excerpt import excerpt
 from bot.markup import Markup, join, link
+from bot.numbers import item_number, parse_number
 from bot.types import Attachment, Button, Reply
 from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
@@ -36,12 +38,11 @@ FIRST_SYNC_WAIT = 60.0
 
 def occurrence_number(ctx: Context, args: Args) -> int:
     """The meeting number from the first argument ('12' or '#12')."""
-    if not args.positional:
+    word = args.get(0)
+    if word is None:
         raise UsageError("meetings.error.number_missing")
-    word = args.positional[0].lstrip("#")
-    if not word.isdigit():
-        raise UsageError("meetings.error.number", value=args.positional[0])
-    return int(word)
+    usage = UsageError("meetings.error.number", value=excerpt(word))
+    return item_number(word, usage, "meetings.error.not_found")
 
 
 def load(ctx: Context, number: int) -> meetings.Meeting:
@@ -120,9 +121,10 @@ async def termine(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
     count = DEFAULT_COUNT
     if args.positional:
-        if not args.positional[0].isdigit() or int(args.positional[0]) < 1:
+        wanted = parse_number(args.positional[0])
+        if wanted is None or wanted < 1:
             raise UsageError()
-        count = min(int(args.positional[0]), MAX_COUNT)
+        count = min(wanted, MAX_COUNT)
     with ctx.store.session() as session:
         upcoming = meetings.upcoming(session, ctx.now, count, network_id=ctx.network_id)
     if not upcoming:

@@ -17,8 +17,10 @@ from bot.commands import command
 from bot.context import Context
 from bot.durations import parse_duration
 from bot.errors import InvalidInput, UsageError
+from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
+from bot.numbers import parse_number
 from bot.types import Permission, Reply
 from handlers.meetings import _detail, load, meeting_post, occurrence_number
 from handlers.registration import notify_moved_up, parse_capacity
@@ -76,10 +78,11 @@ def _option(args: Args, *names: str) -> str | None:
 
 def _duration(value: str) -> timedelta:
     text = value.strip().lower()
+    minutes = parse_number(text)
     try:
-        duration = timedelta(minutes=int(text)) if text.isdigit() else parse_duration(text)
-    except ValueError:
-        raise InvalidInput("meetings.error.duration", value=value) from None
+        duration = timedelta(minutes=minutes) if minutes is not None else parse_duration(text)
+    except (ValueError, OverflowError):
+        raise InvalidInput("meetings.error.duration", value=excerpt(value)) from None
     if not timedelta(0) < duration <= MAX_DURATION:
         raise InvalidInput("meetings.error.duration", value=value)
     return duration

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from typing import Any
+
+from sqlmodel import Session
 
 from bot import i18n, subscription_kinds
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import UsageError, UserError
+from bot.excerpt import excerpt
 from bot.feeds import render
 from bot.feeds.errors import FeedError
 from bot.feeds.fetch import FeedFetcher, check_url, fetcher_for
@@ -18,6 +22,9 @@ from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
 from bot.net.guard import AddressPolicy
+from bot.numbers import parse_number
+from bot.personal_data import PersonalDataSource
+from bot.personal_data import register as register_personal_data
 from bot.redact import redact_url
 from bot.types import Permission
 from storage import news as store_news
@@ -199,9 +206,9 @@ def _params(raw: str | None) -> dict[str, Any]:
     section="news",
 )
 async def feed_weg(ctx: Context, args: Args) -> Markup:
-    if not args.positional or not args.positional[0].isdigit():
+    n = parse_number(args.get(0))
+    if n is None:
         raise UsageError("news.remove.which")
-    n = int(args.positional[0])
     with ctx.store.session() as session:
         rows = store_news.targets_of_chat(session, ctx.chat)
         if not 1 <= n <= len(rows):
@@ -240,9 +247,10 @@ async def news(ctx: Context, args: Args) -> Markup:
     count = NEWS_DEFAULT
     if args.positional:
         word = args.positional[0]
-        if not word.isdigit() or not 1 <= int(word) <= NEWS_MAX:
-            raise UsageError("news.count_bad", value=word, max=NEWS_MAX)
-        count = int(word)
+        wanted = parse_number(word)
+        if wanted is None or not 1 <= wanted <= NEWS_MAX:
+            raise UsageError("news.count_bad", value=excerpt(word), max=NEWS_MAX)
+        count = wanted
     with ctx.store.session() as session:
         rows = store_news.targets_of_chat(session, ctx.chat)
         filters = {
@@ -316,3 +324,29 @@ subscription_kinds.register(
         private_only=True,
     )
 )
+
+
+# -- personal data -------------------------------------------------------------------------------
+def _describe_news(session: Session, ref: str, lang: str) -> list[Markup]:
+    lines = [
+        i18n.t(
+            lang,
+            "privacy.data.feed_private" if target.chat_ref == ref else "privacy.data.feed_added",
+            name=feed.display_name,
+            chat=target.chat_ref,
+        )
+        for target, feed in store_news.feeds_of_person(session, ref)
+    ]
+    pending, posted = store_news.news_counts(session, ref)
+    if pending:
+        lines.append(i18n.tn(lang, "privacy.data.news_pending", pending))
+    if posted:
+        lines.append(i18n.tn(lang, "privacy.data.news_posted", posted))
+    return lines
+
+
+def _forget_news(session: Session, ref: str, names: set[str], now: datetime) -> None:
+    store_news.forget_chat(session, ref)
+
+
+register_personal_data(PersonalDataSource("news", _describe_news, _forget_news))

@@ -28,8 +28,10 @@ from bot.calendar.errors import CalendarError
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
+from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
+from bot.numbers import in_id_range, item_number, parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import Attachment, ChatRef, Outgoing, Permission, PollSpec, Reply, Sender
@@ -153,8 +155,9 @@ def _closes_at(ctx: Context, text: str | None) -> datetime | None:
 async def umfrage(ctx: Context, args: Args) -> Reply:
     text = args.rest.strip()
     with ctx.store.session() as session:
-        if text.lstrip("#").isdigit():  # post an existing poll here too
-            poll = store_polls.get(session, int(text.lstrip("#")), network_id=ctx.network_id)
+        if parse_number(text) is not None:  # post an existing poll here too
+            number = item_number(text, UsageError(), "polls.not_found")
+            poll = store_polls.get(session, number, network_id=ctx.network_id)
             if poll is None:
                 raise NotFound("polls.not_found", n=text)
             if poll.closed:
@@ -245,17 +248,15 @@ def _open_polls(ctx: Context, session: Session) -> Markup:
 
 
 def _poll_number(word: str | None) -> int | None:
-    if word is None:
-        return None
-    word = word.strip().lstrip("#").rstrip(":")
-    return int(word) if word.isdigit() else None
+    return None if word is None else parse_number(word.strip().rstrip(":"))
 
 
 def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     if number:
-        if _poll_number(number) is None:
-            raise UsageError("polls.error.poll_number")
-        poll = store_polls.get(session, _poll_number(number) or 0, network_id=ctx.network_id)
+        number_ = item_number(
+            number.strip().rstrip(":"), UsageError("polls.error.poll_number"), "polls.not_found"
+        )
+        poll = store_polls.get(session, number_, network_id=ctx.network_id)
         if poll is None:
             raise NotFound("polls.not_found", n=number)
         return poll
@@ -294,9 +295,13 @@ async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
         number = _poll_number(args.get(0))
         if number is None:
             raise _vote_problem(ctx, session, "polls.error.poll_first")
-        poll = store_polls.get(session, number, network_id=ctx.network_id)
+        poll = (
+            store_polls.get(session, number, network_id=ctx.network_id)
+            if in_id_range(number)
+            else None
+        )
         if poll is None:
-            raise _vote_problem(ctx, session, "polls.not_found", n=number)
+            raise _vote_problem(ctx, session, "polls.not_found", n=excerpt(str(number)))
         close_if_due(session, poll, ctx.now)
         if poll.closed:
             raise UserError("polls.error.closed", n=poll.id)

@@ -13,6 +13,7 @@ from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
 from bot.markup import Markup, join
+from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import Permission
@@ -103,10 +104,7 @@ async def fragen(ctx: Context, args: Args) -> Markup:
 
 
 def _number(args: Args) -> int:
-    word = (args.get(0) or "").lstrip("#")
-    if not word.isdigit():
-        raise UsageError("questions.error.number")
-    return int(word)
+    return item_number(args.get(0), UsageError("questions.error.number"), "questions.not_found")
 
 
 @command(

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.types import ChatRef
@@ -251,3 +251,46 @@ def all_followed_feeds(session: Session, *, network_id: int) -> list[int]:
         .distinct()
     )
     return sorted(session.exec(stmt))
+
+
+# -- personal data ---------------------------------------------------------------------------------
+
+
+def feeds_of_person(session: Session, person: str) -> list[tuple[FeedTarget, Feed]]:
+    """Feeds followed in the person's private chat or added by them anywhere."""
+    stmt = (
+        select(FeedTarget, Feed)
+        .join(Feed, col(Feed.id) == FeedTarget.feed_id)
+        .where(or_(FeedTarget.chat_ref == person, FeedTarget.added_by == person))
+        .order_by(col(FeedTarget.id))
+    )
+    return [(t, f) for t, f in session.exec(stmt)]
+
+
+def news_counts(session: Session, chat: str) -> tuple[int, int]:
+    """(items queued for the chat's next digest, items ever posted to it)."""
+    pending = session.scalar(
+        select(func.count()).select_from(NewsPending).where(NewsPending.chat_ref == chat)
+    )
+    posted = session.scalar(
+        select(func.count()).select_from(NewsPosted).where(NewsPosted.chat_ref == chat)
+    )
+    return int(pending or 0), int(posted or 0)
+
+
+def forget_chat(session: Session, chat: str) -> None:
+    """A forgotten person's private chat: its feeds, queued digest and posting history go (a
+    feed nobody else follows goes with them); feeds they added to groups stay, unsigned."""
+    feed_ids = set(
+        session.exec(select(FeedTarget.feed_id).where(FeedTarget.chat_ref == chat)).all()
+    )
+    for model in (NewsPending, NewsPosted, FeedTarget):
+        session.execute(delete(model).where(model.chat_ref == chat))  # type: ignore[attr-defined]
+    session.execute(
+        update(FeedTarget).where(col(FeedTarget.added_by) == chat).values(added_by=None)
+    )
+    for feed_id in feed_ids:
+        followed = session.exec(select(FeedTarget.id).where(FeedTarget.feed_id == feed_id)).first()
+        if followed is None:
+            session.execute(delete(FeedItem).where(col(FeedItem.feed_id) == feed_id))
+            session.execute(delete(Feed).where(col(Feed.id) == feed_id))

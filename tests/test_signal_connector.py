@@ -450,3 +450,45 @@ async def test_polls_fall_back_to_text_without_native_support(
     )
     assert [m.visible for m in server.sent] == ["Pizza?\n1. Ja\n2. Nein"]
     assert hooks.polls_sent == []
+
+
+async def test_untrusted_identity_in_json_rpc_words_reaches_the_owners(
+    server: FakeSignalServer, running: tuple[SignalConnector, Inbox], hooks: Hooks
+) -> None:
+    """Issue 13 item 28: "Unable to complete request due to untrusted recipient keys"."""
+    connector, _ = running
+    server.fail_next_sends(1, "untrusted")
+    with pytest.raises(PermanentError):
+        await connector.send(ChatRef("signal", BOB), Reply("x"))
+    assert "untrusted recipient keys" in server.rejected[-1][1]["error"]
+    assert [n[0] for n in hooks.notices] == ["signal.untrusted_identity"]
+
+
+async def test_a_send_that_reached_nobody_is_retried_later(
+    server: FakeSignalServer, running: tuple[SignalConnector, Inbox]
+) -> None:
+    """Issue 13 item 29: bare "Failed to send message" is transient; "… is not registered."
+    means the chat is gone."""
+    connector, _ = running
+    server.fail_next_sends(1, "send_failed")
+    with pytest.raises(TransientError) as failed:
+        await connector.send(ChatRef("signal", BOB), Reply("x"))
+    assert not isinstance(failed.value, RateLimited)
+    await connector.send(ChatRef("signal", BOB), Reply("x"))  # the retry gets through
+    assert server.sent_to(BOB) == ["x"]
+    server.fail_next_sends(1, "unregistered")
+    with pytest.raises(PermanentError) as gone:
+        await connector.send(ChatRef("signal", BOB), Reply("y"))
+    assert gone.value.chat_gone
+
+
+async def test_group_update_without_a_name_keeps_the_receive_loop(
+    server: FakeSignalServer, plenum: FakeGroup, running: tuple[SignalConnector, Inbox]
+) -> None:
+    """Issue 13 item 32: signalbot raises on a group update without ``groupName``."""
+    connector, inbox = running
+    assert await server.push_group_update(plenum, named=False) == 1
+    await server.push_group_message(plenum, "/hilfe", number=BOB)
+    assert (await inbox.next()).text == "/hilfe"
+    assert server.connections_total == 1
+    assert connector.watchdog is not None and connector.watchdog.restarts == 0

@@ -61,6 +61,17 @@ def test_italic_followed_by_bold_and_trailing_specials_keep_their_meaning() -> N
     assert [s.split(":")[2] for s in styles] == ["ITALIC", "BOLD", "BOLD", "BOLD"]
 
 
+def test_bold_directly_followed_by_italic_stays_two_runs() -> None:
+    """Issue 13 item 32: ``**a***b*`` reads as a bold-italic marker on newer servers, which then
+    drop every style of the message."""
+    for markup in ("<b>a</b><i>b</i>", "<b>Termin</b><i> (abgesagt)</i> <b>x</b><i>y</i>z"):
+        [part] = render(Markup(markup))
+        assert "***" not in part.text.replace(ZWSP, "|")
+    [(visible, styles)] = seen(Markup("<b>a</b><i>b</i>"))
+    assert visible.replace(ZWSP, "") == "ab"
+    assert [s.split(":")[2] for s in styles] == ["BOLD", "ITALIC"]
+
+
 def test_long_text_is_split_at_paragraphs_with_styles_intact() -> None:
     paragraphs = [Markup("<b>Titel {}</b>\n{}").format(i, "wort " * 120) for i in range(10)]
     parts = seen(Markup("\n\n").join(paragraphs))

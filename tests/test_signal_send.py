@@ -15,7 +15,13 @@ from bot.connectors.signal_send import (
     parse_success,
     recipient_failures,
 )
-from tests.fakes.signal import RATE_LIMIT_ERROR, untrusted_identity_error
+from tests.fakes.signal import (
+    RATE_LIMIT_ERROR,
+    SEND_FAILED,
+    UNTRUSTED_0_100,
+    UNTRUSTED_NEWER,
+    unregistered_error,
+)
 
 BOT = "+4915100000001"
 BOB = "+4917612345678"
@@ -37,10 +43,29 @@ def test_rate_limits_by_status_text_or_challenge() -> None:
         assert (error.retry_after, error.scope) == (300, "global")
 
 
-def test_untrusted_identity_is_permanent_but_not_gone() -> None:
-    error = classify(400, {"error": untrusted_identity_error(BOB)})
+@pytest.mark.parametrize(
+    "words",
+    [
+        UNTRUSTED_0_100,  # json-rpc mode, 0.100: signal-cli's message passed on
+        UNTRUSTED_NEWER,  # json-rpc mode, later: the REST server's words for code -4
+        f'Failed to send message: Untrusted Identity for "{BOB}"',  # signal-cli plain text
+    ],
+)
+def test_untrusted_identity_is_permanent_but_not_gone(words: str) -> None:
+    """Issue 13 item 28: json-rpc mode never says "untrusted identity"."""
+    error = classify(400, {"error": words})
     assert isinstance(error, UntrustedIdentity)
     assert error.recipient == BOB and not error.chat_gone
+
+
+def test_a_send_that_reached_nobody_is_retried() -> None:
+    """Issue 13 item 29: a bare "Failed to send message" (a passing network failure too) is
+    worth retrying; only "… is not registered." means the chat is gone."""
+    for words in (SEND_FAILED, SEND_FAILED + "."):
+        error = classify(400, {"error": words})
+        assert type(error) is TransientError and error.retry_after is None
+    gone = classify(400, {"error": unregistered_error(BOB)})
+    assert type(gone) is PermanentError and gone.chat_gone
 
 
 @pytest.mark.parametrize(

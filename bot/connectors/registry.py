@@ -16,11 +16,24 @@ PLATFORM_MODULES = {
 }
 
 
+def signal_awaits_link(config: Config, messengers: list[str]) -> bool:
+    """A Signal-only set-up before its number is linked (compose's first start): the service is
+    set, the number not yet, and no other messenger is on. Signal then starts and waits for the
+    link instead of netzbot exiting with "no messenger is configured"."""
+    section = config.signal
+    return bool(
+        section.enabled is not False
+        and section.service
+        and not section.phone_number
+        and not messengers
+    )
+
+
 def enabled_platforms(config: Config) -> list[str]:
     out = []
     if config.telegram.active:
         out.append("telegram")
-    if config.signal.active:
+    if config.signal.active or signal_awaits_link(config, messengers=out):
         out.append("signal")
     if config.email.sending:
         out.append("email")

@@ -44,6 +44,7 @@ from bot.connectors.base import (
     TransientError,
 )
 from bot.connectors.signal_outgoing import SignalSender
+from bot.connectors.signal_preflight import Problem, ServiceProbe
 from bot.connectors.signal_send import RecipientFailure
 from bot.connectors.signal_watchdog import ReceiveWatchdog
 from bot.types import ChatRef, Incoming, Reply, Sender
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "signal"
 ADMIN_REFRESH_EVERY = 2.0  # seconds between refreshes of /v1/groups forced by one group
 STARTUP_TIMEOUT = 15.0
+RECHECK_EVERY = 20.0  # seconds between probes while the service is not usable yet
 MENTION = "\ufffc"  # Signal's placeholder for an @mention in the text
 
 
@@ -117,12 +119,14 @@ class SignalConnector:
         hooks: ConnectorHooks | None = None,
         *,
         startup_timeout: float = STARTUP_TIMEOUT,
+        recheck_every: float = RECHECK_EVERY,
     ) -> None:
         section = config.signal
-        if not section.service or not section.phone_number:
-            raise ValueError("[signal] needs service = 'host:port' and phone_number = '+49…'")
+        if not section.service:
+            raise ValueError("[signal] needs service = 'host:port' (and phone_number = '+49…')")
         self.service = section.service
-        self.number = section.phone_number
+        # None until linked: the only number signal-cli-rest-api lists is then used.
+        self.number: str | None = section.phone_number
         self.rate_limit_pause = section.rate_limit_pause.total_seconds()
         self._auth = (
             {
@@ -135,7 +139,11 @@ class SignalConnector:
         )
         self.hooks = hooks
         self.startup_timeout = startup_timeout
-        self.sender = SignalSender(self.number, self.rate_limit_pause, hooks)
+        self.recheck_every = recheck_every
+        self.probe = ServiceProbe(self.service, self._auth)
+        self.problem: Problem | None = None  # why we do not connect yet (on /healthz too)
+        self._waiting: asyncio.Task[None] | None = None
+        self.sender = SignalSender(self.number or "", self.rate_limit_pause, hooks)
         self._on_message: MessageCallback | None = None
         self._bot: SignalBot | None = None
         self.watchdog: ReceiveWatchdog | None = None
@@ -151,6 +159,48 @@ class SignalConnector:
 
     async def start(self, on_message: MessageCallback) -> None:
         self._on_message = on_message
+        verdict = await self.probe.check(self.number)
+        self.number = verdict.number
+        if verdict.problem is None or (not verdict.problem.blocking and self.number):
+            await self._start_bot()
+            return
+        self._report(verdict.problem)
+        self._waiting = asyncio.create_task(self._wait_until_usable())
+
+    def _report(self, problem: Problem) -> None:
+        """Say it once (per problem), in the log and on /healthz."""
+        if self.problem != problem:
+            log.error("signal: %s", problem.text)
+        self.problem = problem
+
+    async def _wait_until_usable(self) -> None:
+        """Probe until the number is linked and the service is new enough, then connect."""
+        while True:
+            await asyncio.sleep(self.recheck_every)
+            verdict = await self.probe.check(self.number)
+            self.number = verdict.number
+            problem = verdict.problem
+            if problem is None or (not problem.blocking and self.number):
+                break
+            self._report(problem)
+        log.info("signal: %s is usable now; connecting", self.service)
+        self.problem = None
+        try:
+            await self._start_bot()
+        except Exception:
+            log.exception("signal: starting the connection failed")
+
+    def health(self) -> dict[str, Any]:
+        if self.ready:
+            return {"state": "up"}
+        info: dict[str, Any] = {"state": "starting"}
+        if self.problem is not None:
+            info["detail"] = self.problem.text
+        return info
+
+    async def _start_bot(self) -> None:
+        assert self.number is not None
+        self.sender.number = self.number
         config: dict[str, Any] = {
             "signal_service": self.service,
             "phone_number": self.number,
@@ -215,6 +265,10 @@ class SignalConnector:
         self._known_groups = {g.internal_id for g in self._bot.groups}
 
     async def stop(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+            await asyncio.gather(self._waiting, return_exceptions=True)
+            self._waiting = None
         bot, self._bot = self._bot, None
         if bot is None:
             return
@@ -234,7 +288,8 @@ class SignalConnector:
         return bool(init and init.done() and not init.cancelled())
 
     def _masked(self) -> str:
-        return self.number[:4] + "…" + self.number[-2:]
+        number = self.number or ""
+        return number[:4] + "…" + number[-2:]
 
     # ---- receiving -------------------------------------------------------------------------
 

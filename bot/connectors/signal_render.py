@@ -6,9 +6,10 @@ signal-cli-rest-api's ``text_mode: "styled"`` turns markers into Signal text sty
 ``text (url)``, underline is dropped. Texts without any style are sent in normal mode, verbatim,
 so plain messages never depend on the service's marker parser.
 
-The service's parser pairs ``**`` greedily, so where a marker would run into a ``*`` or a
-backslash before it (an italic run ending where a bold one starts, text ending in ``*`` or ``\``)
-a zero-width space separates them; bold and italic on the same run render as bold.
+The service's parser reads ``***`` (bold italic, since the version after 0.100), then ``**``,
+then ``*`` greedily, so where a marker would run into a ``*`` or a backslash before it (an italic
+run ending where a bold one starts or the other way round, text ending in ``*`` or ``\``) a
+zero-width space separates them; bold and italic on the same run render as bold.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ def _styled(runs: list[Run]) -> str:
 
     def emit(marker: str) -> None:
         prev = parts[-1] if parts else ""
-        after_star = prev.endswith("*") and not (prev == "**" and marker == "*")
-        if (after_star and marker.startswith("*")) or prev.endswith("\\"):
+        # Any star marker right after a star would merge: '**' + '*' reads as the bold-italic
+        # marker '***' on newer servers, which then drop every style of the message.
+        if (prev.endswith("*") and marker.startswith("*")) or prev.endswith("\\"):
             parts.append(ZWSP)  # keep the greedy parser from pairing markers wrongly
         parts.append(marker)
 

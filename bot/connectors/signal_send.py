@@ -23,6 +23,11 @@ from bot.connectors.base import DeliveryError, PermanentError, RateLimited, Tran
 log = logging.getLogger(__name__)
 
 _RESPONSES = TypeAdapter(list[SendMessageResponse])
+# How json-rpc mode words an untrusted identity: signal-cli's own error (0.100 passes it on),
+# the REST server's since it maps code -4 itself, and signal-cli's plain-text output.
+UNTRUSTED = ("untrusted identities", "untrusted recipient keys", "untrusted identity")
+# signal-cli's answer when no recipient got the message for any other reason.
+SEND_FAILED = "failed to send message"
 SEND_TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)  # big groups take signal-cli a while
 
 
@@ -91,7 +96,7 @@ def classify_failure(
     if status in (401, 403):
         # An operator problem (proxy credentials), not the recipient's: keep the messages.
         return TransientError(f"signal-cli-rest-api refused our credentials ({status})", 300)
-    if "untrusted identity" in lowered:
+    if any(words in lowered for words in UNTRUSTED):
         return UntrustedIdentity(f"untrusted identity for {recipient}: {error}", recipient)
     if bot_number in error and "not registered" in lowered:
         # "User <bot number> is not registered": our own account, not the recipient's fault.
@@ -101,6 +106,10 @@ def classify_failure(
         return PermanentError(f"signal: {error}", chat_gone=True)
     if status == 404:
         return TransientError(f"signal-cli-rest-api 404 (wrong service address?): {error}", 60)
+    if lowered.rstrip(" .") == SEND_FAILED:
+        # signal-cli reached nobody and says no more (a network failure on the way to Signal's
+        # servers, too): retried with backoff, a bounded number of times, by the caller.
+        return TransientError(f"signal could not send to {recipient}: {error}")
     return PermanentError(f"signal-cli-rest-api {status}: {error}")
 
 

@@ -78,6 +78,15 @@ def screen_frame(raw: str) -> str | None:
     envelope = message.envelope
     if envelope.sync_message is not None and envelope.data_message is None:
         return None
+    info = envelope.data_message.group_info if envelope.data_message is not None else None
+    if info is not None and info.type == "UPDATE" and info.group_name is None:
+        # signalbot's GroupUpdate insists on a name and would raise inside its receive loop;
+        # signal-cli leaves it out when it does not know the name (yet).
+        if info.group_id is None:
+            log.warning("signal: skipped a group update without a group id")
+            return None
+        data["envelope"]["dataMessage"]["groupInfo"]["groupName"] = ""
+        return json.dumps(data)
     return raw
 
 

@@ -21,6 +21,8 @@ class Document(SQLModel, table=True):
     still reads well when the meeting series is changed or removed.
     """
 
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers users see are never reused
+
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=500)
     network_id: int = NetworkIdField()

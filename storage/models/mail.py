@@ -21,6 +21,8 @@ class Announcement(SQLModel, table=True):
     cancelled); ``rrule`` repeats it in ``timezone`` wall-clock time from ``first_at``.
     """
 
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers users see are never reused
+
     id: int | None = Field(default=None, primary_key=True)
     network_id: int = NetworkIdField()
     text: str = Field(sa_column=Column(Text, nullable=False))

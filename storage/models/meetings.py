@@ -56,6 +56,7 @@ class MeetingOccurrence(SQLModel, table=True):
     __tablename__ = "meeting_occurrence"
     __table_args__ = (
         UniqueConstraint("series_id", "recurrence_id", name="uq_meeting_occurrence_series_rid"),
+        {"sqlite_autoincrement": True},  # numbers users see are never reused (0008_ids)
     )
 
     id: int | None = Field(default=None, primary_key=True)

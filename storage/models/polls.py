@@ -21,6 +21,8 @@ class Poll(SQLModel, table=True):
     that the closing post went out (so the job posts it once).
     """
 
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers users see are never reused
+
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(max_length=300)
     network_id: int = NetworkIdField()

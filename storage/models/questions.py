@@ -18,6 +18,8 @@ class Question(SQLModel, table=True):
     ``chat_ref`` is where the question was asked (its group receives the agenda post).
     """
 
+    __table_args__ = {"sqlite_autoincrement": True}  # numbers users see are never reused
+
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     network_id: int = NetworkIdField()

@@ -49,9 +49,17 @@ RATE_LIMIT_ERROR = (
 def parse_styled(text: str) -> tuple[str, list[str]]:
     """What signal-cli-rest-api makes of a ``text_mode: "styled"`` message: the visible text and
     its styles as ``"start:length:STYLE"`` (UTF-16 offsets). Markers pair up on a stack (so they
-    nest), ``**`` is read greedily before ``*``, a backslash before a marker makes it literal,
-    and an unclosed marker simply disappears."""
-    styles = {"**": "BOLD", "*": "ITALIC", "~": "STRIKETHROUGH", "`": "MONOSPACE", "||": "SPOILER"}
+    nest; only the innermost open marker can close), ``***`` (bold italic, since the version
+    after 0.100) is read greedily before ``**`` before ``*``, a backslash before a marker makes it
+    literal, and an unclosed marker simply disappears — so ``**a***b*`` loses all its styles."""
+    styles = {
+        "***": "BOLD+ITALIC",
+        "**": "BOLD",
+        "*": "ITALIC",
+        "~": "STRIKETHROUGH",
+        "`": "MONOSPACE",
+        "||": "SPOILER",
+    }
     out: list[str] = []
     found: list[str] = []
     stack: list[tuple[str, int]] = []
@@ -63,7 +71,7 @@ def parse_styled(text: str) -> tuple[str, list[str]]:
 
     while i < len(text):
         c = text[i]
-        token = text[i : i + 2] if text[i : i + 2] in ("**", "||") else c
+        token = next((t for t in ("***", "**", "||") if text.startswith(t, i)), c)
         if token in styles and (token != "|"):
             i += len(token)
             if escaped:
@@ -72,7 +80,8 @@ def parse_styled(text: str) -> tuple[str, list[str]]:
                 continue
             if stack and stack[-1][0] == token:
                 _, begin = stack.pop()
-                found.append(f"{begin}:{utf16_len() - begin}:{styles[token]}")
+                for style in styles[token].split("+"):
+                    found.append(f"{begin}:{utf16_len() - begin}:{style}")
             else:
                 stack.append((token, utf16_len()))
             continue
@@ -86,8 +95,24 @@ def parse_styled(text: str) -> tuple[str, list[str]]:
     return "".join(out), found
 
 
-def untrusted_identity_error(recipient: str) -> str:
-    return f'Failed to send message: Untrusted Identity for "{recipient}"'
+# json-rpc mode, read from the servers' sources: signal-cli's ``SendMessageResultUtils`` throws
+# these for a send that reached nobody; 0.100 passes its message on, later versions map the
+# untrusted case (json-rpc code -4) to their own words (``jsonrpc2.go``). Every such failure is a
+# 400 ``{"error": …}``; only rate limits get a 429.
+UNTRUSTED_0_100 = "Failed to send message due to untrusted identities"
+UNTRUSTED_NEWER = "Unable to complete request due to untrusted recipient keys"
+SEND_FAILED = "Failed to send message"
+OLD_VERSION = "0.100"  # below signalbot 2.2's minimum; its /v1/groups has no ``member`` field
+
+
+def untrusted_identity_error(version: str = "0.101") -> str:
+    """What json-rpc mode answers when a recipient's safety number changed."""
+    return UNTRUSTED_0_100 if version == OLD_VERSION else UNTRUSTED_NEWER
+
+
+def unregistered_error(recipient: str) -> str:
+    """signal-cli's words for a recipient who is not (or no longer) on Signal."""
+    return f"The user {recipient} is not registered."
 
 
 def internal_id_for(name: str) -> str:
@@ -118,8 +143,8 @@ class FakeGroup:
     def id(self) -> str:
         return group_id_for(self.internal_id)
 
-    def entry(self) -> dict[str, Any]:
-        return {
+    def entry(self, version: str = "0.101") -> dict[str, Any]:
+        entry = {
             "name": self.name,
             "description": self.description,
             "id": self.id,
@@ -137,6 +162,9 @@ class FakeGroup:
                 "send_messages": "every-member",
             },
         }
+        if version == OLD_VERSION:
+            del entry["member"]  # added after 0.100 ("expose group membership isMember")
+        return entry
 
 
 @dataclass
@@ -199,6 +227,10 @@ class FakeSignalServer:
         self.single_send_response = False
         self.polls: list[dict[str, Any]] = []  # accepted POST /v1/polls bodies + "timestamp"
         self.polls_supported = True  # False: answer 404 like services older than polls
+        # False: the number is not linked (registered) yet: /v1/accounts is empty and every
+        # call for the number answers 400 "User … is not registered.", as before linking.
+        self.linked = True
+        self.groups_have_member = True  # False: a build between 0.100 and the ``member`` field
         # Numbers signal-cli has not learnt yet (or that their owners hide): envelopes from
         # them carry ``sourceNumber: null`` and only the uuid, as the real service sends them.
         self.unknown_numbers: set[str] = set()
@@ -279,6 +311,22 @@ class FakeSignalServer:
         return await self.push_envelope(self._envelope(admin, None, "", dataMessage=data))
 
     # ---- test controls: incoming traffic ---------------------------------------------------
+
+    async def push_group_update(self, group: FakeGroup | str, *, named: bool = True) -> int:
+        """A group-update envelope; signal-cli leaves ``groupName`` out when it does not know
+        the name (yet), e.g. for an invitation or right after joining."""
+        group = group if isinstance(group, FakeGroup) else self.group(group)
+        group.revision += 1
+        info: dict[str, Any] = {
+            "groupId": group.internal_id,
+            "revision": group.revision,
+            "type": "UPDATE",
+        }
+        if named:
+            info["groupName"] = group.name
+        data = {"timestamp": next(self._clock), "groupInfo": info}
+        sender = group.admins[0] if group.admins else self.number
+        return await self.push_envelope(self._envelope(sender, None, "", dataMessage=data))
 
     async def push_group_message(
         self,
@@ -374,10 +422,14 @@ class FakeSignalServer:
     def fail_next_sends(
         self, count: int, kind: str, *, reason: str = "", failed: Iterable[str] = ()
     ) -> None:
-        """Make the next ``count`` sends fail: ``rate_limit`` (429), ``untrusted`` (400),
-        ``server_error`` (500) or ``partial`` (201 with ``errors.recipients`` for ``failed``,
-        every recipient if empty; ``reason`` defaults to ``NETWORK_FAILURE``)."""
-        if kind not in ("rate_limit", "untrusted", "partial", "server_error"):
+        """Make the next ``count`` sends fail: ``rate_limit`` (429), ``untrusted`` (400, worded
+        by version), ``send_failed`` (400 "Failed to send message": any other send that reached
+        nobody, a passing network failure too), ``unregistered`` (400 "The user … is not
+        registered."), ``server_error`` (500, e.g. from a proxy in front) or ``partial`` (201 with
+        ``errors.recipients`` for ``failed``, every recipient if empty; ``reason`` defaults to
+        ``NETWORK_FAILURE``; dropped by 0.100)."""
+        kinds = ("rate_limit", "untrusted", "send_failed", "unregistered", "partial")
+        if kind not in (*kinds, "server_error"):
             raise ValueError(f"unknown failure kind {kind!r}")
         self._failures.extend(_Failure(kind, reason, tuple(failed)) for _ in range(count))
 
@@ -442,13 +494,13 @@ class FakeSignalServer:
         return web.json_response(self.about)
 
     async def _accounts(self, request: web.Request) -> web.Response:
-        return web.json_response([self.number])
+        return web.json_response([self.number] if self.linked else [])
 
     async def _no_content(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
     def _check_account(self, number: str) -> web.Response | None:
-        if number != self.number:
+        if number != self.number or not self.linked:
             return _error(400, f"User {number} is not registered.")
         return None
 
@@ -462,7 +514,11 @@ class FakeSignalServer:
         if self._group_failures > 0:
             self._group_failures -= 1
             return _error(500, "signal-cli: listGroups timed out")
-        return web.json_response([self._entry(g) for g in self.groups.values()])
+        entries = [self._entry(g) for g in self.groups.values()]
+        if not self.groups_have_member:
+            for entry in entries:
+                entry.pop("member", None)
+        return web.json_response(entries)
 
     async def _get_group(self, request: web.Request) -> web.Response:
         if (bad := self._check_account(request.match_info["number"])) is not None:
@@ -474,8 +530,9 @@ class FakeSignalServer:
         return _error(400, f"No group with id {wanted} found")
 
     def _entry(self, group: FakeGroup) -> dict[str, Any]:
-        """A group as listed: members whose number signal-cli does not know appear by uuid."""
-        entry = group.entry()
+        """A group as listed: members whose number signal-cli does not know appear by uuid;
+        0.100 has no ``member`` field."""
+        entry = group.entry(self.about.get("version", ""))
         for field_name in ("members", "admins"):
             entry[field_name] = [
                 uuid_for(m) if m in self.unknown_numbers else m for m in entry[field_name]
@@ -523,7 +580,12 @@ class FakeSignalServer:
             body_429 = {"error": RATE_LIMIT_ERROR, "challenge_tokens": [token], "account": number}
             return self._reject(429, body_429)
         if failure is not None and failure.kind == "untrusted":
-            return self._reject(400, {"error": untrusted_identity_error(recipients[0])})
+            version = self.about.get("version", "")
+            return self._reject(400, {"error": untrusted_identity_error(version)})
+        if failure is not None and failure.kind == "send_failed":
+            return self._reject(400, {"error": SEND_FAILED})
+        if failure is not None and failure.kind == "unregistered":
+            return self._reject(400, {"error": unregistered_error(recipients[0])})
         if failure is not None and failure.kind == "server_error":
             return self._reject(500, {"error": "Failed to send message: signal-cli timed out"})
         responses = []
@@ -544,7 +606,11 @@ class FakeSignalServer:
                 )
             )
         await self._notify()
-        if self.single_send_response and len(responses) == 1:
+        if self.about.get("version") == OLD_VERSION:  # one object, partial failures dropped
+            responses = [{"timestamp": r["timestamp"]} for r in responses]
+        if (self.single_send_response or self.about.get("version") == OLD_VERSION) and len(
+            responses
+        ) == 1:
             return web.json_response(responses[0], status=201)  # the OpenAPI schema's shape
         return web.json_response(responses, status=201)
 
