@@ -37,12 +37,10 @@ from bot.feeds.errors import (
     FeedError,
     FetchTimeout,
     HTTPStatus,
-    TooLarge,
     TooManyRedirects,
-    human_size,
 )
 from bot.net.guard import AddressPolicy, GuardedResolver
-from bot.net.http import REDIRECT_STATUSES, check_url
+from bot.net.http import REDIRECT_STATUSES, check_url, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +222,7 @@ class FeedFetcher:
                     )
                 if not 200 <= resp.status < 300:
                     raise _status_error(host, resp)
-                body = await self._read_limited(resp, host)
+                body = await read_limited(resp, self.max_bytes)
                 digest = body_hash(body)
                 unchanged = digest == validators.body_hash
                 return FetchResult(
@@ -242,22 +240,6 @@ class FeedFetcher:
             host=current.host or "",
             limit=self.max_redirects,
         )
-
-    async def _read_limited(self, resp: aiohttp.ClientResponse, host: str) -> bytes:
-        limit = self.max_bytes
-        too_large = TooLarge(
-            f"{host}: answer larger than {human_size(limit)}", host=host, limit=human_size(limit)
-        )
-        if resp.content_length is not None and resp.content_length > limit:
-            raise too_large
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     async def fetch_all(
         self, requests: Iterable[tuple[str, Validators | None]]
