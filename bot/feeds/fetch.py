@@ -51,7 +51,6 @@ ACCEPT = (
 )
 PERMANENT_REDIRECTS = frozenset({301, 308})
 PARSER_HEADERS = ("content-type", "content-location", "content-language")
-CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
