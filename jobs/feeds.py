@@ -27,6 +27,7 @@ from bot.feeds.parse import newest
 from bot.feeds.poll import PollOutcome, poll_many
 from bot.i18n import t
 from bot.redact import redact_url
+from bot.retry import Backoff
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
 from storage import chats, outbox, subscriptions
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 NOTICE_AFTER = 3  # consecutive failures before the admins hear about it
 PAUSE_AFTER = 10  # consecutive failures before the feed is paused
 MAX_BACKOFF = timedelta(days=1)
+MAX_BACKOFF_SECONDS = MAX_BACKOFF.total_seconds()
 SUBSCRIPTION_KIND = "news"
 
 
@@ -212,6 +214,13 @@ def record_success(
     return made
 
 
+def backoff(config: Config) -> Backoff:
+    """Twice the poll interval after the first failure, doubling up to a day; a Retry-After
+    longer than that is honoured up to a day. No jitter: the schedule is persisted per feed
+    and its steps are what the owners read in the notices."""
+    return Backoff(first=2 * config.news.poll_interval.total_seconds(), cap=MAX_BACKOFF_SECONDS)
+
+
 def record_failure(
     session: Session, config: Config, feed: Feed, error: FeedError, now: datetime
 ) -> None:
@@ -219,10 +228,9 @@ def record_failure(
     feed.error_code = error.code
     metrics.FEED_ERRORS.inc(feed=redact_url(feed.url))
     feed.last_error = json.dumps(error.params, ensure_ascii=False, default=str)
-    wait = min(config.news.poll_interval * 2**feed.failures, MAX_BACKOFF)
     retry_after = error.params.get("retry_after")
-    if isinstance(retry_after, int):
-        wait = max(wait, min(timedelta(seconds=retry_after), MAX_BACKOFF))
+    hint = min(retry_after, MAX_BACKOFF_SECONDS) if isinstance(retry_after, int) else None
+    wait = timedelta(seconds=backoff(config).after(feed.failures, hint))
     feed.next_poll = now + wait
     log.warning(
         "feed failed feed=%s failures=%d next_in=%s error=%s",

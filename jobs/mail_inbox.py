@@ -23,6 +23,7 @@ from bot import i18n
 from bot.config import Config, MailingListEntry
 from bot.mail import imap, inbound, scope, status
 from bot.markup import Markup, join, link
+from bot.retry import Backoff
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
 from storage import chats, mail_state, outbox
@@ -142,7 +143,8 @@ def handle(
 def _failed(now: datetime, interval: timedelta, error: str) -> None:
     state = status.IMAP
     state.failures += 1
-    wait = min(MAX_BACKOFF, interval * 2 ** (state.failures - 1))
+    pauses = Backoff(first=interval.total_seconds(), cap=MAX_BACKOFF.total_seconds())
+    wait = timedelta(seconds=pauses.delay(state.failures))
     state.retry_at = now + wait
     state.last_error, state.last_error_at = error[:300], now
     log.warning(

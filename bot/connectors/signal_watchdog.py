@@ -29,6 +29,8 @@ from pydantic import ValidationError
 from signalbot import SignalBot
 from signalbot._generated import Message
 
+from bot.retry import Backoff
+
 log = logging.getLogger(__name__)
 
 
@@ -115,7 +117,8 @@ class ReceiveWatchdog:
         self.skipped = 0
         self._running = 0  # producers currently inside _produce (not in signalbot's backoff)
         self._started_at = 0.0
-        self._delay = min_delay
+        self._backoff = Backoff(first=min_delay, cap=max_delay)
+        self._failures = 0  # restarts since the loop last ran ``healthy_after`` seconds
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -183,10 +186,8 @@ class ReceiveWatchdog:
             if self.receiving:
                 continue
             ran_for = time.monotonic() - self._started_at
-            if ran_for >= self.healthy_after:
-                self._delay = self.min_delay
-            delay = self._delay
-            self._delay = min(self.max_delay, self._delay * 2)
+            self._failures = 1 if ran_for >= self.healthy_after else self._failures + 1
+            delay = self._backoff.delay(self._failures)
             log.warning(
                 "signal: receive loop is down (ran %.1fs); reconnecting in %.1fs (restart #%d)",
                 ran_for,

@@ -50,6 +50,7 @@ from bot.connectors.telegram_errors import FloodScope, TokenRedactor, retry_afte
 from bot.connectors.telegram_request import make_requests
 from bot.connectors.telegram_send import TelegramSender, shorten
 from bot.errors import ConfigError
+from bot.retry import Backoff, RetryPolicy, retry
 from bot.types import ChatRef, Incoming, Reply, Sender
 from bot.webhook import telegram_webhook_url
 
@@ -61,10 +62,22 @@ ADMIN_STATUSES = {"creator", "administrator"}
 MENU_LANGUAGES = ("de", "en")  # Telegram language codes that get their own menu
 ADMIN_CACHE_SECONDS = 60.0  # "is admin" answers
 NOT_ADMIN_CACHE_SECONDS = 5.0  # "is not": short, so a fresh promotion counts almost at once
+# Connecting after a failed start: 1 s, 2 s, 4 s … 30 s apart, for as long as it takes.
+CONNECT = RetryPolicy(attempts=None, backoff=Backoff(first=1.0, cap=30.0))
+# The command menus: ten more tries, 1 s … 60 s apart or as long as a 429 says.
+MENUS = RetryPolicy(attempts=11, backoff=Backoff(first=1.0, cap=60.0))
 
 
 def _ref(chat_id: int | str) -> ChatRef:
     return ChatRef("telegram", str(chat_id))
+
+
+class MenusPending(Exception):
+    """setMyCommands did not go through yet; try again in ``retry_after`` seconds at the least."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"command menus not registered, retry in {retry_after}s")
+        self.retry_after = retry_after
 
 
 class TelegramConnector:
@@ -156,7 +169,7 @@ class TelegramConnector:
         except (NetworkError, TimedOut) as exc:
             log.warning("telegram not reachable at start-up, retrying in background error=%s", exc)
             self._connect_task = asyncio.create_task(
-                self._connect_with_backoff(), name="telegram-connect"
+                self._connect_with_backoff(exc), name="telegram-connect"
             )
 
     async def prepare(self) -> None:
@@ -173,23 +186,29 @@ class TelegramConnector:
         self.bot_id = self.application.bot.id
         self.ready.set()
 
-    async def _connect_with_backoff(self) -> None:
-        delay = 1.0
-        while True:
-            await self.sleep(delay)
-            try:
-                await self._connect()
-                log.info("telegram connected after retry")
-                return
-            except InvalidToken:
-                log.error("Telegram rejected the bot token; the Telegram connector stays off")
-                return
-            except (NetworkError, TimedOut) as exc:
-                delay = min(30.0, delay * 2)
-                log.warning("telegram still not reachable, next try in %.0fs error=%s", delay, exc)
-            except Exception:
-                delay = min(30.0, delay * 2)
-                log.exception("telegram start-up failed, next try in %.0fs", delay)
+    async def _connect_with_backoff(self, error: Exception) -> None:
+        """Keep connecting in the background after ``error`` at start-up: 1 s, 2 s, … 30 s apart,
+        until it works or the token is rejected."""
+
+        def note(failures: int, wait: float, exc: Exception) -> None:
+            if isinstance(exc, NetworkError | TimedOut):
+                log.warning("telegram still not reachable, next try in %.0fs error=%s", wait, exc)
+            else:
+                log.error("telegram start-up failed, next try in %.0fs", wait, exc_info=exc)
+
+        try:
+            await retry(
+                self._connect,
+                CONNECT,
+                transient=lambda exc: not isinstance(exc, InvalidToken),
+                sleep=self.sleep,
+                on_retry=note,
+                after=error,
+            )
+        except InvalidToken:
+            log.error("Telegram rejected the bot token; the Telegram connector stays off")
+            return
+        log.info("telegram connected after retry")
 
     async def _connect(self) -> None:
         app = self.application
@@ -294,15 +313,19 @@ class TelegramConnector:
         return None
 
     async def _retry_menus(self, wait: float) -> None:
-        delay = 1.0
-        for _ in range(10):
-            await self.sleep(max(wait, delay))
-            retry = await self.register_commands()
-            if retry is None:
-                log.info("telegram command menu registered after retry")
-                return
-            wait, delay = retry, min(60.0, delay * 2)
-        log.warning("telegram command menu given up after 10 tries")
+        async def once() -> None:
+            again = await self.register_commands()
+            if again is not None:
+                raise MenusPending(again)
+
+        try:
+            await retry(
+                once, MENUS, transient=(MenusPending,), sleep=self.sleep, after=MenusPending(wait)
+            )
+        except MenusPending:
+            log.warning("telegram command menu given up after %d tries", MENUS.attempts)
+            return
+        log.info("telegram command menu registered after retry")
 
     # ------------------------------------------------------------------ incoming
 

@@ -20,12 +20,17 @@ from telegram.error import TelegramError
 from bot.connectors.base import ConnectorHooks, PermanentError, TransientError
 from bot.connectors.telegram_errors import FloodScope, map_error
 from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
+from bot.retry import Backoff, RetryPolicy, retry
 from bot.types import ChatRef, Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CONTINUATION_ATTEMPTS = 4  # retries for the 2nd… call of a reply (the 1st raises)
+# The 2nd… call of a reply (the 1st raises): four more tries, 1 s, 2 s, 4 s, 8 s apart or as
+# long as a 429 says. Jitter is pointless here: one bot, one API, nobody to spread out from.
+CONTINUATION = RetryPolicy(attempts=5, backoff=Backoff(first=1.0, cap=30.0))
+# The connector's own messages (the welcome): three more tries, none after a pause over a minute.
+OWN_MESSAGES = RetryPolicy(attempts=4, backoff=Backoff(first=1.0, cap=60.0), max_wait=60.0)
 UPLOAD_LIMIT = 50 * 1024 * 1024  # Bot API limit for files a bot sends
 
 
@@ -169,40 +174,38 @@ class TelegramSender:
     ) -> T:
         """One API call. The first part of a message raises mapped errors for the caller to
         handle; later parts are retried here, so a 429 mid-way does not repeat earlier parts."""
-        attempt = 0
         numeric = chat_id if isinstance(chat_id, int) else 0
-        while True:
+
+        async def once() -> T:
             try:
                 result = await step()
             except TelegramError as exc:
                 scope = self.flood.scope(chat, numeric, self.is_group(numeric))
-                error = map_error(exc, chat, scope)
-                attempt += 1
-                if (
-                    first
-                    or not isinstance(error, TransientError)
-                    or attempt > CONTINUATION_ATTEMPTS
-                ):
-                    raise error from exc
-                wait = error.retry_after if error.retry_after is not None else 0.5 * 2**attempt
-                log.warning("telegram part retry chat=%s in=%.1fs error=%s", chat, wait, error)
-                await self.sleep(wait)
-                continue
+                raise map_error(exc, chat, scope) from exc
             self.flood.note_send(numeric)
             return result
 
-    async def send_with_retries(self, chat: ChatRef, reply: Reply, attempts: int = 4) -> None:
-        """For the connector's own messages (the welcome): transient errors retried, bounded."""
-        for attempt in range(1, attempts + 1):
-            try:
-                await self.send(chat, reply)
-                return
-            except TransientError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
-                if attempt == attempts or wait > 60:
-                    log.warning("telegram message dropped chat=%s error=%s", chat, exc)
-                    return
-                await self.sleep(wait)
-            except Exception as exc:
-                log.warning("telegram message not deliverable chat=%s error=%s", chat, exc)
-                return
+        if first:
+            return await once()
+
+        def note(failures: int, wait: float, error: Exception) -> None:
+            log.warning("telegram part retry chat=%s in=%.1fs error=%s", chat, wait, error)
+
+        return await retry(
+            once, CONTINUATION, transient=(TransientError,), sleep=self.sleep, on_retry=note
+        )
+
+    async def send_with_retries(self, chat: ChatRef, reply: Reply) -> None:
+        """For the connector's own messages (the welcome): transient errors retried, bounded;
+        what still fails is logged and dropped."""
+        try:
+            await retry(
+                lambda: self.send(chat, reply),
+                OWN_MESSAGES,
+                transient=(TransientError,),
+                sleep=self.sleep,
+            )
+        except TransientError as exc:
+            log.warning("telegram message dropped chat=%s error=%s", chat, exc)
+        except Exception as exc:
+            log.warning("telegram message not deliverable chat=%s error=%s", chat, exc)
