@@ -34,6 +34,7 @@ from bot.markup import Markup, join
 from bot.numbers import in_id_range, item_number, parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
+from bot.services import Services
 from bot.types import Attachment, ChatRef, Outgoing, Permission, PollSpec, Reply, Sender
 from handlers.persons import person_key
 from handlers.poll_chart import chart_attachment
@@ -381,8 +382,9 @@ async def umfrage_ende(ctx: Context, args: Args) -> Reply:
 
 
 # -- native polls: the connector hooks -----------------------------------------------------------
-def install_services(app: Any) -> None:
-    """Called by the App at construction: answer ``poll_sent`` and ``poll_answer``."""
+def install_services(services: Services) -> None:
+    """Called by ``build_services`` for the app: answer ``poll_sent`` and ``poll_answer``."""
+    app = services.require_app()
 
     async def on_poll_sent(chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         with app.store.session() as session:
@@ -429,9 +431,9 @@ def install_services(app: Any) -> None:
         text = join([i18n.t(lang, "polls.closed_by_deadline", n=poll.id), Markup(reply.text)])
         return str(text), reply.attachments
 
-    app.services.on_poll_sent = on_poll_sent
-    app.services.on_poll_answer = on_poll_answer
-    app.services.poll_result = poll_result
+    services.on_poll_sent = on_poll_sent
+    services.on_poll_answer = on_poll_answer
+    services.poll_result = poll_result
 
 
 # -- personal data -------------------------------------------------------------------------------

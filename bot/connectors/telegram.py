@@ -217,9 +217,8 @@ class TelegramConnector:
             await app.initialize()  # getMe: InvalidToken / NetworkError surface here
         self.username = app.bot.username
         self.bot_id = app.bot.id
-        services = getattr(self.hooks, "services", None)
-        if services is not None and isinstance(getattr(services, "bot_usernames", None), dict):
-            services.bot_usernames[self.platform] = self.username
+        if self.username:
+            self.hooks.learned_username(self.platform, self.username)
         if not app.running:
             await app.start()
         retry = await self.register_commands()
