@@ -12,7 +12,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import access, commands, i18n, leader, metrics, router, webhook
+from bot import access, capabilities, commands, i18n, leader, metrics, router, webhook
+from bot.capabilities import Capability
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
@@ -198,7 +199,9 @@ class App:
         """Signal people are their uuid: learn the number as an alias the first time (rows
         stored under the number move to the uuid), or fill in the alias learnt earlier."""
         sender = incoming.sender
-        if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
+        if not capabilities.has(sender.ref, Capability.NUMBER_ALIASES):
+            return incoming
+        if sender.ref.id.startswith("group."):
             return incoming
         with self.store.session() as session:
             served = not incoming.is_group or (

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import access, audit_log, membership
+from bot import access, audit_log, capabilities, membership
 from bot.access import NetworkInfo
 from bot.args import Args
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.context import Context
 from bot.errors import NotFound, PermissionDenied, UsageError, UserError
@@ -160,7 +161,7 @@ async def gruppe_verlassen(ctx: Context, args: Args) -> Markup:
         chat = ChatRef.parse(word) if word else ctx.chat  # in a group: this one
     except ValueError:
         raise UsageError("groups.error.bad_ref", ref=word[:80]) from None
-    if chat.platform == "console" or chat == ctx.sender.ref:
+    if not capabilities.has(chat, Capability.GROUPS) or chat == ctx.sender.ref:
         raise UsageError("groups.error.bad_ref", ref=str(chat)[:80])
     network = access.chat_network(ctx, chat)
     allowed = ctx.is_owner or (network is not None and await is_network_admin(ctx, network))

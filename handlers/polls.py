@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import i18n
+from bot import capabilities, i18n
 from bot.args import Args, take_datetime_option
 from bot.calendar import dates
 from bot.calendar.errors import CalendarError
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
@@ -53,9 +54,6 @@ from storage import questions as store_questions
 from storage.models.polls import APPROVAL, SINGLE, Poll
 
 log = logging.getLogger(__name__)
-
-NATIVE_POLL_PLATFORMS = frozenset({"telegram"})
-
 
 # -- creating and posting ------------------------------------------------------------------------
 _SETTING_WORD = re.compile(r"^(?:(?:art|kind|max|punkte|points)=\S*|geheim|secret)$", re.I)
@@ -120,7 +118,7 @@ def native_spec(poll: Poll) -> PollSpec | None:
 def post(ctx: Context, session: Session, poll: Poll) -> Reply:
     """Remember that ``poll`` goes to this chat and build the message that shows it."""
     store_polls.add_post(session, poll.id, str(ctx.chat), ctx.now)
-    spec = native_spec(poll) if ctx.chat.platform in NATIVE_POLL_PLATFORMS else None
+    spec = native_spec(poll) if capabilities.has(ctx.chat, Capability.NATIVE_POLLS) else None
     if spec is not None:
         lines = [ctx.t("polls.posted_native", n=poll.id)]
         if poll.closes_at is not None:
