@@ -186,9 +186,7 @@ def chat_refs(session: Session, network_ids: Iterable[int]) -> set[str]:
     ids = list(network_ids)
     if not ids:
         return set()
-    rows = session.exec(
-        select(NetworkChat.chat_ref).where(col(NetworkChat.network_id).in_(ids))
-    )
+    rows = session.exec(select(NetworkChat.chat_ref).where(col(NetworkChat.network_id).in_(ids)))
     return set(rows)
 
 
