@@ -95,6 +95,7 @@ def number_in(
     error: type[UserError] = UsageError,
     **extra: Any,
 ) -> Count:
+    """Declare a count: ``number_in("news.count_bad", high=20, max=20)``."""
     return Count(key, low, high, error, tuple(extra.items()))
 
 
