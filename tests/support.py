@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.markup import to_plain
 from bot.types import ChatRef, Incoming, Reply, Sender
 from storage.db import Store
+from tests.waiting import drain
 
 
 def shared_dir() -> Path:
@@ -134,8 +135,7 @@ class Harness:
     async def deliver(self) -> list[tuple[ChatRef, str]]:
         """Run the delivery worker until nothing is due; return what it sent, as plain text."""
         before = len(self.connector.sent)
-        while await self.app.delivery.drain_once():
-            pass
+        await drain(self.app.delivery)
         return [(c, to_plain(r.text)) for c, r in self.connector.sent[before:]]
 
 
