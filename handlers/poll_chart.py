@@ -46,7 +46,7 @@ def render_png(lang: str, poll: Poll, options: list[str], result: Tally, voters:
     title = textwrap.shorten(poll.question, 70, placeholder="…")
     axes.set_title(
         f"{i18n.plain(lang, 'polls.chart.title', n=poll.id)}: {title}\n"
-        + i18n.plain(lang, "polls.chart.voters", n=voters),
+        + i18n.plain(lang, "polls.chart.voters", voters),
         fontsize=10,
     )
     axes.set_xlim(0, max([*values, 1]) * 1.15)
