@@ -24,6 +24,7 @@ from handlers.meetings import _detail, load, meeting_post, occurrence_number
 from handlers.registration import notify_moved_up, parse_capacity
 from jobs.reminders import NOTICE_HORIZON, emit_notices, notice_reach
 from storage import meetings, registration
+from storage.models.meetings import MeetingOccurrence
 
 SERIES_WORDS = {"serie", "series", "reihe"}
 NEW_OPTIONS = (
@@ -225,7 +226,7 @@ def _retime_series(ctx: Context, meeting: meetings.Meeting, changes: dict[str, s
         meetings.materialize(session, series, ctx.now)
         after = meetings.get(session, meeting.id, network_id=ctx.network_id)
         if after is not None and after.start != meeting.start and after.start > ctx.now:
-            row = session.get(meetings.MeetingOccurrence, meeting.id)
+            row = session.get(MeetingOccurrence, meeting.id)
             assert row is not None
             meetings.flag_notice(row, meetings.NOTICE_MOVED, ctx.now, meeting.start)
             session.add(row)

@@ -28,6 +28,7 @@ def render_png(lang: str, poll: Poll, options: list[str], result: Tally, voters:
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure  # no pyplot: no global state between charts
+    from matplotlib.ticker import MaxNLocator
 
     order = [i for level in result.levels for i in level]
     labels = [
@@ -42,7 +43,9 @@ def render_png(lang: str, poll: Poll, options: list[str], result: Tally, voters:
     axes.invert_yaxis()  # the winner on top
     axes.bar_label(bars, padding=3)
     axes.set_xlabel(_axis_label(lang, poll))
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    locator = axes.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     title = textwrap.shorten(poll.question, 70, placeholder="…")
     axes.set_title(
         f"{i18n.plain(lang, 'polls.chart.title', n=poll.id)}: {title}\n"
