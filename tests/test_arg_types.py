@@ -201,6 +201,32 @@ async def test_bad_arguments_are_never_an_internal_error(
 
 
 @pytest.mark.parametrize(
+    "rule",
+    [
+        "alle ² Wochen",
+        "alle ١٢ Wochen",
+        f"alle {HUGE} Wochen",
+        "9" * 5000 + " Wochen",
+        "²w",
+        "FREQ=WEEKLY;INTERVAL=²",
+        "FREQ=WEEKLY;COUNT=²",
+        "FREQ=WEEKLY;COUNT=" + "9" * 5000,
+    ],
+)
+async def test_bad_repeat_rules_are_answered(harness: Harness, rule: str) -> None:
+    text = await harness.say(f"/termin_neu 3.12.2030 18:00 X wiederholen={rule}")
+    assert text and not any(marker in text for marker in INTERNAL), text
+
+
+def test_an_imported_count_that_is_no_plain_number_is_dropped() -> None:
+    from bot.calendar.ics_clean import _clean_rule
+
+    assert _clean_rule("FREQ=WEEKLY;COUNT=²") == "FREQ=WEEKLY"
+    assert _clean_rule("FREQ=WEEKLY;COUNT=" + "9" * 5000) == "FREQ=WEEKLY"
+    assert _clean_rule("FREQ=WEEKLY;COUNT=3") == "FREQ=WEEKLY;COUNT=3"
+
+
+@pytest.mark.parametrize(
     ("probe", "expected"),
     [
         ("/termin #abc", "„#abc“ ist keine Terminnummer"),
