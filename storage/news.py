@@ -138,15 +138,6 @@ def due_feeds(session: Session, now: datetime) -> list[Feed]:
 # -- items -----------------------------------------------------------------------------------------
 
 
-def known_keys(session: Session, feed_id: int, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
-        stmt = select(FeedItem.key).where(FeedItem.feed_id == feed_id, col(FeedItem.key).in_(chunk))
-        found.update(session.exec(stmt))
-    return found
-
-
 def items_by_key(session: Session, feed_id: int, keys: Sequence[str]) -> dict[str, FeedItem]:
     out: dict[str, FeedItem] = {}
     for start in range(0, len(keys), 500):

@@ -85,44 +85,6 @@ def enqueue(
     return session.execute(stmt).first() is not None
 
 
-def due(
-    session: Session, now: datetime, platforms: list[str] | None = None, limit: int = 100
-) -> list[OutboxMessage]:
-    """Pending rows whose time has come (or whose claim has lapsed), oldest first."""
-    stmt = select(OutboxMessage).where(
-        or_(
-            and_(col(OutboxMessage.status) == PENDING, col(OutboxMessage.not_before) <= now),
-            and_(col(OutboxMessage.status) == SENDING, col(OutboxMessage.claimed_until) < now),
-        )
-    )
-    if platforms:
-        stmt = stmt.where(
-            or_(*(col(OutboxMessage.chat_ref).startswith(f"{p}:") for p in platforms))
-        )
-    stmt = stmt.order_by(col(OutboxMessage.not_before), col(OutboxMessage.id)).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
-
-
-def claim(
-    session: Session, row: OutboxMessage, worker: str, now: datetime, lease: timedelta
-) -> None:
-    row.status = SENDING
-    row.claimed_by = worker
-    row.claimed_until = now + lease
-    row.attempts += 1
-    session.add(row)
-
-
-def mark_sent(session: Session, row_id: int, now: datetime) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id)
-        .values(status=SENT, sent_at=now, claimed_by=None, claimed_until=None, last_error=None)
-    )
-
-
 def mark_retry(
     session: Session, row_id: int, not_before: datetime, error: str, *, refund: bool = False
 ) -> None:

@@ -156,16 +156,6 @@ def mark_done(
     return row
 
 
-def origin_chats(session: Session, *, network_id: int) -> list[str]:
-    """Chats where the network's open questions were asked (groups receive the agenda)."""
-    stmt = (
-        select(Question.chat_ref)
-        .where(Question.status == OPEN, Question.network_id == network_id)
-        .distinct()
-    )
-    return sorted(c for c in session.exec(stmt) if c)
-
-
 def prune_done(session: Session, before: datetime) -> int:
     """Delete questions marked done before ``before`` (retention), with their supports."""
     ids = list(

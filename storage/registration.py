@@ -277,10 +277,6 @@ def post_for(session: Session, chat_ref: str, message_id: str) -> MeetingPost | 
     ).first()
 
 
-def posts_of(session: Session, occurrence_id: int) -> list[MeetingPost]:
-    return list(session.exec(select(MeetingPost).where(MeetingPost.occurrence_id == occurrence_id)))
-
-
 # -- personal data -------------------------------------------------------------------------------
 def of_person(session: Session, keys: list[str]) -> list[Registration]:
     return list(
