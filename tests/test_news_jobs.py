@@ -256,6 +256,19 @@ async def test_notice_is_in_the_chats_language(store: Store, server: FeedServer)
     assert "To the admins" in notice.text and "error 503" in to_plain(notice.text)
 
 
+@pytest.mark.parametrize("retry_after", ["9" * 5000, "-5", "1.5", "Wed, 21 Oct 2026 07:28:00 GMT"])
+async def test_a_retry_after_that_is_no_number_of_seconds_is_ignored(
+    store: Store, server: FeedServer, retry_after: str
+) -> None:
+    server.route("/f.xml", b"", status=503, headers={"Retry-After": retry_after})
+    config = config_for(server, {"path": "/f.xml", "post_to": [CHAT]})
+    await feeds_job.poll_feeds(job_context(store, config), T0)
+    with store.session() as session:
+        feed = session.exec(select(Feed)).one()
+    assert feed.failures == 1 and feed.error_code == "http_status", feed.error_code  # not "failed"
+    assert timedelta(minutes=27) <= feed.next_poll - T0 <= timedelta(minutes=30)  # the backoff
+
+
 async def test_broken_and_oversized_feeds_fail_alone(store: Store, server: FeedServer) -> None:
     server.route("/ok.xml", rss([item(1)]))
     server.route("/html.xml", b"<html><body>Kein Feed</body></html>", content_type="text/html")
