@@ -76,11 +76,13 @@ def python_type(column: Any) -> type | None:
     """The Python type a column holds; looks through TypeDecorators (e.g. ``UTCDateTime``)."""
     kind = column.type
     for candidate in (kind, getattr(kind, "impl_instance", None)):
+        if candidate is None:
+            continue
         try:
             found = candidate.python_type
         except (NotImplementedError, AttributeError):
             continue
-        if found is not object:
+        if isinstance(found, type) and found is not object:
             return found
     return None
 
@@ -262,7 +264,7 @@ def _insert_rows(
 
     for number, raw in enumerate(lines, start=2):
         try:
-            item = json.loads(raw)
+            item: dict[str, Any] = json.loads(raw)
         except ValueError as exc:
             raise BackupError(
                 "ops.restore.truncated", file=name, error=f"line {number}: {exc}"

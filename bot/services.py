@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.feeds.fetch import FeedFetcher, fetcher_for
 from bot.types import Attachment, ButtonAnswer, ChatRef, Sender
@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from bot.access import NetworkInfo
-    from bot.app import App
+    from bot.clock import Clock
     from bot.config import Config
     from bot.context import Context
     from bot.membership import MembershipCache
     from jobs.calendar_sync import CalendarState
+    from storage.db import Store
     from storage.models.polls import Poll
 
 MembershipLookup = Callable[["Context", "list[NetworkInfo]"], Awaitable["list[NetworkInfo]"]]
@@ -40,6 +41,36 @@ PollAnswerHook = Callable[[str, Sender, list[int]], Awaitable[None]]
 MessagePostedHook = Callable[[ChatRef, str, str], Awaitable[None]]
 ButtonHook = Callable[["Context", str, str], Awaitable["ButtonAnswer | None"]]
 ReactionHook = Callable[["Context", str, str, bool], Awaitable[None]]
+
+
+class Scheduler(Protocol):
+    @property
+    def running(self) -> bool: ...
+
+
+class App(Protocol):
+    """What capabilities may use of the app (``bot.app.App``), without importing it: handlers
+    and jobs never import the app, the delivery worker or a connector (import-linter)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def run_jobs(self) -> bool: ...
+
+    @property
+    def scheduler(self) -> Scheduler: ...
+
+    @property
+    def connectors(self) -> Mapping[str, Any]: ...  # platform -> connector
+
+    async def notify_owners(self, key: str, dedupe_key: str, **kwargs: object) -> None: ...
 
 
 @dataclass
@@ -78,9 +109,7 @@ def build_services(config: Config, app: App | None = None) -> Services:
     """The one constructor: the app's services (``app`` given: every capability installs its
     hooks), or a job context's of its own (no app: no hooks; the fetcher is closed after use)."""
     services = Services(news_fetcher=fetcher_for(config), app=app, owns_fetcher=app is None)
-    if app is not None:
-        import handlers  # noqa: F401 - registers every command and capability
-
+    if app is not None:  # bot.app imported ``handlers``: every capability module is loaded
         for name, module in sorted(sys.modules.items()):  # capabilities answering app hooks
             install = getattr(module, "install_services", None)
             if name.startswith("handlers.") and install is not None:

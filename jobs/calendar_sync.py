@@ -29,6 +29,7 @@ from bot.net.http import guarded_session, open_guarded, read_limited
 from bot.redact import redact_text, redact_url
 from bot.services import Services
 from jobs.schedule import JobContext, JobSpec
+from storage.db import Store
 from storage.meetings_sync import SyncResult, configured_sources, remove_source, sync_calendar
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def _read_file(location: str) -> bytes:
 
 
 def import_into(
-    store,
+    store: Store,
     source: str,
     data: bytes,
     now: datetime,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,6 @@ from bot.feeds.errors import (
     BadURL,
     ConnectFailed,
     DNSFailure,
-    FeedError,
     FetchTimeout,
     HTTPStatus,
     TooManyRedirects,
@@ -43,6 +43,7 @@ from bot.net.guard import AddressPolicy, GuardedResolver
 from bot.net.http import REDIRECT_STATUSES, check_url, read_limited
 
 log = logging.getLogger(__name__)
+_SECONDS = re.compile(r"[0-9]{1,9}")  # Retry-After in seconds (an HTTP date is ignored)
 
 USER_AGENT = "netzbot/0.1 (feed reader)"
 ACCEPT = (
@@ -240,24 +241,6 @@ class FeedFetcher:
             limit=self.max_redirects,
         )
 
-    async def fetch_all(
-        self, requests: Iterable[tuple[str, Validators | None]]
-    ) -> list[FetchResult | FeedError]:
-        """Fetch many feeds concurrently (within the limits); failures come back as values."""
-        return list(await asyncio.gather(*(self._fetch_safely(u, v) for u, v in requests)))
-
-    async def _fetch_safely(
-        self, url: str, validators: Validators | None
-    ) -> FetchResult | FeedError:
-        try:
-            return await self.fetch(url, validators)
-        except FeedError as exc:
-            return exc
-        except Exception as exc:  # a bug or an odd library error must not stop the other feeds
-            host = URL(url).host if url else ""
-            log.exception("unexpected error fetching a feed from %s", host)
-            return ConnectFailed(f"{host}: {type(exc).__name__}: {exc}", host=host or "")
-
 
 def _merge(old: Validators, headers: Mapping[str, str], digest: str | None) -> Validators:
     return Validators(
@@ -283,7 +266,7 @@ def _status_error(host: str, resp: aiohttp.ClientResponse) -> HTTPStatus:
     error = HTTPStatus(
         f"{host}: HTTP {resp.status} {resp.reason or ''}".rstrip(), host=host, status=resp.status
     )
-    retry_after = resp.headers.get("Retry-After", "")
-    if retry_after.isdigit():
+    retry_after = resp.headers.get("Retry-After", "").strip()
+    if _SECONDS.fullmatch(retry_after):  # not str.isdigit: "²" passes that, then int() fails
         error.params["retry_after"] = int(retry_after)
     return error

@@ -12,16 +12,24 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.feeds.errors import FeedError
 from bot.i18n.dates import format_clock, format_datetime_long
 from bot.markup import Markup, join, link
 
 
 class ItemLike(Protocol):
-    title: str
-    link: str | None
-    summary: str
-    published: datetime | None
+    """Read-only view (dataclasses, frozen ones and SQLModel rows all fit)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def link(self) -> str | None: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def published(self) -> datetime | None: ...
 
 
 def post(item: ItemLike, source: str, lang: str, tz: ZoneInfo) -> Markup:
@@ -80,7 +88,3 @@ def error_text(lang: str, code: str, params: Mapping[str, object] | None = None)
     if not i18n.has(key, lang):
         key = "news.error.failed"
     return i18n.t(lang, key, **values)
-
-
-def explain(lang: str, error: FeedError) -> Markup:
-    return error_text(lang, error.code, error.params)

@@ -111,7 +111,7 @@ class MailDoctor:
         conn = imap.connect(self.email)
         try:
             imap.open_folder(conn, self.email.imap_folder)
-            typ, data = conn.uid("SEARCH", None, "ALL")
+            typ, data = conn.uid("SEARCH", "ALL")
             return len((data[0] or b"").split()) if typ == "OK" and data else 0
         finally:
             with contextlib.suppress(Exception):
