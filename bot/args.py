@@ -92,7 +92,7 @@ def _trailing_flags(words: list[str], flags: frozenset[str] | set[str]) -> list[
     return words[len(words) - count :] if count else []
 
 
-_TIME_WORD = r"\d{1,2}[:.]\d{2}(?:\s+[Uu]hr)?|\d{1,2}\s+[Uu]hr"
+_TIME_WORD = r"[0-9]{1,2}[:.][0-9]{2}(?:\s+[Uu]hr)?|[0-9]{1,2}\s+[Uu]hr"
 
 
 def take_datetime_option(rest: str, names: tuple[str, ...]) -> tuple[str | None, str]:

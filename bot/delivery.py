@@ -419,10 +419,3 @@ class DeliveryWorker:
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-
-    def next_due(self) -> datetime | None:
-        with self.store.session() as session:
-            rows = outbox.due(
-                session, self.clock.now() + timedelta(days=3650), list(self.connectors), 1
-            )
-            return rows[0].not_before if rows else None

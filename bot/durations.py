@@ -23,7 +23,7 @@ _UNIT_WORDS = {
 UNITS = {word: unit for unit, words in _UNIT_WORDS.items() for word in words.split()}
 _UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
 # one number with its unit: "2h", "2 Std.", "1,5 Stunden"
-_PART = re.compile(rf"(\d+(?:[.,]\d+)?)\s*({_UNIT})\.?(?![a-zäöüß])", re.IGNORECASE)
+_PART = re.compile(rf"([0-9]+(?:[.,][0-9]+)?)\s*({_UNIT})\.?(?![a-zäöüß])", re.IGNORECASE)
 _JOINER = re.compile(r"^(?:\s|,|;|\+|und\b|and\b)*$", re.IGNORECASE)
 EXAMPLE = "'90s', '15m', '2h', '1d', '1w', '1 Tag 2 Std' or '30 Minuten'"
 

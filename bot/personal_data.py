@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from bot import i18n, subscription_kinds
 from bot.i18n.dates import format_day
 from bot.markup import Markup
+from storage.db import affected_rows
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.questions import redact
 
@@ -212,7 +213,7 @@ def sweep_ref_columns(session: Session, ref: str, metadata: MetaData | None = No
             if column is None or not column.nullable:
                 continue
             result = session.execute(table.update().where(column == ref).values({name: None}))
-            if result.rowcount:
+            if affected_rows(result):
                 changed.append(f"{table.name}.{name}")
     return changed
 

@@ -28,8 +28,9 @@ Random = Callable[[], float]  # a number in [0, 1)
 @dataclass(frozen=True)
 class Backoff:
     """``first`` seconds after the first failure, times ``factor`` after each further one, never
-    more than ``cap``; then up to ``jitter`` (a fraction) more, so processes that failed together
-    do not come back together. Jitter only lengthens a pause: a ``retry_after`` stays honoured."""
+    more than ``cap``; then up to ``jitter`` (a fraction) less, so what failed together (feeds of
+    one host that went down) does not come back together. Jitter shortens only the backoff, so
+    the cap holds and spreads too; a ``retry_after`` the other side sent is never shortened."""
 
     first: float = 1.0
     factor: float = 2.0
@@ -46,7 +47,7 @@ class Backoff:
             return 0.0
         exponent = min(failures - 1, 64)  # 2**64 seconds is past any cap: no float overflow
         base = min(self.cap, self.first * self.factor**exponent)
-        return base * (1 + self.jitter * random()) if self.jitter else base
+        return base * (1 - self.jitter * random()) if self.jitter else base
 
     def after(
         self, failures: int, retry_after: float | None, random: Random = _random.random

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.calendar import dates
-from bot.calendar.errors import CalendarError
+from bot.arg_types import DATETIME, TIME
 from bot.errors import InvalidInput, UsageError
 from bot.types import ChatRef
 
@@ -111,11 +110,11 @@ def split_request(rest: str) -> Request:
     return request
 
 
-def _weekday_date(word: str, at: datetime, tz: ZoneInfo, now: datetime) -> date:
+def _weekday_date(word: str, at: time, tz: ZoneInfo, now: datetime) -> date:
     local_now = now.astimezone(tz)
     ahead = (WEEKDAYS[word] - local_now.weekday()) % 7
     day = local_now.date() + timedelta(days=ahead)
-    if ahead == 0 and datetime.combine(day, at.time(), tzinfo=tz) <= local_now:
+    if ahead == 0 and datetime.combine(day, at, tzinfo=tz) <= local_now:
         day += timedelta(days=7)
     return day
 
@@ -127,15 +126,14 @@ def parse_when(tokens: list[str], tz: ZoneInfo, now: datetime) -> datetime:
             raise InvalidInput("mail.error.when", value=" ".join(tokens), example=WHEN_EXAMPLE)
         return now
     word = tokens[0].lower().rstrip(".,")
+    if word in WEEKDAYS and len(tokens) < 2:
+        raise InvalidInput("mail.error.when", value=tokens[0], example="Mo 9:00")
     try:
         if word in WEEKDAYS:
-            if len(tokens) < 2:
-                raise InvalidInput("mail.error.when", value=tokens[0], example="Mo 9:00")
-            at = datetime.combine(date(2000, 1, 1), dates.parse_time(tokens[1]))
-            day = _weekday_date(word, at, tz, now)
-            return dates.localize(datetime.combine(day, at.time()), tz)
-        start, used = dates.parse_when(tokens, tz, now)
-    except CalendarError:
+            at = TIME.parse(tokens[1])
+            return DATETIME.at(_weekday_date(word, at, tz, now), at, tz)
+        start, used = DATETIME.take(tokens, tz, now)
+    except InvalidInput:  # the date parser's own text names meetings: say it for announcements
         raise InvalidInput(
             "mail.error.when", value=" ".join(tokens), example=WHEN_EXAMPLE
         ) from None

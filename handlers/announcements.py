@@ -12,6 +12,7 @@ from markupsafe import escape
 from sqlmodel import Session
 
 from bot import i18n
+from bot.arg_types import ANNOUNCEMENT
 from bot.args import Args
 from bot.calendar import recurrence
 from bot.calendar.errors import CalendarError
@@ -22,7 +23,6 @@ from bot.errors import InvalidInput, NotFound, UsageError
 from bot.i18n.dates import format_datetime_long
 from bot.mail import scope
 from bot.markup import Markup, join, to_plain
-from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import ChatRef, Permission
@@ -178,7 +178,7 @@ async def ankuendigungen(ctx: Context, args: Args) -> Markup:
     section=SECTION,
 )
 async def ankuendigung_weg(ctx: Context, args: Args) -> Markup:
-    number = item_number(args.get(0), UsageError("mail.error.number"), "mail.error.not_found")
+    number = ANNOUNCEMENT.parse(args.get(0))
     network = _network(ctx)
     with ctx.store.session() as session:
         row = announcements.get(session, network.id, number)

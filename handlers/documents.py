@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from bot import i18n, numbers, subscription_kinds
+from bot import i18n, subscription_kinds
+from bot.arg_types import DATE, DOCUMENT, MEETING, is_number
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
@@ -16,7 +17,6 @@ from bot.errors import InvalidInput, NotFound, PermissionDenied, UsageError
 from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long, format_day
 from bot.markup import Markup, join, link
-from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.subscription_kinds import SubscriptionKind
@@ -95,10 +95,6 @@ def detail(ctx: Context, doc: Document) -> Markup:
     return join(parts)
 
 
-def parse_number(args: Args, key: str) -> int:
-    return item_number(args.get(0), UsageError(key), "documents.not_found")
-
-
 # -- member commands -----------------------------------------------------------------------------
 @command(
     "dokumente",
@@ -142,7 +138,7 @@ async def dokumente(ctx: Context, args: Args) -> Markup:
     section="documents",
 )
 async def dokument(ctx: Context, args: Args) -> Markup:
-    number = parse_number(args, "documents.error.number")
+    number = DOCUMENT.parse(args.get(0))
     with ctx.store.session() as session:
         doc = docs.get(session, number, network_id=ctx.network_id)
     if doc is None:
@@ -194,26 +190,17 @@ def parse_type(value: str | None) -> str | None:
     return found
 
 
-def parse_meeting_day(value: str) -> date | None:
-    for pattern in ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def resolve_meeting(ctx: Context, session: Session, value: str) -> agenda_source.Occurrence:
     """``termin=N`` (the number /termine shows), ``termin=letzte`` or ``termin=TT.MM.JJJJ``."""
-    word = value.strip().lower().lstrip("#")
+    word = value.strip().lower()
     found: agenda_source.Occurrence | None = None
-    if (number := numbers.parse_number(word)) is not None:
-        if numbers.in_id_range(number):
+    if is_number(word):
+        if (number := MEETING.find(word)) is not None:
             found = agenda_source.by_number(session, ctx.now, number, network_id=ctx.network_id)
     elif word in ("letzte", "letztes", "last"):
         recent = agenda_source.recent(session, ctx.now, network_id=ctx.network_id)
         found = recent[0] if recent else None
-    elif (day := parse_meeting_day(word)) is not None:
+    elif (day := DATE.find(word, ctx.now.astimezone(ctx.tz).date())) is not None:
         start = datetime.combine(day, time(0), tzinfo=ctx.tz)
         on_day = agenda_source.between(
             session, start, start + timedelta(days=1), network_id=ctx.network_id
@@ -327,7 +314,7 @@ async def dokument_neu(ctx: Context, args: Args) -> Markup:
     section="documents",
 )
 async def dokument_weg(ctx: Context, args: Args) -> Markup:
-    number = parse_number(args, "documents.error.number")
+    number = DOCUMENT.parse(args.get(0))
     with ctx.store.session() as session:
         doc = docs.remove(session, number, network_id=ctx.network_id)
     if doc is None:

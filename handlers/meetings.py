@@ -13,16 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from bot import i18n
+from bot.arg_types import MEETING, number_in
 from bot.args import Args
 from bot.calendar import render
 from bot.calendar.export import to_ics
 from bot.commands import command
 from bot.config import Config
 from bot.context import Context
-from bot.errors import NotFound, UsageError
-from bot.excerpt import excerpt
+from bot.errors import NotFound
 from bot.markup import Markup, join, link
-from bot.numbers import item_number, parse_number
 from bot.types import Attachment, Button, Reply
 from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
@@ -30,6 +29,7 @@ from storage import meetings, registration
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
+LIST_COUNT = number_in("core.error.count", example=DEFAULT_COUNT)  # more than MAX_COUNT: MAX_COUNT
 # Series are materialised a bounded time ahead (storage.meetings.HORIZON), so the export is
 # bounded by count, not by date: a one-off meeting planned years ahead must be in it too.
 CALENDAR_MAX = 1000
@@ -38,11 +38,7 @@ FIRST_SYNC_WAIT = 60.0
 
 def occurrence_number(ctx: Context, args: Args) -> int:
     """The meeting number from the first argument ('12' or '#12')."""
-    word = args.get(0)
-    if word is None:
-        raise UsageError("meetings.error.number_missing")
-    usage = UsageError("meetings.error.number", value=excerpt(word))
-    return item_number(word, usage, "meetings.error.not_found")
+    return MEETING.parse(args.get(0))
 
 
 def load(ctx: Context, number: int) -> meetings.Meeting:
@@ -122,10 +118,7 @@ async def termine(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
     count = DEFAULT_COUNT
     if args.positional:
-        wanted = parse_number(args.positional[0])
-        if wanted is None or wanted < 1:
-            raise UsageError()
-        count = min(wanted, MAX_COUNT)
+        count = min(LIST_COUNT.parse(args.positional[0]), MAX_COUNT)
     with ctx.store.session() as session:
         upcoming = meetings.upcoming(session, ctx.now, count, network_id=ctx.network_id)
     if not upcoming:

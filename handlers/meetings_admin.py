@@ -10,17 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.arg_types import DATE, DATETIME, DATETIME_EXAMPLE, TIME, Duration
 from bot.args import Args, parse_args, take_datetime_option
-from bot.calendar import dates, recurrence
+from bot.calendar import recurrence
 from bot.calendar.errors import CalendarError
 from bot.commands import command
 from bot.context import Context
-from bot.durations import parse_duration
 from bot.errors import InvalidInput, UsageError
-from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
-from bot.numbers import parse_number
 from bot.types import Permission, Reply
 from handlers.meetings import _detail, load, meeting_post, occurrence_number
 from handlers.registration import notify_moved_up, parse_capacity
@@ -63,6 +61,8 @@ FIELDS = {
 }
 CHANGE_OPTIONS = (*FIELDS, *SEATS)
 MAX_DURATION = timedelta(days=7)
+# dauer=90 (minutes), dauer=1 Std 30 Min: more than nothing, at most a week
+DURATION = Duration("meetings.error.duration", high=MAX_DURATION, bare=timedelta(minutes=1))
 
 
 def _calendar_error(exc: CalendarError) -> InvalidInput:
@@ -77,15 +77,7 @@ def _option(args: Args, *names: str) -> str | None:
 
 
 def _duration(value: str) -> timedelta:
-    text = value.strip().lower()
-    minutes = parse_number(text)
-    try:
-        duration = timedelta(minutes=minutes) if minutes is not None else parse_duration(text)
-    except (ValueError, OverflowError):
-        raise InvalidInput("meetings.error.duration", value=excerpt(value)) from None
-    if not timedelta(0) < duration <= MAX_DURATION:
-        raise InvalidInput("meetings.error.duration", value=value)
-    return duration
+    return DURATION.parse(value)
 
 
 def _link(value: str) -> str | None:
@@ -133,10 +125,7 @@ def _registration_options(
         if until_text.strip().lower() in ("", "-", "aus", "off"):
             changes["closes_at"] = None
         else:
-            try:
-                changes["closes_at"] = dates.parse_datetime(until_text, ctx.tz, ctx.now)
-            except CalendarError as exc:
-                raise _calendar_error(exc) from exc
+            changes["closes_at"] = DATETIME.parse(until_text, ctx.tz, ctx.now)
     for name in SEATS:
         args.options.pop(name, None)
     return args, changes
@@ -172,11 +161,8 @@ def _apply_registration(
 async def termin_neu(ctx: Context, args: Args) -> Reply:
     args, seat_changes = _registration_options(ctx, args, NEW_OPTIONS)
     if not args.positional:
-        raise UsageError("meetings.error.date_missing", example=dates.DATETIME_EXAMPLE)
-    try:
-        start, used = dates.parse_when(args.positional, ctx.tz, ctx.now)
-    except CalendarError as exc:
-        raise _calendar_error(exc) from exc
+        raise UsageError("meetings.error.date_missing", example=DATETIME_EXAMPLE)
+    start, used = DATETIME.take(args.positional, ctx.tz, ctx.now)
     title = " ".join(args.positional[used:]).strip()
     if not title:
         raise UsageError("meetings.error.no_title")
@@ -226,12 +212,9 @@ def _retime_series(ctx: Context, meeting: meetings.Meeting, changes: dict[str, s
         assert series is not None
         tz = ZoneInfo(series.timezone)
         local = series.dtstart.astimezone(tz)
-        try:
-            day = dates.parse_date(changes["date"], local.date()) if "date" in changes else None
-            at = dates.parse_time(changes["time"]) if "time" in changes else local.time()
-            start = dates.localize(datetime.combine(day or local.date(), at), tz)
-        except CalendarError as exc:
-            raise _calendar_error(exc) from exc
+        day = DATE.parse(changes["date"], local.date()) if "date" in changes else None
+        at = TIME.parse(changes["time"]) if "time" in changes else local.time()
+        start = DATETIME.at(day or local.date(), at, tz)
         series.dtstart = start.astimezone(UTC)
         if "duration" in changes:
             series.duration_minutes = int(_duration(changes["duration"]).total_seconds() // 60)
@@ -253,12 +236,9 @@ def _retime_one(ctx: Context, meeting: meetings.Meeting, changes: dict[str, str]
     tz = ZoneInfo(meeting.timezone)
     local = meeting.start.astimezone(tz)
     today = ctx.now.astimezone(tz).date()
-    try:
-        day = dates.parse_date(changes["date"], today) if "date" in changes else local.date()
-        at = dates.parse_time(changes["time"]) if "time" in changes else local.time()
-        start = dates.localize(datetime.combine(day, at), tz)
-    except CalendarError as exc:
-        raise _calendar_error(exc) from exc
+    day = DATE.parse(changes["date"], today) if "date" in changes else local.date()
+    at = TIME.parse(changes["time"]) if "time" in changes else local.time()
+    start = DATETIME.at(day, at, tz)
     duration = _duration(changes["duration"]) if "duration" in changes else None
     _not_past(ctx, start)
     with ctx.store.session() as session:

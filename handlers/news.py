@@ -10,11 +10,11 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import i18n, subscription_kinds
+from bot.arg_types import number_in
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import UsageError, UserError
-from bot.excerpt import excerpt
 from bot.feeds import render
 from bot.feeds.errors import FeedError
 from bot.feeds.fetch import FeedFetcher, check_url, fetcher_for
@@ -22,7 +22,6 @@ from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
 from bot.net.guard import AddressPolicy
-from bot.numbers import parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.redact import redact_url
@@ -44,6 +43,9 @@ MODES = {
     "daily": store_news.DIGEST,
 }
 NEWS_DEFAULT, NEWS_MAX = 5, 20
+NEWS_COUNT = number_in("news.count_bad", high=NEWS_MAX, max=NEWS_MAX)  # /news 10
+# /feed_weg N: the feed's place in /feeds (0 and places past the end: "not found" with the count)
+FEED_POSITION = number_in("news.remove.which", low=0)
 
 
 def _option(args: Args, names: tuple[str, ...]) -> str | None:
@@ -206,9 +208,7 @@ def _params(raw: str | None) -> dict[str, Any]:
     section="news",
 )
 async def feed_weg(ctx: Context, args: Args) -> Markup:
-    n = parse_number(args.get(0))
-    if n is None:
-        raise UsageError("news.remove.which")
+    n = FEED_POSITION.parse(args.get(0))
     with ctx.store.session() as session:
         rows = store_news.targets_of_chat(session, ctx.chat)
         if not 1 <= n <= len(rows):
@@ -246,11 +246,7 @@ async def feed_test(ctx: Context, args: Args) -> Markup:
 async def news(ctx: Context, args: Args) -> Markup:
     count = NEWS_DEFAULT
     if args.positional:
-        word = args.positional[0]
-        wanted = parse_number(word)
-        if wanted is None or not 1 <= wanted <= NEWS_MAX:
-            raise UsageError("news.count_bad", value=excerpt(word), max=NEWS_MAX)
-        count = wanted
+        count = NEWS_COUNT.parse(args.positional[0])
     with ctx.store.session() as session:
         rows = store_news.targets_of_chat(session, ctx.chat)
         filters = {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from schulze_condorcet import schulze_evaluate
 
+from bot.arg_types import number_in, option_number
 from bot.errors import UsageError
 from storage.models.polls import APPROVAL, POINTS, RANKING, SINGLE
 
@@ -36,6 +37,9 @@ KIND_WORDS = {
     "rank": RANKING,
 }
 KIND_OPTIONS = ("art", "kind", "max", "punkte", "points")
+CHOICES = number_in("polls.error.max")  # art=mehrfach max=N, N up to the options
+POINTS_TO_GIVE = number_in("polls.error.points", high=MAX_POINTS, max=MAX_POINTS)
+_STORED = re.compile(r"([0-9]+)(?::([0-9]+))?")  # one part of a stored ballot: "2" or "2:3"
 SECRET_WORDS = ("geheim", "secret")
 
 
@@ -71,16 +75,12 @@ def settings_from(options: dict[str, str], secret: bool, option_count: int) -> P
     if kind == APPROVAL:
         max_choices = option_count
         if max_text is not None:
-            if not max_text.isdigit() or not 1 <= int(max_text) <= option_count:
-                raise UsageError("polls.error.max", value=max_text, n=option_count)
-            max_choices = int(max_text)
+            max_choices = CHOICES.up_to(option_count, n=option_count).parse(max_text)
     points = None
     if kind == POINTS:
         points = 5
         if points_text is not None:
-            if not points_text.isdigit() or not 1 <= int(points_text) <= MAX_POINTS:
-                raise UsageError("polls.error.points", value=points_text, max=MAX_POINTS)
-            points = int(points_text)
+            points = POINTS_TO_GIVE.parse(points_text)
     return PollSettings(kind, max_choices, points, secret)
 
 
@@ -89,9 +89,7 @@ def option_index(word: str, count: int) -> int | None:
     word = word.strip().lower().rstrip(").,")
     if len(word) == 1 and word in LETTERS[:count]:
         return LETTERS.index(word)
-    if word.isdigit() and 1 <= int(word) <= count:
-        return int(word) - 1
-    return None
+    return option_number(word, count)
 
 
 def _choices(words: list[str], count: int) -> list[int]:
@@ -106,7 +104,7 @@ def _choices(words: list[str], count: int) -> list[int]:
     return picked
 
 
-_POINTS_WORD = re.compile(r"^([a-z0-9]+)[=:](\d+)$", re.IGNORECASE)
+_POINTS_WORD = re.compile(r"^([a-z0-9]+)[=:]([0-9]{1,9})$", re.IGNORECASE)  # b=3, b:3
 
 
 def parse_ballot(settings: PollSettings, words: list[str], count: int) -> str:
@@ -147,11 +145,11 @@ def decode(kind: str, value: str, count: int) -> list[tuple[int, int]]:
     """A stored ballot -> [(option, weight)] (points for points polls, rank order otherwise)."""
     pairs: list[tuple[int, int]] = []
     for part in value.split(","):
-        index_text, _, weight_text = part.partition(":")
-        if not index_text.isdigit() or int(index_text) >= count:
+        match = _STORED.fullmatch(part)
+        if match is None or int(match.group(1)) >= count:
             continue
-        weight = int(weight_text) if kind == POINTS and weight_text.isdigit() else 1
-        pairs.append((int(index_text), weight))
+        weight = int(match.group(2)) if kind == POINTS and match.group(2) else 1
+        pairs.append((int(match.group(1)), weight))
     return pairs
 
 
@@ -192,7 +190,7 @@ def _schulze(ballots: list[str], count: int) -> Tally:
     candidates = [str(i) for i in range(count)]
     votes = [ranking_vote_string(b, count) for b in ballots if decode(RANKING, b, count)]
     order = schulze_evaluate(votes, candidates)
-    levels = [[int(c) for c in level.split("=")] for level in order.split(">")]
+    levels = [[candidates.index(c) for c in level.split("=")] for level in order.split(">")]
     scores = [0] * count
     below = count
     for level in levels:

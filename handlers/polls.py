@@ -22,16 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import i18n
+from bot.arg_types import DATETIME, POLL, is_number, number_in
 from bot.args import Args, take_datetime_option
-from bot.calendar import dates
-from bot.calendar.errors import CalendarError
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
-from bot.excerpt import excerpt
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
-from bot.numbers import in_id_range, item_number, parse_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import Attachment, ChatRef, Outgoing, Permission, PollSpec, Reply, Sender
@@ -54,6 +51,10 @@ from storage.models.polls import APPROVAL, SINGLE, Poll
 log = logging.getLogger(__name__)
 
 NATIVE_POLL_PLATFORMS = frozenset({"telegram"})
+# /umfrage_aus_fragen max=N: how many of the top questions go into the poll
+QUESTIONS_IN_POLL = number_in(
+    "polls.error.max_questions", store_polls.MIN_OPTIONS, store_polls.MAX_OPTIONS
+)
 
 
 # -- creating and posting ------------------------------------------------------------------------
@@ -133,10 +134,7 @@ def post(ctx: Context, session: Session, poll: Poll) -> Reply:
 def _closes_at(ctx: Context, text: str | None) -> datetime | None:
     if text is None:
         return None
-    try:
-        when = dates.parse_datetime(text, ctx.tz, ctx.now)
-    except CalendarError as exc:
-        raise InvalidInput(exc.key, **exc.params) from exc
+    when = DATETIME.parse(text, ctx.tz, ctx.now)
     if when <= ctx.now:
         raise InvalidInput(
             "polls.error.until_past", when=format_datetime_long(when, ctx.lang, ctx.tz)
@@ -155,8 +153,8 @@ def _closes_at(ctx: Context, text: str | None) -> datetime | None:
 async def umfrage(ctx: Context, args: Args) -> Reply:
     text = args.rest.strip()
     with ctx.store.session() as session:
-        if parse_number(text) is not None:  # post an existing poll here too
-            number = item_number(text, UsageError(), "polls.not_found")
+        if is_number(text):  # post an existing poll here too
+            number = POLL.parse(text)
             poll = store_polls.get(session, number, network_id=ctx.network_id)
             if poll is None:
                 raise NotFound("polls.not_found", n=text)
@@ -208,9 +206,7 @@ async def umfrage_aus_fragen(ctx: Context, args: Args) -> Reply:
     limit_text = options.pop("max", None)
     limit = store_polls.MAX_OPTIONS
     if limit_text is not None:
-        if not limit_text.isdigit() or not 2 <= int(limit_text) <= store_polls.MAX_OPTIONS:
-            raise UsageError("polls.error.max_questions", value=limit_text)
-        limit = int(limit_text)
+        limit = QUESTIONS_IN_POLL.parse(limit_text)
     if "art" not in options and "kind" not in options:
         options["art"] = "punkte"
     with ctx.store.session() as session:
@@ -247,15 +243,9 @@ def _open_polls(ctx: Context, session: Session) -> Markup:
     return open_polls_text(ctx.lang, store_polls.open_polls(session, ctx.network_id))
 
 
-def _poll_number(word: str | None) -> int | None:
-    return None if word is None else parse_number(word.strip().rstrip(":"))
-
-
 def _poll_for(ctx: Context, session: Session, number: str | None) -> Poll:
     if number:
-        number_ = item_number(
-            number.strip().rstrip(":"), UsageError("polls.error.poll_number"), "polls.not_found"
-        )
+        number_ = POLL.parse(number.strip().rstrip(":"))
         poll = store_polls.get(session, number_, network_id=ctx.network_id)
         if poll is None:
             raise NotFound("polls.not_found", n=number)
@@ -292,16 +282,16 @@ def close_if_due(session: Session, poll: Poll, now: datetime) -> None:
 )
 async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
     with ctx.store.session() as session:
-        number = _poll_number(args.get(0))
-        if number is None:
+        word = (args.get(0) or "").strip().rstrip(":")
+        if not is_number(word):
             raise _vote_problem(ctx, session, "polls.error.poll_first")
-        poll = (
-            store_polls.get(session, number, network_id=ctx.network_id)
-            if in_id_range(number)
-            else None
-        )
+        try:
+            number = POLL.parse(word)
+        except NotFound as exc:
+            raise _vote_problem(ctx, session, exc.key, **exc.kwargs) from None
+        poll = store_polls.get(session, number, network_id=ctx.network_id)
         if poll is None:
-            raise _vote_problem(ctx, session, "polls.not_found", n=excerpt(str(number)))
+            raise _vote_problem(ctx, session, "polls.not_found", n=number)
         close_if_due(session, poll, ctx.now)
         if poll.closed:
             raise UserError("polls.error.closed", n=poll.id)

@@ -8,12 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot import i18n
+from bot.arg_types import QUESTION
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
 from bot.markup import Markup, join
-from bot.numbers import item_number
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.types import Permission
@@ -104,7 +104,7 @@ async def fragen(ctx: Context, args: Args) -> Markup:
 
 
 def _number(args: Args) -> int:
-    return item_number(args.get(0), UsageError("questions.error.number"), "questions.not_found")
+    return QUESTION.parse(args.get(0))
 
 
 @command(

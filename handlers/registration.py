@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot import i18n
+from bot.arg_types import MEETING, number_in
 from bot.args import Args
 from bot.commands import command
 from bot.context import Context
@@ -36,6 +37,13 @@ from storage import registration as store
 from storage.models.registration import REGISTERED, WAITING, Registration
 
 log = logging.getLogger(__name__)
+# plaetze=200; "aus" (no limit) is read before
+SEATS = number_in(
+    "registration.error.capacity",
+    high=store.MAX_CAPACITY,
+    error=InvalidInput,
+    max=store.MAX_CAPACITY,
+)
 BERLIN = ZoneInfo("Europe/Berlin")  # /vergessen has no config at hand; the project's zone
 
 
@@ -214,13 +222,11 @@ def _who(row: Registration) -> str:
 
 
 def parse_capacity(value: str) -> int | None:
-    """'200' -> 200; '0', '-', 'aus', 'off', '' -> None (no limit)."""
+    """'200' -> 200; '-', 'aus', 'off', '' -> None (no limit); '0' is refused."""
     text = value.strip().lower()
     if text in ("", "-", "aus", "off", "unbegrenzt", "unlimited"):
         return None
-    if not text.isdigit() or not 0 < int(text) <= store.MAX_CAPACITY:
-        raise InvalidInput("registration.error.capacity", value=value, max=store.MAX_CAPACITY)
-    return int(text)
+    return SEATS.parse(text)
 
 
 # -- personal data -------------------------------------------------------------------------------
@@ -274,10 +280,11 @@ def install_services(app: Any) -> None:
 
     async def on_message_posted(chat: ChatRef, tag: str, message_id: str) -> None:
         kind, _, number = tag.partition(":")
-        if kind != "meeting" or not number.isdigit():
+        occurrence = MEETING.find(number)
+        if kind != "meeting" or occurrence is None:
             return
         with app.store.session() as session:
-            meeting = meetings.get(session, int(number), network_id=None)
+            meeting = meetings.get(session, occurrence, network_id=None)
             if meeting is None:
                 return
             store.add_post(
@@ -286,11 +293,12 @@ def install_services(app: Any) -> None:
 
     async def on_button_pressed(ctx: Context, message_id: str, data: str) -> ButtonAnswer | None:
         action, _, number = data.partition(":")
-        if action not in ("reg", "unreg") or not number.isdigit():
+        occurrence = MEETING.find(number)
+        if action not in ("reg", "unreg") or occurrence is None:
             return None
         if not await ctx.at_least(Role.MEMBER):  # outsiders nothing, as for /anmelden
             return ButtonAnswer(i18n.plain(ctx.lang, "core.error.members_only"))
-        meeting = _meeting_of(ctx, int(number))
+        meeting = _meeting_of(ctx, occurrence)
         if meeting is None:
             return ButtonAnswer(i18n.plain(ctx.lang, "meetings.error.not_found", n=number))
         try:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import subscription_kinds
+from bot.arg_types import Durations
 from bot.args import Args
 from bot.calendar import render
 from bot.commands import command
 from bot.context import Context
-from bot.durations import split_durations
-from bot.errors import InvalidInput, PermissionDenied
+from bot.errors import PermissionDenied
 from bot.markup import Markup
 from jobs.reminders import KIND, encode_leads, lead_times
 from storage import subscriptions
@@ -23,6 +23,7 @@ from storage.models.core import Subscription
 
 OFF_WORDS = {"aus", "off", "stop", "nein", "no", "ende"}
 MAX_LEAD = timedelta(days=30)
+LEADS = Durations("meetings.error.lead", low=timedelta(minutes=1), high=MAX_LEAD)
 
 
 def parse_leads(words: list[str], default: list[timedelta]) -> list[timedelta]:
@@ -31,14 +32,7 @@ def parse_leads(words: list[str], default: list[timedelta]) -> list[timedelta]:
     text = " ".join(words).strip()
     if not text:
         return sorted(set(default), reverse=True)
-    try:
-        leads = split_durations(text)
-    except ValueError:
-        raise InvalidInput("meetings.error.lead", value=text) from None
-    for lead in leads:
-        if not timedelta(minutes=1) <= lead <= MAX_LEAD:
-            raise InvalidInput("meetings.error.lead", value=text)
-    return sorted(set(leads), reverse=True)
+    return sorted(set(LEADS.parse(text)), reverse=True)
 
 
 def _subscribe(ctx: Context, leads: list[timedelta], *, personal: bool) -> None:

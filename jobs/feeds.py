@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -215,10 +216,19 @@ def record_success(
 
 
 def backoff(config: Config) -> Backoff:
-    """Twice the poll interval after the first failure, doubling up to a day; a Retry-After
-    longer than that is honoured up to a day. No jitter: the schedule is persisted per feed
-    and its steps are what the owners read in the notices."""
-    return Backoff(first=2 * config.news.poll_interval.total_seconds(), cap=MAX_BACKOFF_SECONDS)
+    """Twice the poll interval after the first failure, doubling up to a day, up to a tenth
+    less so that the feeds of a host that was down do not all come back in the same tick; a
+    longer Retry-After is honoured up to a day."""
+    return Backoff(
+        first=2 * config.news.poll_interval.total_seconds(),
+        cap=MAX_BACKOFF_SECONDS,
+        jitter=0.1,
+    )
+
+
+def spread(feed: Feed) -> float:
+    """The feed's jitter: differs between feeds, the same on every run (tests can rely on it)."""
+    return random.Random(f"{feed.id}:{feed.failures}").random()
 
 
 def record_failure(
@@ -230,7 +240,7 @@ def record_failure(
     feed.last_error = json.dumps(error.params, ensure_ascii=False, default=str)
     retry_after = error.params.get("retry_after")
     hint = min(retry_after, MAX_BACKOFF_SECONDS) if isinstance(retry_after, int) else None
-    wait = timedelta(seconds=backoff(config).after(feed.failures, hint))
+    wait = timedelta(seconds=backoff(config).after(feed.failures, hint, lambda: spread(feed)))
     feed.next_poll = now + wait
     log.warning(
         "feed failed feed=%s failures=%d next_in=%s error=%s",

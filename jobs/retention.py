@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from jobs.schedule import JobContext, JobSpec
 from storage import questions
+from storage.db import affected_rows
 from storage.models.core import OutboxMessage
 from storage.outbox import CANCELLED, FAILED, SENT
 
@@ -43,7 +44,7 @@ def prune(session: Session, now: datetime) -> tuple[int, int, int]:
         .values(text="", payload="{}", last_error=None)
     )
     done = questions.prune_done(session, now - DONE_QUESTIONS_KEEP)
-    return emptied.rowcount or 0, deleted.rowcount or 0, done
+    return affected_rows(emptied), affected_rows(deleted), done
 
 
 async def tick(jc: JobContext, now: datetime) -> None:

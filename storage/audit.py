@@ -9,6 +9,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from storage import people
+from storage.db import affected_rows
 from storage.models.audit import AuditEntry
 
 KEEP = timedelta(days=90)
@@ -50,13 +51,13 @@ def recent(session: Session, network_id: int | None, limit: int = 20) -> list[Au
 
 
 def by_actor(session: Session, actor_ref: str) -> list[AuditEntry]:
-    stmt = select(AuditEntry).where(AuditEntry.actor_ref == actor_ref).order_by(AuditEntry.id)
+    stmt = select(AuditEntry).where(AuditEntry.actor_ref == actor_ref).order_by(col(AuditEntry.id))
     return list(session.exec(stmt))
 
 
 def prune(session: Session, now: datetime) -> int:
     result = session.execute(delete(AuditEntry).where(col(AuditEntry.at) < now - KEEP))
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def forget_actor(session: Session, actor_ref: str) -> None:

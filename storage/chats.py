@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.types import ChatRef
+from storage.db import affected_rows
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 
 # Capabilities that keep chat refs in their own tables register a mover here, so that a
 # Telegram group that became a supergroup keeps its feeds, polls, … (see ``move_chat``).
-CHAT_MOVERS: list = []
+CHAT_MOVERS: list[Callable[[Session, ChatRef, ChatRef], object]] = []
 
 
 def touch_chat(
@@ -83,9 +85,9 @@ def deactivate_chat(session: Session, chat: ChatRef, now: datetime) -> int:
         row.updated_at = now
         session.add(row)
     result = session.execute(
-        update(Subscription).where(Subscription.chat_ref == str(chat)).values(active=False)
+        update(Subscription).where(col(Subscription.chat_ref) == str(chat)).values(active=False)
     )
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def is_known_private(session: Session, chat: ChatRef) -> bool:
@@ -118,11 +120,14 @@ def move_chat(session: Session, old: ChatRef, new: ChatRef, now: datetime) -> No
         old_row.active = False
         session.add(old_row)
     session.execute(
-        update(Subscription).where(Subscription.chat_ref == str(old)).values(chat_ref=str(new))
+        update(Subscription).where(col(Subscription.chat_ref) == str(old)).values(chat_ref=str(new))
     )
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_ref == str(old), OutboxMessage.status.in_(("pending", "sending")))
+        .where(
+            col(OutboxMessage.chat_ref) == str(old),
+            col(OutboxMessage.status).in_(("pending", "sending")),
+        )
         .values(chat_ref=str(new))
     )
     for mover in CHAT_MOVERS:

@@ -18,9 +18,11 @@ from functools import lru_cache
 from typing import Any
 
 import Stemmer
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from storage.db import affected_rows
 from storage.models.documents import Document
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
@@ -129,9 +131,13 @@ def search(session: Session, query: str, limit: int = 10, *, network_id: int) ->
     if not words:
         return newest(session, limit, network_id=network_id)
     # Plain rows, not ORM objects: loading is most of the time for a few thousand documents.
-    columns = select(
-        Document.id, Document.title, Document.tags, Document.description, Document.created_at
-    ).where(Document.network_id == network_id)
+    columns = sa_select(  # five columns: more than sqlmodel's select() is typed for
+        col(Document.id),
+        col(Document.title),
+        col(Document.tags),
+        col(Document.description),
+        col(Document.created_at),
+    ).where(col(Document.network_id) == network_id)
     hits = [h for h in (score(row, words) for row in session.execute(columns)) if h.matched]
     hits.sort(key=lambda h: h.sort_key, reverse=True)
     ids = [h.document.id for h in hits[:limit]]
@@ -182,7 +188,9 @@ def remove(session: Session, doc_id: int, *, network_id: int) -> Document | None
 # -- personal data -----------------------------------------------------------------------------
 def added_by(session: Session, person_ref: str) -> list[Document]:
     return list(
-        session.exec(select(Document).where(Document.added_by == person_ref).order_by(Document.id))
+        session.exec(
+            select(Document).where(Document.added_by == person_ref).order_by(col(Document.id))
+        )
     )
 
 
@@ -191,4 +199,4 @@ def forget_person(session: Session, person_ref: str) -> int:
     result = session.execute(
         update(Document).where(col(Document.added_by) == person_ref).values(added_by=None)
     )
-    return result.rowcount or 0
+    return affected_rows(result)

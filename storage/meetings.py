@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from bot.calendar.recurrence import Series, original_starts
 from storage.models.meetings import (
@@ -81,7 +82,7 @@ def to_meeting(series: MeetingSeries, occ: MeetingOccurrence) -> Meeting:
     )
 
 
-def _joined():
+def _joined() -> Select[MeetingSeries, MeetingOccurrence]:
     return select(MeetingSeries, MeetingOccurrence).join(
         MeetingOccurrence, col(MeetingOccurrence.series_id) == col(MeetingSeries.id)
     )
@@ -115,7 +116,9 @@ def upcoming(
     return [to_meeting(s, o) for s, o in session.exec(stmt)]
 
 
-def _in_network(stmt, network_id: int | None):  # type: ignore[no-untyped-def]
+def _in_network(
+    stmt: Select[MeetingSeries, MeetingOccurrence], network_id: int | None
+) -> Select[MeetingSeries, MeetingOccurrence]:
     return stmt if network_id is None else stmt.where(MeetingSeries.network_id == network_id)
 
 
@@ -194,6 +197,7 @@ def materialize(session: Session, series: MeetingSeries, now: datetime) -> None:
     """Make the occurrence rows of a chat-made series match its rule from yesterday to
     ``now + HORIZON`` (or from its first date on, for series that begin later). Rows keep their ids: when the series' time changes, a row is moved to
     the new time on the same local day instead of being replaced."""
+    assert series.id is not None, "add and flush the series first"
     lo, hi = now - timedelta(days=1), max(now, series.dtstart) + HORIZON
     duration = timedelta(minutes=series.duration_minutes)
     expected = list(original_starts(_spec(series), lo, hi))
@@ -362,7 +366,7 @@ def due_for_reminders(session: Session, now: datetime, max_lead: timedelta) -> l
         MeetingOccurrence.status == SCHEDULED,
         MeetingSeries.status == SCHEDULED,
     )
-    return [to_meeting(s, o) for s, o in session.exec(stmt.order_by(MeetingOccurrence.start))]
+    return [to_meeting(s, o) for s, o in session.exec(stmt.order_by(col(MeetingOccurrence.start)))]
 
 
 def first_of_series(session: Session, series_id: int, now: datetime) -> Meeting | None:

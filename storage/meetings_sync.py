@@ -148,6 +148,7 @@ def sync_calendar(
         uid = series_uid(source, event.uid)
         series = _upsert_series(session, source, event, known.get(uid), now, network_id)
         seen_series.add(uid)
+        assert series.id is not None  # _upsert_series flushes
         rows = list(
             session.exec(select(MeetingOccurrence).where(MeetingOccurrence.series_id == series.id))
         )
@@ -182,11 +183,14 @@ def sync_calendar(
     for uid, series in known.items():
         if uid in seen_series:
             continue
-        rows = session.exec(
-            select(MeetingOccurrence).where(
-                MeetingOccurrence.series_id == series.id, col(MeetingOccurrence.status) != REMOVED
+        rows = list(
+            session.exec(
+                select(MeetingOccurrence).where(
+                    MeetingOccurrence.series_id == series.id,
+                    col(MeetingOccurrence.status) != REMOVED,
+                )
             )
-        ).all()
+        )
         for row in rows:
             if _in_window(row, lo, hi, now):
                 _remove(row, now, result)

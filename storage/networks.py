@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models.networks import Network, NetworkChat
 
@@ -92,8 +92,8 @@ def sync_from_config(
             )
         session.add(link)
     stale = delete(NetworkChat).where(
-        NetworkChat.source == CONFIG,
-        NetworkChat.chat_ref.not_in(list(config_chats) or [""]),  # type: ignore[attr-defined]
+        col(NetworkChat.source) == CONFIG,
+        col(NetworkChat.chat_ref).not_in(list(config_chats) or [""]),
     )
     session.execute(stale)
     session.flush()
@@ -104,7 +104,7 @@ def network_of_chat(session: Session, chat: str) -> Network | None:
     """The configured network a chat is enabled in, or None."""
     row = session.exec(
         select(Network)
-        .join(NetworkChat, NetworkChat.network_id == Network.id)  # type: ignore[arg-type]
+        .join(NetworkChat, col(NetworkChat.network_id) == col(Network.id))
         .where(NetworkChat.chat_ref == str(chat), Network.in_config == True)  # noqa: E712
     ).first()
     return row
@@ -119,7 +119,9 @@ def by_id(session: Session, network_id: int) -> Network | None:
 
 
 def configured(session: Session) -> list[Network]:
-    return list(session.exec(select(Network).where(Network.in_config == True).order_by(Network.id)))  # noqa: E712
+    return list(
+        session.exec(select(Network).where(Network.in_config == True).order_by(col(Network.id)))  # noqa: E712
+    )
 
 
 def chats_of(session: Session, network_id: int) -> list[NetworkChat]:
@@ -184,9 +186,7 @@ def chat_refs(session: Session, network_ids: Iterable[int]) -> set[str]:
     ids = list(network_ids)
     if not ids:
         return set()
-    rows = session.exec(
-        select(NetworkChat.chat_ref).where(NetworkChat.network_id.in_(ids))  # type: ignore[attr-defined]
-    )
+    rows = session.exec(select(NetworkChat.chat_ref).where(col(NetworkChat.network_id).in_(ids)))
     return set(rows)
 
 

@@ -138,15 +138,6 @@ def due_feeds(session: Session, now: datetime) -> list[Feed]:
 # -- items -----------------------------------------------------------------------------------------
 
 
-def known_keys(session: Session, feed_id: int, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
-        stmt = select(FeedItem.key).where(FeedItem.feed_id == feed_id, col(FeedItem.key).in_(chunk))
-        found.update(session.exec(stmt))
-    return found
-
-
 def items_by_key(session: Session, feed_id: int, keys: Sequence[str]) -> dict[str, FeedItem]:
     out: dict[str, FeedItem] = {}
     for start in range(0, len(keys), 500):
@@ -236,7 +227,7 @@ def pending_for_chat(
 def move_chat(session: Session, old: ChatRef, new: ChatRef) -> None:
     for model in (FeedTarget, NewsPosted, NewsPending):
         session.execute(
-            update(model).where(model.chat_ref == str(old)).values(chat_ref=str(new))  # type: ignore[attr-defined]
+            update(model).where(col(model.chat_ref) == str(old)).values(chat_ref=str(new))
         )
 
 
@@ -261,7 +252,7 @@ def feeds_of_person(session: Session, person: str) -> list[tuple[FeedTarget, Fee
     stmt = (
         select(FeedTarget, Feed)
         .join(Feed, col(Feed.id) == FeedTarget.feed_id)
-        .where(or_(FeedTarget.chat_ref == person, FeedTarget.added_by == person))
+        .where(or_(col(FeedTarget.chat_ref) == person, col(FeedTarget.added_by) == person))
         .order_by(col(FeedTarget.id))
     )
     return [(t, f) for t, f in session.exec(stmt)]
@@ -285,7 +276,7 @@ def forget_chat(session: Session, chat: str) -> None:
         session.exec(select(FeedTarget.feed_id).where(FeedTarget.chat_ref == chat)).all()
     )
     for model in (NewsPending, NewsPosted, FeedTarget):
-        session.execute(delete(model).where(model.chat_ref == chat))  # type: ignore[attr-defined]
+        session.execute(delete(model).where(col(model.chat_ref) == chat))
     session.execute(
         update(FeedTarget).where(col(FeedTarget.added_by) == chat).values(added_by=None)
     )

@@ -7,17 +7,20 @@ from base64 import b64decode, b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.types import Attachment, ChatRef, Outgoing
+from storage.db import affected_rows
 from storage.models.core import Chat, OutboxMessage
 from storage.models.delivery import DeliveryAttempt
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+_OUTBOX_TABLE: Table = OutboxMessage.metadata.tables[str(OutboxMessage.__tablename__)]
 
 
 def encode_payload(attachments: tuple[Attachment, ...], subject: str | None = None) -> str:
@@ -77,45 +80,9 @@ def enqueue(
         insert(OutboxMessage)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
+        .returning(col(OutboxMessage.id))
     )
     return session.execute(stmt).first() is not None
-
-
-def due(
-    session: Session, now: datetime, platforms: list[str] | None = None, limit: int = 100
-) -> list[OutboxMessage]:
-    """Pending rows whose time has come (or whose claim has lapsed), oldest first."""
-    stmt = select(OutboxMessage).where(
-        or_(
-            and_(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now),
-            and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
-        )
-    )
-    if platforms:
-        stmt = stmt.where(or_(*(OutboxMessage.chat_ref.startswith(f"{p}:") for p in platforms)))
-    stmt = stmt.order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.scalars(stmt))
-
-
-def claim(
-    session: Session, row: OutboxMessage, worker: str, now: datetime, lease: timedelta
-) -> None:
-    row.status = SENDING
-    row.claimed_by = worker
-    row.claimed_until = now + lease
-    row.attempts += 1
-    session.add(row)
-
-
-def mark_sent(session: Session, row_id: int, now: datetime) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(status=SENT, sent_at=now, claimed_by=None, claimed_until=None, last_error=None)
-    )
 
 
 def mark_retry(
@@ -123,7 +90,7 @@ def mark_retry(
 ) -> None:
     """Back to pending until ``not_before``. ``refund``: this try does not count as an attempt
     (rate limits, a chat that moved: the message itself is fine)."""
-    values: dict = {
+    values: dict[str, Any] = {
         "status": PENDING,
         "not_before": not_before,
         "claimed_by": None,
@@ -131,16 +98,16 @@ def mark_retry(
         "last_error": error[:2000],
     }
     if refund:
-        values["attempts"] = func.max(OutboxMessage.attempts - 1, 0)
+        values["attempts"] = func.max(col(OutboxMessage.attempts) - 1, 0)
         if session.get_bind().dialect.name == "postgresql":
-            values["attempts"] = func.greatest(OutboxMessage.attempts - 1, 0)
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+            values["attempts"] = func.greatest(col(OutboxMessage.attempts) - 1, 0)
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values))
 
 
 def mark_failed(session: Session, row_id: int, error: str) -> None:
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
+        .where(col(OutboxMessage.id) == row_id)
         .values(status=FAILED, claimed_by=None, claimed_until=None, last_error=error[:2000])
     )
 
@@ -148,16 +115,21 @@ def mark_failed(session: Session, row_id: int, error: str) -> None:
 def cancel_pending_for_chat(session: Session, chat: ChatRef, reason: str) -> int:
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_ref == str(chat), OutboxMessage.status.in_((PENDING, SENDING)))
+        .where(
+            col(OutboxMessage.chat_ref) == str(chat),
+            col(OutboxMessage.status).in_((PENDING, SENDING)),
+        )
         .values(status=CANCELLED, last_error=reason[:2000])
     )
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def backlog(session: Session) -> int:
     return (
         session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.status) == PENDING)
         )
         or 0
     )
@@ -175,7 +147,7 @@ class ClaimedRow:
     attempts: int  # including this one
 
 
-def _due_heads(now: datetime, platforms: list[str], limit: int):
+def _due_heads(now: datetime, platforms: list[str], limit: int) -> Select[Any, Any]:
     """The first row of each chat's line, if it may go out now, oldest first.
 
     A chat's line is its unfinished rows in id order; rows scheduled for later (never tried,
@@ -188,17 +160,17 @@ def _due_heads(now: datetime, platforms: list[str], limit: int):
     o = OutboxMessage
     ranked = (
         select(
-            o.id,
-            o.chat_ref,
-            o.status,
-            o.not_before,
-            o.claimed_until,
-            func.row_number().over(partition_by=o.chat_ref, order_by=o.id).label("place"),
+            col(o.id),
+            col(o.chat_ref),
+            col(o.status),
+            col(o.not_before),
+            col(o.claimed_until),
+            func.row_number().over(partition_by=col(o.chat_ref), order_by=col(o.id)).label("place"),
         )
         .where(
-            o.status.in_((PENDING, SENDING)),
-            or_(o.status == SENDING, o.attempts > 0, o.not_before <= now),
-            or_(*(o.chat_ref.startswith(f"{p}:") for p in platforms)),
+            col(o.status).in_((PENDING, SENDING)),
+            or_(col(o.status) == SENDING, col(o.attempts) > 0, col(o.not_before) <= now),
+            or_(*(col(o.chat_ref).startswith(f"{p}:") for p in platforms)),
         )
         .subquery()
     )
@@ -242,7 +214,9 @@ def claim_ready(
         return []
     refs = {h.chat_ref for h in heads}
     inactive = set(
-        session.scalars(select(Chat.ref).where(Chat.ref.in_(refs), Chat.active == False))  # noqa: E712
+        session.scalars(
+            select(col(Chat.ref)).where(col(Chat.ref).in_(refs), col(Chat.active) == False)  # noqa: E712
+        )
     )
     take: list[tuple[int, str]] = []
     dead: list[int] = []
@@ -255,11 +229,11 @@ def claim_ready(
         return []
     # Fetch (and on PostgreSQL lock) only what we take. The conditions are checked again on
     # the locked rows, so a row another process claimed since the read above drops out.
-    fetch = select(o.id, o.text, o.payload, o.attempts).where(
-        o.id.in_([i for i, _ in take] + dead),
+    fetch = select(col(o.id), col(o.text), col(o.payload), col(o.attempts)).where(
+        col(o.id).in_([i for i, _ in take] + dead),
         or_(
-            and_(o.status == PENDING, o.not_before <= now),
-            and_(o.status == SENDING, o.claimed_until < now),
+            and_(col(o.status) == PENDING, col(o.not_before) <= now),
+            and_(col(o.status) == SENDING, col(o.claimed_until) < now),
         ),
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -274,7 +248,7 @@ def claim_ready(
     if dead:
         session.execute(
             update(o)
-            .where(o.id.in_(dead))
+            .where(col(o.id).in_(dead))
             .values(
                 status=CANCELLED, claimed_by=None, claimed_until=None, last_error="chat is inactive"
             )
@@ -282,12 +256,12 @@ def claim_ready(
     if chosen:
         session.execute(
             update(o)
-            .where(o.id.in_([c.id for c in chosen]))
+            .where(col(o.id).in_([c.id for c in chosen]))
             .values(
                 status=SENDING,
                 claimed_by=worker[:100],
                 claimed_until=now + lease,
-                attempts=o.attempts + 1,
+                attempts=col(o.attempts) + 1,
             )
         )
     return chosen
@@ -296,7 +270,7 @@ def claim_ready(
 def mark_sent_many(session: Session, ids: list[int], now: datetime) -> None:
     """Final state. ``claimed_by`` stays: it records which process sent the row."""
     if ids:
-        table = OutboxMessage.__table__  # Core: no ORM session bookkeeping on the hot path
+        table = _OUTBOX_TABLE  # Core: no ORM session bookkeeping on the hot path
         session.execute(
             update(table)
             .where(table.c.id.in_(ids))
@@ -309,18 +283,18 @@ def release_claims(session: Session, worker: str | None = None) -> int:
 
     One of them may have been sent just before the crash: that message is repeated, none is lost.
     """
-    stmt = update(OutboxMessage).where(OutboxMessage.status == SENDING)
+    stmt = update(OutboxMessage).where(col(OutboxMessage.status) == SENDING)
     if worker is not None:
-        stmt = stmt.where(OutboxMessage.claimed_by == worker)
+        stmt = stmt.where(col(OutboxMessage.claimed_by) == worker)
     result = session.execute(stmt.values(status=PENDING, claimed_by=None, claimed_until=None))
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def claimants(session: Session) -> list[str]:
     """Workers that hold claimed rows right now."""
     stmt = (
-        select(OutboxMessage.claimed_by)
-        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by.is_not(None))
+        select(col(OutboxMessage.claimed_by))
+        .where(col(OutboxMessage.status) == SENDING, col(OutboxMessage.claimed_by).is_not(None))
         .distinct()
     )
     return [w for w in session.scalars(stmt) if w]
@@ -352,6 +326,6 @@ def record_attempt(
 def counts(session: Session) -> dict[str, int]:
     """Rows per status (for benchmarks and ``netzbot`` diagnostics)."""
     rows = session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
     ).all()
     return {status: n for status, n in rows}

@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
+from storage.db import affected_rows
 from storage.models.audit import NetworkChoice
 from storage.models.core import Chat, Person
 from storage.models.people import AccountAlias, AccountLink, LinkCode, LinkFailure
@@ -242,7 +243,7 @@ def _move_column(session: Session, table: Table, column_name: str, old: str, new
     try:
         with session.begin_nested():
             result = session.execute(table.update().where(column == old).values({column_name: new}))
-        return result.rowcount or 0
+        return affected_rows(result)
     except IntegrityError:
         pass
     keys = list(table.primary_key.columns)
@@ -271,12 +272,15 @@ def move_account(session: Session, old: str, new: str, now: datetime) -> None:
             _move_column(session, table, name, old, new)
 
 
-def _merge_row(session: Session, model: type, old: str, new: str, fields: tuple[str, ...]) -> None:
+def _merge_row(
+    session: Session, model: type[SQLModel], old: str, new: str, fields: tuple[str, ...]
+) -> None:
     old_row = session.get(model, old)
     if old_row is None:
         return
     new_row = session.get(model, new)
     if new_row is None:
+        # SQLModel sets __table__ on every table model but does not declare it
         columns = [c.key for c in model.__table__.columns]  # type: ignore[attr-defined]
         data = {name: getattr(old_row, name) for name in columns}
         data["ref"] = new
@@ -319,7 +323,7 @@ def prune(session: Session, now: datetime) -> int:
     """Delete expired codes and failures older than the rate-limit window."""
     codes = session.execute(delete(LinkCode).where(col(LinkCode.expires_at) <= now))
     fails = session.execute(delete(LinkFailure).where(col(LinkFailure.at) < now - FAILURE_WINDOW))
-    return (codes.rowcount or 0) + (fails.rowcount or 0)
+    return affected_rows(codes) + affected_rows(fails)
 
 
 def forget_account(session: Session, account_ref: str) -> None:

@@ -233,7 +233,9 @@ def votes_by(session: Session, voter_ref: str) -> list[tuple[Poll, PollVote]]:
 
 
 def created_by(session: Session, person_ref: str) -> list[Poll]:
-    return list(session.exec(select(Poll).where(Poll.created_by == person_ref).order_by(Poll.id)))
+    return list(
+        session.exec(select(Poll).where(Poll.created_by == person_ref).order_by(col(Poll.id)))
+    )
 
 
 def forget_person(session: Session, person_ref: str) -> None:
@@ -248,11 +250,11 @@ def forget_person(session: Session, person_ref: str) -> None:
         else:
             session.delete(row)
     session.execute(update(Poll).where(col(Poll.created_by) == person_ref).values(created_by=None))
-    session.execute(delete(PollPost).where(PollPost.chat_ref == person_ref))
+    session.execute(delete(PollPost).where(col(PollPost.chat_ref) == person_ref))
 
 
 def move_chat(session: Session, old: str, new: str) -> None:
-    session.execute(update(PollPost).where(PollPost.chat_ref == old).values(chat_ref=new))
+    session.execute(update(PollPost).where(col(PollPost.chat_ref) == old).values(chat_ref=new))
 
 
 # Votes count once per person (``storage.people``): linking accounts merges them.

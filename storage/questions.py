@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -155,16 +156,6 @@ def mark_done(
     return row
 
 
-def origin_chats(session: Session, *, network_id: int) -> list[str]:
-    """Chats where the network's open questions were asked (groups receive the agenda)."""
-    stmt = (
-        select(Question.chat_ref)
-        .where(Question.status == OPEN, Question.network_id == network_id)
-        .distinct()
-    )
-    return sorted(c for c in session.exec(stmt) if c)
-
-
 def prune_done(session: Session, before: datetime) -> int:
     """Delete questions marked done before ``before`` (retention), with their supports."""
     ids = list(
@@ -182,7 +173,9 @@ def prune_done(session: Session, before: datetime) -> int:
 # -- personal data -----------------------------------------------------------------------------
 def asked_by(session: Session, person_ref: str) -> list[Question]:
     return list(
-        session.exec(select(Question).where(Question.asker_ref == person_ref).order_by(Question.id))
+        session.exec(
+            select(Question).where(Question.asker_ref == person_ref).order_by(col(Question.id))
+        )
     )
 
 
@@ -201,7 +194,7 @@ def anonymous_ref() -> str:
     return f"anon:{secrets.token_hex(8)}"
 
 
-def forget_person(session: Session, person_ref: str, names: set[str] = frozenset()) -> None:
+def forget_person(session: Session, person_ref: str, names: AbstractSet[str] = frozenset()) -> None:
     """Questions others supported stay, without asker; the person's other questions are deleted.
     Supports of open questions are deleted (the person may support again, once); supports of
     questions already done stay counted under random stand-ins. ``names`` (the person's display
@@ -219,7 +212,9 @@ def forget_person(session: Session, person_ref: str, names: set[str] = frozenset
             row.text = redact(row.text, names)
             session.add(row)
         else:
-            session.execute(delete(QuestionSupport).where(QuestionSupport.question_id == row.id))
+            session.execute(
+                delete(QuestionSupport).where(col(QuestionSupport.question_id) == row.id)
+            )
             session.delete(row)
     stmt = select(QuestionSupport, Question).join(
         Question, col(Question.id) == col(QuestionSupport.question_id)
@@ -235,7 +230,7 @@ def forget_person(session: Session, person_ref: str, names: set[str] = frozenset
     )
 
 
-def redact(text: str, names: set[str], replacement: str = "…") -> str:
+def redact(text: str, names: AbstractSet[str], replacement: str = "…") -> str:
     """Cut a person's names out of a text (whole words only; names under 3 letters are left,
     they would mangle ordinary words)."""
     for name in sorted((n.strip() for n in names), key=len, reverse=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import EllipsisType
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -88,16 +89,16 @@ def configure(
     now: datetime,
     *,
     network_id: int | None = None,
-    capacity: int | type[Ellipsis] | None = ...,
-    closes_at: datetime | type[Ellipsis] | None = ...,
+    capacity: int | EllipsisType | None = ...,
+    closes_at: datetime | EllipsisType | None = ...,
 ) -> list[Registration]:
     """Set seats and/or deadline (``...`` leaves a value as it is). More seats move people up
     from the waiting list; they are returned so the caller can tell them."""
     settings = lock(session, occurrence_id, now)
     if capacity is not ...:
-        settings.capacity = capacity  # type: ignore[assignment]
+        settings.capacity = capacity
     if closes_at is not ...:
-        settings.closes_at = closes_at  # type: ignore[assignment]
+        settings.closes_at = closes_at
     if network_id is not None:
         settings.network_id = network_id
     settings.updated_at = now
@@ -274,10 +275,6 @@ def post_for(session: Session, chat_ref: str, message_id: str) -> MeetingPost | 
             MeetingPost.chat_ref == chat_ref, MeetingPost.message_id == message_id
         )
     ).first()
-
-
-def posts_of(session: Session, occurrence_id: int) -> list[MeetingPost]:
-    return list(session.exec(select(MeetingPost).where(MeetingPost.occurrence_id == occurrence_id)))
 
 
 # -- personal data -------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def active(
     stmt = select(Subscription).where(Subscription.kind == kind, Subscription.active == True)  # noqa: E712
     if network_ids is not None:
         stmt = stmt.where(col(Subscription.network_id).in_(sorted(network_ids) or [-1]))
-    return list(session.exec(stmt.order_by(Subscription.id)))
+    return list(session.exec(stmt.order_by(col(Subscription.id))))
 
 
 def options(row: Subscription) -> dict[str, Any]:

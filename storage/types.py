@@ -32,7 +32,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def DateTimeField(*, nullable: bool = False, index: bool = False, default: Any = ...) -> Any:
     """A timezone-aware timestamp column (stored in UTC)."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if default is ...:
         return Field(sa_column=column)
     return Field(default=default, sa_column=column)

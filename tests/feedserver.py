@@ -99,10 +99,17 @@ class FeedServer:
         await self.close()
 
     # -- serving ----------------------------------------------------------------------------
-    async def wait_for(self, predicate: Callable[[FeedServer], bool]) -> None:
-        """Wait (without sleeping) until ``predicate(server)`` holds after some request."""
-        async with self._arrivals:
-            await self._arrivals.wait_for(lambda: predicate(self))
+    async def wait_for(self, predicate: Callable[[FeedServer], bool], within: float = 10.0) -> None:
+        """Wait (without sleeping) until ``predicate(server)`` holds after some request; fail
+        after ``within`` seconds."""
+        try:
+            async with asyncio.timeout(within), self._arrivals:
+                await self._arrivals.wait_for(lambda: predicate(self))
+        except TimeoutError:
+            raise AssertionError(
+                f"the feed server's state did not satisfy the test within {within} s: "
+                f"in flight {self.in_flight}"
+            ) from None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         host = request.host

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlmodel import col, select
 
 from bot.app import App
 from bot.clock import FixedClock
@@ -13,6 +15,7 @@ from bot.config import Config
 from bot.markup import to_plain
 from bot.types import ChatRef, Incoming, Reply, Sender
 from storage.db import Store
+from tests.waiting import drain
 
 
 def shared_dir() -> Path:
@@ -134,8 +137,7 @@ class Harness:
     async def deliver(self) -> list[tuple[ChatRef, str]]:
         """Run the delivery worker until nothing is due; return what it sent, as plain text."""
         before = len(self.connector.sent)
-        while await self.app.delivery.drain_once():
-            pass
+        await drain(self.app.delivery)
         return [(c, to_plain(r.text)) for c, r in self.connector.sent[before:]]
 
 
@@ -152,3 +154,36 @@ def make_app(
 
 
 NET = 1  # the id of the network the migration makes (the default network of a fresh store)
+
+
+def add_series(
+    store: Store,
+    *,
+    start: datetime,
+    rrule: str | None = None,
+    title: str = "Netzwerktreffen",
+    uid: str | None = None,
+    network_id: int = NET,
+) -> list[int]:
+    """A chat-made meeting series (as /termin_neu makes one), its dates materialised from its
+    first one on; returns their numbers (the '#N' of /termine), soonest first."""
+    from storage import meetings
+    from storage.models.meetings import MeetingOccurrence
+
+    with store.session() as session:
+        series = meetings.create_series(
+            session,
+            title=title,
+            start=start,
+            duration=timedelta(minutes=90),
+            now=start,  # created on its first date: past dates exist too
+            rrule=rrule,
+            network_id=network_id,
+            uid=uid,
+        )
+        rows = session.exec(
+            select(MeetingOccurrence)
+            .where(MeetingOccurrence.series_id == series.id)
+            .order_by(col(MeetingOccurrence.start))
+        )
+        return [row.id for row in rows if row.id is not None]

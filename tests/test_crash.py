@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 
 from tests.delivery_support import NetzbotProcess, enqueue_private, outbox_counts, write_config
 from tests.fakes.telegram import FakeTelegram
+from tests.waiting import until
 
 N = 240
 # What may be repeated: requests in flight plus rows sent but not yet marked at the kill.
@@ -42,10 +42,13 @@ async def test_kill_mid_fan_out_loses_nothing_and_repeats_only_in_flight(
         try:
             await fake.wait_for(lambda: len({s.chat_id for s in fake.sent}) >= N, timeout=60)
             # rows that were in flight at the kill go out again after the restart
-            deadline = asyncio.get_running_loop().time() + 60
-            while outbox_counts(db_url) != {"sent": N}:
-                assert asyncio.get_running_loop().time() < deadline, outbox_counts(db_url)
-                await asyncio.sleep(0.05)
+            await until(
+                lambda: outbox_counts(db_url) == {"sent": N},
+                what=f"all {N} rows marked sent",
+                within=60,
+                every=0.05,
+                state=lambda: outbox_counts(db_url),
+            )
         finally:
             assert await second.stop() == 0, second.text()
 

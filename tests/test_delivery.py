@@ -20,6 +20,7 @@ from storage.db import Store
 from storage.models.core import Chat, OutboxMessage, Subscription
 from storage.models.delivery import DeliveryAttempt
 from tests.support import NET, RecordingConnector
+from tests.waiting import drain, until
 
 A = ChatRef("telegram", "101")
 B = ChatRef("telegram", "102")
@@ -59,13 +60,6 @@ def row(store: Store, key: str) -> OutboxMessage:
 def attempts(store: Store) -> list[DeliveryAttempt]:
     with store.session() as session:
         return list(session.exec(select(DeliveryAttempt).order_by(DeliveryAttempt.id)))
-
-
-async def drain(worker: DeliveryWorker) -> int:
-    total = 0
-    while n := await worker.drain_once():
-        total += n
-    return total
 
 
 @pytest.fixture
@@ -263,8 +257,7 @@ async def test_sends_to_different_chats_run_concurrently_up_to_the_limit(store: 
     gated = GatedConnector(db_path)
     worker = make_worker(store, now, gated, concurrency=4)
     drain_task = asyncio.create_task(drain(worker))
-    while len(gated.running) < 4:
-        await asyncio.sleep(0)
+    await until(lambda: len(gated.running) >= 4, what="4 sends at once", every=0)
     for _ in range(20):  # give the worker every chance to start more than allowed
         await asyncio.sleep(0)
     assert gated.peak == 4
@@ -281,8 +274,7 @@ async def test_run_loop_delivers_what_is_enqueued_and_stops_cleanly(store: Store
     for i in range(3):
         enqueue(store, ChatRef("telegram", str(400 + i)), f"r{i}", now)
     worker.wake()
-    while worker.sent < 3:
-        await asyncio.sleep(0.001)
+    await until(lambda: worker.sent >= 3, what="3 rows sent", state=lambda: worker.sent)
     worker.stop()
     await task
     with store.session() as session:

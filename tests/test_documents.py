@@ -6,23 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage import agenda_source
 from storage import documents as docs
 from storage.db import Store
 from storage.models.documents import Document
-from storage.models.meetings import MeetingSeries
-from tests.support import NET, Harness, make_app
+from tests.support import NET, Harness, add_series, make_app
 
 GROUP = "telegram:-1001"
 ADMIN = "telegram:1"
 MEMBER = "telegram:2"
-
-
-@pytest.fixture(autouse=True)
-def own_meeting_expansion(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests add meeting_series rows directly; read them with the adapter's own expansion
-    (also once the meetings capability, which materialises occurrences, is merged)."""
-    monkeypatch.setattr(agenda_source, "meetings_capability", lambda: None)
 
 
 def add_doc(
@@ -218,27 +209,17 @@ async def test_doc_add_and_remove_need_admin_in_group(harness: Harness) -> None:
     assert "gibt es nicht" in await harness.say("/dokument_weg 1")
 
 
-def add_series(store: Store, now: datetime) -> None:
-    with store.session() as session:
-        session.add(
-            MeetingSeries(
-                network_id=NET,
-                uid="treffen@test",
-                title="Netzwerktreffen",
-                dtstart=now - timedelta(days=14) + timedelta(hours=8),  # 18:00 UTC, 19:00 Berlin
-                timezone="Europe/Berlin",
-                rrule="FREQ=WEEKLY;INTERVAL=2",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+def treffen(store: Store, now: datetime) -> list[int]:
+    """Every other Sunday, 19:00 in Berlin, from 8 November 2026 on: the numbers of its dates."""
+    start = now - timedelta(days=14) + timedelta(hours=8)  # 18:00 UTC, 19:00 Berlin
+    return add_series(store, start=start, rrule="FREQ=WEEKLY;INTERVAL=2")
 
 
 async def test_recording_tied_to_meeting_is_announced_to_subscribers(
     store: Store, now: datetime
 ) -> None:
     h = make_app(store, now, platform="telegram")
-    add_series(store, now)
+    numbers = treffen(store, now)
     assert "Abonniert" in await h.say("/abo aufzeichnungen", chat="telegram:5")
     assert "Abonniert" in await h.say("/subscribe recordings", chat=GROUP, sender=ADMIN, admin=True)
     refused = await h.say("/abo aufzeichnungen", chat="telegram:-1002", sender=MEMBER, admin=False)
@@ -258,7 +239,8 @@ async def test_recording_tied_to_meeting_is_announced_to_subscribers(
         doc = docs.get(session, 1, network_id=NET)
     assert doc.doc_type == "aufzeichnung"
     assert doc.meeting_start == datetime(2026, 11, 8, 18, 0, tzinfo=UTC)
-    assert doc.meeting_key and doc.meeting_key.startswith("treffen@test@")
+    first = int(datetime(2026, 11, 8, 18, 0, tzinfo=UTC).timestamp())
+    assert doc.meeting_key == f"occ{numbers[0]}@{first}"  # the date's number and start
     listing = await h.say("/aufzeichnungen", chat="telegram:5")
     assert "Aufzeichnung Treffen" in listing
     # Adding it again does not announce twice (and is refused as a duplicate).
@@ -269,8 +251,9 @@ async def test_recording_tied_to_meeting_is_announced_to_subscribers(
 async def test_recording_meeting_by_number_and_date(
     harness: Harness, store: Store, now: datetime
 ) -> None:
-    add_series(store, now)
-    text = await harness.say("/dokument_neu Vorschau https://v.example.org/2 termin=1")
+    numbers = treffen(store, now)
+    number = numbers[1]  # 22 November (the first date, 8 November, is past)
+    text = await harness.say(f"/dokument_neu Vorschau https://v.example.org/2 termin={number}")
     assert "Aufzeichnung" in text
     with store.session() as session:
         assert docs.get(session, 1, network_id=NET).meeting_start == datetime(
@@ -278,7 +261,9 @@ async def test_recording_meeting_by_number_and_date(
         )
     bad = await harness.say("/dokument_neu Y https://v.example.org/3 termin=01.01.2020")
     assert "finde ich nicht" in bad
-    wrong_type = await harness.say("/dokument_neu Z https://v.example.org/4 termin=1 typ=studie")
+    wrong_type = await harness.say(
+        f"/dokument_neu Z https://v.example.org/4 termin={number} typ=studie"
+    )
     assert "Nur Aufzeichnungen" in wrong_type
 
 

@@ -17,6 +17,7 @@ from bot.types import ChatRef, Incoming, Outgoing, Sender
 from bot.webhook import telegram_webhook_path, telegram_webhook_url
 from storage.db import Store
 from tests.support import RecordingConnector
+from tests.waiting import drain
 
 
 class ProbedConnector(RecordingConnector):
@@ -164,8 +165,7 @@ async def test_metrics_prometheus_text(store: Store, now: datetime, started) -> 
     assert "netzbot_outbox_depth 2" in text.splitlines()
 
     clock.advance(timedelta(seconds=3))
-    while await app.delivery.drain_once():
-        pass
+    await drain(app.delivery)
     incoming = Incoming(
         ChatRef.parse("console:local"),
         Sender(ChatRef.parse("console:local"), "A", None),

@@ -19,6 +19,7 @@ from tests.delivery_support import (
     write_config,
 )
 from tests.fakes.telegram import FakeTelegram
+from tests.waiting import until
 
 
 async def test_sqlite_lock_refuses_a_second_holder(tmp_path: Path) -> None:
@@ -68,8 +69,8 @@ async def test_postgres_lease_is_exclusive_and_freed_when_its_connection_dies(pg
         assert await a.still_held()
         await a._conn.close()  # as if the process died: PostgreSQL drops the lock
         assert not await a.still_held()
-        while not await b.try_acquire():  # the server ends the dead session a moment later
-            await asyncio.sleep(0.01)
+        # the server ends the dead session a moment later
+        await until(b.try_acquire, what="the dead session's lock to be free")
         assert not await a.try_acquire()
     finally:
         await a.release()
@@ -91,8 +92,7 @@ async def test_follower_takes_over_when_the_leader_goes(pg_url) -> None:
         assert await leader.start()
         assert not await follower.start()
         await leader.lease._conn.close()  # the leader's connection dies
-        while "b+" not in events:
-            await asyncio.sleep(0.01)
+        await until(lambda: "b+" in events, what="the follower to take over", state=lambda: events)
         assert events == ["a+", "a-", "b+"] or events == ["a+", "b+", "a-"]
         assert follower.is_leader and not leader.is_leader
     finally:
@@ -135,11 +135,13 @@ async def test_two_processes_on_postgres_send_once_and_fail_over(
                 lambda: any(n == "getupdates" for n, _ in fake.calls[calls_at_takeover:]), 30
             )
             enqueue_private(pg_url, 20, first_chat=30_000, tag="after")
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
-            while outbox_counts(pg_url) != {"sent": 320}:  # A's unmarked rows are reaped too
-                assert loop.time() < deadline, outbox_counts(pg_url)
-                await asyncio.sleep(0.1)
+            await until(  # A's unmarked rows are reaped too
+                lambda: outbox_counts(pg_url) == {"sent": 320},
+                what="all 320 rows marked sent",
+                within=60,
+                every=0.1,
+                state=lambda: outbox_counts(pg_url),
+            )
             print(f"takeover after {took:.1f}s")
         finally:
             if a.proc.returncode is None:
@@ -177,8 +179,10 @@ async def test_only_the_leader_app_receives_and_runs_jobs(pg_url: str, monkeypat
         assert "telegram" in a.delivery.connectors and b.delivery.connectors == {}
 
         await a.leadership.lease._conn.close()  # a's database connection dies
-        while not b.leadership.is_leader or a.leadership.is_leader:
-            await asyncio.sleep(0.01)
+        await until(
+            lambda: b.leadership.is_leader and not a.leadership.is_leader,
+            what="b to lead instead of a",
+        )
         assert hasattr(b.connectors["telegram"], "on_message")
         assert b.scheduler.state == STATE_RUNNING and a.scheduler.state == STATE_PAUSED
         assert a._receiving == set() and "telegram" not in a.delivery.connectors

@@ -212,13 +212,11 @@ async def test_backoff_notice_and_pause(store: Store, server: FeedServer) -> Non
         await feeds_job.poll_feeds(jc, now + timedelta(minutes=1))  # not due: no request
         now = feed.next_poll
     assert server.hits("/f.xml") == feeds_job.PAUSE_AFTER
-    assert waits[:4] == [
-        timedelta(minutes=30),
-        timedelta(hours=1),
-        timedelta(hours=2),
-        timedelta(hours=4),
-    ]
-    assert max(waits) == timedelta(days=1)
+    steps = [timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4)]
+    for wait, step in zip(waits, steps, strict=False):  # doubling, up to a tenth less (jitter)
+        assert step * 0.9 <= wait <= step, waits
+    assert timedelta(days=0.9) <= max(waits) <= timedelta(days=1)
+    assert len(set(waits)) == len(waits)
     assert feed.paused and feed.failures == feeds_job.PAUSE_AFTER
     notices = outbox(store, CHAT, kind="notice")
     assert len(notices) == 2  # one "failing" notice for the streak, one "paused"
@@ -256,6 +254,19 @@ async def test_notice_is_in_the_chats_language(store: Store, server: FeedServer)
         now = feed.next_poll
     [notice] = outbox(store, CHAT, kind="notice")
     assert "To the admins" in notice.text and "error 503" in to_plain(notice.text)
+
+
+@pytest.mark.parametrize("retry_after", ["9" * 5000, "-5", "1.5", "Wed, 21 Oct 2026 07:28:00 GMT"])
+async def test_a_retry_after_that_is_no_number_of_seconds_is_ignored(
+    store: Store, server: FeedServer, retry_after: str
+) -> None:
+    server.route("/f.xml", b"", status=503, headers={"Retry-After": retry_after})
+    config = config_for(server, {"path": "/f.xml", "post_to": [CHAT]})
+    await feeds_job.poll_feeds(job_context(store, config), T0)
+    with store.session() as session:
+        feed = session.exec(select(Feed)).one()
+    assert feed.failures == 1 and feed.error_code == "http_status", feed.error_code  # not "failed"
+    assert timedelta(minutes=27) <= feed.next_poll - T0 <= timedelta(minutes=30)  # the backoff
 
 
 async def test_broken_and_oversized_feeds_fail_alone(store: Store, server: FeedServer) -> None:

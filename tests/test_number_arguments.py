@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.arg_types import ItemNumber
 from bot.commands import COMMANDS
 from bot.errors import NotFound, UsageError
-from bot.numbers import ID_MAX, item_number, parse_number
+from bot.numbers import ID_MAX, parse_number
 from storage.db import Store
 from tests.support import Harness, make_app
 
@@ -81,9 +82,10 @@ def test_one_parser_for_numbers() -> None:
     for word in (None, "", "#", "²", "١٢", "-3", "+3", "1e3", "1.5", "12a", "##1"):
         assert parse_number(word) is None, word
     assert parse_number(HUGE) == int(HUGE)  # counts compare it; ids are checked below
-    assert item_number(str(ID_MAX), UsageError(), "x") == ID_MAX
+    item = ItemNumber("x")
+    assert item.parse(str(ID_MAX)) == ID_MAX
     for word in (HUGE, str(ID_MAX + 1), "0"):
         with pytest.raises(NotFound):
-            item_number(word, UsageError(), "x")
+            item.parse(word)
     with pytest.raises(UsageError):
-        item_number("zwei", UsageError(), "x")
+        item.parse("zwei")

@@ -3,9 +3,8 @@ Telegram fake and signalbot against the signal-cli-rest-api fake, in one App."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from bot.connectors.registry import build_connectors
 from storage.models.polls import PollVote
 from tests.fakes.signal import FakeSignalServer, uuid_for
 from tests.fakes.telegram import FakeTelegram
+from tests.waiting import until
 
 OWNER = 999
 ERIKA_TG = 42
@@ -66,14 +66,6 @@ def votes(app: App) -> list[tuple[str, str]]:
         return [(v.voter_ref, v.option_ids) for v in session.exec(select(PollVote))]
 
 
-async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
-    """Wait for work the app does on its own (a native poll answer), with a deadline."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def signal_says(server: FakeSignalServer, text: str, number: str = ERIKA_SIGNAL) -> str:
     before = len(server.sent)
     await server.push_direct_message(text, number=number, name="Erika")
@@ -100,7 +92,11 @@ async def test_a_linked_person_votes_on_telegram_and_signal_and_counts_once(
     await telegram.wait_for(lambda: any(m.poll for m in telegram.sent_to(GROUP)))
     [poll_message] = [m for m in telegram.sent_to(GROUP) if m.poll]
     telegram.push_poll_answer(poll_message.poll["id"], ERIKA_TG, [0])  # Erika on Telegram
-    await until(lambda: votes(app) == [("telegram:42", "0")])
+    await until(
+        lambda: votes(app) == [("telegram:42", "0")],
+        what="the native poll answer stored as a vote",
+        state=lambda: votes(app),
+    )
 
     answer = await telegram_says(telegram, ERIKA_TG, "/verknuepfen")
     code = CODE.search(answer)

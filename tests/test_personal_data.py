@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select as sa_select
 
 from bot.config import Config
@@ -13,23 +12,15 @@ from bot.markup import Markup
 from bot.types import ChatRef, Sender
 from jobs import agenda
 from jobs.schedule import JobContext
-from storage import agenda_source, subscriptions
+from storage import subscriptions
 from storage.db import Store
 from storage.models import metadata
-from storage.models.meetings import MeetingSeries
-from tests.support import NET, Harness, make_app
+from tests.support import NET, Harness, add_series, make_app
 
 ERIKA = "telegram:4242"
 NAME = "Erika Mustermann"
 OTHER = "telegram:77"
 GROUP = "telegram:-1001"
-
-
-@pytest.fixture(autouse=True)
-def own_meeting_expansion(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests add meeting_series rows directly; read them with the adapter's own expansion
-    (also once the meetings capability, which materialises occurrences, is merged)."""
-    monkeypatch.setattr(agenda_source, "meetings_capability", lambda: None)
 
 
 def values_mentioning(store: Store, *needles: str) -> list[tuple[str, str, str]]:
@@ -46,18 +37,7 @@ def values_mentioning(store: Store, *needles: str) -> list[tuple[str, str, str]]
 
 async def erika_uses_everything(h: Harness, store: Store, now: datetime) -> None:
     say = h.say
-    with store.session() as session:
-        session.add(
-            MeetingSeries(
-                network_id=NET,
-                uid="treffen@test",
-                title="Netzwerktreffen",
-                dtstart=now + timedelta(hours=3),
-                timezone="Europe/Berlin",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    add_series(store, start=now + timedelta(hours=3))
     erika_group = {"chat": GROUP, "sender": ERIKA, "name": NAME}
     erika_private = {"chat": ERIKA, "sender": ERIKA, "name": NAME}
     other = {"chat": GROUP, "sender": OTHER, "name": "Otto"}

@@ -9,22 +9,13 @@ import pytest
 from bot.config import Config
 from jobs import agenda
 from jobs.schedule import JobContext
-from storage import agenda_source
 from storage import questions as qs
 from storage.db import Store
 from storage.models.core import OutboxMessage
-from storage.models.meetings import MeetingSeries
-from tests.support import NET, Harness, RecordingConnector, make_app
+from tests.support import NET, Harness, RecordingConnector, add_series, make_app
 
 GROUP = "telegram:-1001"
 SIGNAL_GROUP = "signal:group.YWJj"
-
-
-@pytest.fixture(autouse=True)
-def own_meeting_expansion(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests add meeting_series rows directly; read them with the adapter's own expansion
-    (also once the meetings capability, which materialises occurrences, is merged)."""
-    monkeypatch.setattr(agenda_source, "meetings_capability", lambda: None)
 
 
 async def ask(h: Harness, text: str, who: str, name: str) -> str:
@@ -98,19 +89,7 @@ async def test_english_aliases(harness: Harness) -> None:
 
 # -- the agenda job --------------------------------------------------------------------------------
 def meeting(store: Store, start: datetime) -> None:
-    with store.session() as session:
-        session.add(
-            MeetingSeries(
-                network_id=NET,
-                uid="treffen@test",
-                title="Netzwerktreffen",
-                dtstart=start,
-                timezone="Europe/Berlin",
-                rrule="FREQ=WEEKLY;INTERVAL=4",
-                created_at=start,
-                updated_at=start,
-            )
-        )
+    add_series(store, start=start, rrule="FREQ=WEEKLY;INTERVAL=4")
 
 
 def outbox_rows(store: Store) -> list[OutboxMessage]:

@@ -4,7 +4,6 @@ PostgreSQL hammering the same meeting from parallel threads."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from storage.models.networks import Network
 from storage.models.registration import REGISTERED, WAITING, Registration
 from tests.fakes.signal import FakeSignalServer
 from tests.fakes.telegram import FakeTelegram
+from tests.waiting import until
 
 PEOPLE, SEATS = 300, 200
 NETWORK = {"key": "rathaus", "name": "Netzwerk Rathaus", "chats": ["telegram:-100900"]}
@@ -83,15 +83,9 @@ def assert_exactly(store: Store, occurrence_id: int, people: int = PEOPLE) -> No
         assert total == people
 
 
-async def wait_for_rows(store: Store, count: int, within: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        with store.session() as session:
-            have = session.exec(select(func.count()).select_from(Registration)).one()
-        if have >= count or loop.time() > deadline:
-            return
-        await asyncio.sleep(0.05)  # polling the database, not waiting for a clock
+def row_count(store: Store) -> int:
+    with store.session() as session:
+        return session.exec(select(func.count()).select_from(Registration)).one()
 
 
 @pytest.fixture
@@ -154,7 +148,13 @@ async def test_300_on_signal_give_200_and_100(tmp_path: Path) -> None:
             for phone in people:
                 await server.push_direct_message(f"/anmelden {number}", number=phone, name=phone)
             await server.push_direct_message(f"!anmelden {number}", number=people[0])
-            await wait_for_rows(app.store, PEOPLE, within=60)
+            await until(  # polling the database, not waiting for a clock
+                lambda: row_count(app.store) >= PEOPLE,
+                what=f"{PEOPLE} registrations stored",
+                within=60,
+                every=0.05,
+                state=lambda: row_count(app.store),
+            )
             await server.wait_for(lambda: len(server.sent) >= 10, within=30)
             assert_exactly(app.store, number)
             replies = [m.visible for m in server.sent]

@@ -4,6 +4,7 @@ nothing here waits."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,12 @@ def test_backoff_doubles_up_to_the_cap() -> None:
     assert backoff.delay(10_000) == 10.0  # no float overflow on a long streak
 
 
-def test_jitter_only_lengthens_and_retry_after_is_never_cut() -> None:
+def test_jitter_spreads_below_the_backoff_and_never_cuts_retry_after() -> None:
     backoff = Backoff(first=4.0, cap=60.0, jitter=0.25)
     assert backoff.delay(1, random=lambda: 0.0) == 4.0
-    assert backoff.delay(1, random=lambda: 0.999) == pytest.approx(4.999)
+    assert backoff.delay(1, random=lambda: 0.5) == 3.5
+    assert backoff.delay(9, random=lambda: 0.5) == 52.5  # at the cap it still spreads
+    assert max(backoff.delay(n, random=lambda: 0.0) for n in range(1, 20)) == 60.0
     assert backoff.after(1, 30.0, random=lambda: 0.5) == 30.0  # the platform said 30 s
     assert backoff.after(3, 2.0, random=lambda: 0.0) == 16.0  # the backoff is longer
 
@@ -137,3 +140,23 @@ def test_no_hand_written_retry_loops_outside_the_helper() -> None:
                 ):
                     found.append(f"{name}:{node.lineno}")
     assert found == []
+
+
+def test_feeds_of_one_host_do_not_come_back_together() -> None:
+    from datetime import UTC, datetime
+
+    from bot.config import Config
+    from jobs import feeds
+    from storage.models.news import Feed
+
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    backoff = feeds.backoff(Config())
+    pauses = []
+    for n in range(1, 21):
+        feed = Feed(
+            id=n, url=f"https://host.example/{n}", failures=3, next_poll=now, created_at=now
+        )
+        pauses.append(backoff.after(3, None, functools.partial(feeds.spread, feed)))
+    assert len(set(pauses)) == 20
+    first = backoff.delay(3, lambda: 0.0)
+    assert all(first * 0.9 <= pause <= first for pause in pauses)

@@ -22,6 +22,7 @@ from bot.markup import to_plain
 from bot.types import ChatRef, Outgoing
 from storage.db import Store
 from tests.fakes.signal import FakeGroup, FakeSignalServer, uuid_for
+from tests.waiting import drain
 
 ALICE = "+4915112345678"  # group admin
 BOB = "+4917612345678"  # member
@@ -198,8 +199,7 @@ async def test_untrusted_identity_fails_once_and_owners_hear_once(
     assert notice.recipients == [OWNER]
     assert BOB in notice.visible and "Sicherheitsnummer" in notice.visible
     assert [status for status, _ in server.rejected] == [400, 400]
-    while await app.delivery.drain_once():
-        pass
+    await drain(app.delivery)
     assert len(server.sent) == 1  # neither retried nor reported twice
 
 

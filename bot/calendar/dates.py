@@ -24,10 +24,12 @@ DATE_EXAMPLE = "3.12.2030"
 TIME_EXAMPLE = "18:00"
 DATETIME_EXAMPLE = "3.12.2030 18:00"
 
-_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2})?)?$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_ISO_DATETIME = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})[T ](\d{1,2}:\d{2})(?::\d{2})?$")
-_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(?:uhr|h)?$", re.IGNORECASE)
+_GERMAN_DATE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})(?:\.([0-9]{4}|[0-9]{2})?)?$")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_ISO_DATETIME = re.compile(
+    r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})[T ]([0-9]{1,2}:[0-9]{2})(?::[0-9]{2})?$"
+)
+_TIME = re.compile(r"^([0-9]{1,2})(?:[:.]([0-9]{2}))?\s*(?:uhr|h)?$", re.IGNORECASE)
 _UHR = {"uhr", "h", "o'clock"}
 _RELATIVE_DAYS = {
     "heute": 0,

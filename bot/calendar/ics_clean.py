@@ -79,7 +79,7 @@ def _clean_rule(value: str) -> str:
         key, _, part_value = part.partition("=")
         if not part_value:
             continue
-        if key.upper() == "COUNT" and not part_value.isdigit():
+        if key.upper() == "COUNT" and not re.fullmatch(r"[0-9]{1,9}", part_value):
             continue  # COUNT=-1 (Confluence) means "no count"
         if key.upper() == "COUNT" and int(part_value) == 0:
             continue

@@ -88,7 +88,9 @@ _FREQ_UNITS = {
     "year": "YEARLY",
     "years": "YEARLY",
 }
-_INTERVAL = re.compile(r"^(\d{1,3})\s*-?\s*([a-zäöü]+)$")
+_INTERVAL = re.compile(r"^([0-9]{1,3})\s*-?\s*([a-zäöü]+)$")
+# a whole number as a rule part: ASCII digits ("²".isdigit() is true, int("²") fails)
+_WHOLE = re.compile(r"[0-9]{1,9}")
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z")
 
 
@@ -120,11 +122,11 @@ def normalize_rrule(text: str) -> str:
             raise _bad_repeat(text, f"{raw_part!r} has no value")
         if name not in _ALLOWED_PARTS:
             raise _bad_repeat(text, f"unknown part {name}")
-        if name == "COUNT" and (not part_value.isdigit() or int(part_value) <= 0):
+        if name == "COUNT" and (not _WHOLE.fullmatch(part_value) or int(part_value) <= 0):
             continue
         parts[name] = part_value.strip(",")
     if (
-        not parts.get("INTERVAL", "1").isdigit()
+        not _WHOLE.fullmatch(parts.get("INTERVAL", "1"))
         or not 0 < int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL
     ):
         raise _bad_repeat(text, f"INTERVAL must be a number from 1 to {MAX_INTERVAL}")

@@ -53,6 +53,7 @@ _FREQ_WORDS = {
 _FILLER = {"am", "an", "im", "jeden", "jede", "jedes", "every", "each", "on", "the", "of", "der",
            "den", "dem", "des", "monat", "monats", "month", "und", "and", "alle", "all"}  # fmt: skip
 _SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_WHOLE = re.compile(r"[0-9]{1,9}")  # "alle 2 Wochen"; ASCII digits only ("²".isdigit() is true)
 
 
 def _fold(word: str) -> str:
@@ -102,7 +103,11 @@ def parse_words(text: str) -> str | None:
         bare = word.rstrip(".")
         if word in _FREQ_WORDS or bare in _FREQ_WORDS:
             freq, interval = _FREQ_WORDS.get(word) or _FREQ_WORDS[bare]
-        elif bare.isdigit() and index + 1 < len(words) and words[index + 1].rstrip(".") in _UNITS:
+        elif (
+            _WHOLE.fullmatch(bare)
+            and index + 1 < len(words)
+            and words[index + 1].rstrip(".") in _UNITS
+        ):
             interval = int(bare)
             freq = _UNITS[words[index + 1].rstrip(".")]
             index += 1

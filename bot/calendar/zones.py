@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
@@ -51,8 +51,3 @@ def iana_name(tzid: str | None) -> str | None:
         sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
         return _OFFSET_GUESS.get(f"{sign}{hours:02d}{minutes:02d}")
     return None
-
-
-def zone_or_default(tzid: str | None, default: str) -> ZoneInfo:
-    """The ZoneInfo for ``tzid`` if it can be recognised, else for ``default``."""
-    return ZoneInfo(iana_name(tzid) or default)

@@ -26,7 +26,6 @@ from bot.connectors.base import MessageCallback
 from bot.markup import to_plain
 from bot.types import CONSOLE_CHAT, CONSOLE_MEMBER_CHAT, ChatRef, Incoming, Reply, Sender
 
-SEPARATOR = ""
 PROMPT = "> "
 EXIT_WORDS = {"exit", "quit", "ende", "beenden", "/exit", "/quit", "/ende", "/beenden"}
 

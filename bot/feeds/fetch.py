@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ from bot.net.guard import AddressPolicy, GuardedResolver
 from bot.net.http import REDIRECT_STATUSES, check_url, read_limited
 
 log = logging.getLogger(__name__)
+_SECONDS = re.compile(r"[0-9]{1,9}")  # Retry-After in seconds (an HTTP date is ignored)
 
 USER_AGENT = "netzbot/0.1 (feed reader)"
 ACCEPT = (
@@ -283,7 +285,7 @@ def _status_error(host: str, resp: aiohttp.ClientResponse) -> HTTPStatus:
     error = HTTPStatus(
         f"{host}: HTTP {resp.status} {resp.reason or ''}".rstrip(), host=host, status=resp.status
     )
-    retry_after = resp.headers.get("Retry-After", "")
-    if retry_after.isdigit():
+    retry_after = resp.headers.get("Retry-After", "").strip()
+    if _SECONDS.fullmatch(retry_after):  # not str.isdigit: "²" passes that, then int() fails
         error.params["retry_after"] = int(retry_after)
     return error

@@ -12,7 +12,6 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.feeds.errors import FeedError
 from bot.i18n.dates import format_clock, format_datetime_long
 from bot.markup import Markup, join, link
 
@@ -80,7 +79,3 @@ def error_text(lang: str, code: str, params: Mapping[str, object] | None = None)
     if not i18n.has(key, lang):
         key = "news.error.failed"
     return i18n.t(lang, key, **values)
-
-
-def explain(lang: str, error: FeedError) -> Markup:
-    return error_text(lang, error.code, error.params)

@@ -31,9 +31,7 @@ class DeliveryAttempt(SQLModel, table=True):
 
 
 # Head-of-line lookups ("is there an earlier unfinished row for this chat?") per chat, in order.
+_outbox = OutboxMessage.metadata.tables["outbox"]
 outbox_chat_order = Index(
-    "ix_outbox_chat_status_id",
-    OutboxMessage.__table__.c.chat_ref,  # type: ignore[attr-defined]
-    OutboxMessage.__table__.c.status,  # type: ignore[attr-defined]
-    OutboxMessage.__table__.c.id,  # type: ignore[attr-defined]
+    "ix_outbox_chat_status_id", _outbox.c.chat_ref, _outbox.c.status, _outbox.c.id
 )

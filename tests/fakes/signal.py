@@ -439,8 +439,14 @@ class FakeSignalServer:
 
     async def wait_for(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
         """Wait until ``predicate()`` holds; it is re-checked on every request and connection."""
-        async with asyncio.timeout(within), self._changed:
-            await self._changed.wait_for(predicate)
+        try:
+            async with asyncio.timeout(within), self._changed:
+                await self._changed.wait_for(predicate)
+        except TimeoutError:
+            raise AssertionError(
+                f"the Signal fake did not reach the state the test waits for within {within} s"
+                f" ({len(self.sent)} messages sent, {len(self._clients)} clients)"
+            ) from None
 
     async def wait_for_sent(self, count: int, within: float = 10.0) -> list[SentMessage]:
         await self.wait_for(lambda: len(self.sent) >= count, within)

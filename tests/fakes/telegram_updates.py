@@ -295,7 +295,13 @@ class FakeControls:
             async with self._changed:
                 await self._changed.wait_for(predicate)
 
-        await asyncio.wait_for(_wait(), timeout)
+        try:
+            await asyncio.wait_for(_wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"the Telegram fake did not reach the state the test waits for within {timeout} s"
+                f" ({len(self.sent)} messages sent)"
+            ) from None
 
     async def wait_for_sent(
         self,

@@ -17,7 +17,7 @@ depends_on = None
 TS = sa.DateTime(timezone=True)
 
 
-def _occurrence_fk(primary_key: bool = False) -> sa.Column:
+def _occurrence_fk(primary_key: bool = False) -> sa.Column[int]:
     return sa.Column(
         "occurrence_id",
         sa.Integer(),
