@@ -35,7 +35,7 @@ from bot.types import ChatRef, Incoming, Reply
 log = logging.getLogger(__name__)
 
 GATHER_SECONDS = 2.0  # a pointer waits this long for more askers before it goes out
-MAX_NAMES = 10  # names listed in one pointer; the rest are counted
+MAX_NAMES = 50  # names listed in one pointer (well below 4096 characters); the rest counted
 TAG_PREFIX = "answer:"
 
 Send = Callable[[Connector, ChatRef, Reply], Awaitable[bool]]
