@@ -26,6 +26,7 @@ from bot.types import Attachment, Button, Reply
 from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
 from storage import meetings, registration
+from storage.db import Store
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
@@ -86,7 +87,7 @@ def subscription_url(config: Config) -> str | None:
 
 
 def calendar_feed(
-    store,
+    store: Store,
     config: Config,
     now: datetime,
     lang: str | None = None,
