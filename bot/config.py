@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -343,7 +343,8 @@ class EmailSection(Section):
         return 993 if self.imap_security == "tls" else 143
 
 
-MAILING_LIST_POSTS = ("einladungen", "aufzeichnungen", "ankuendigungen", "news")
+MailingListPost = Literal["einladungen", "aufzeichnungen", "ankuendigungen", "news"]
+MAILING_LIST_POSTS: tuple[MailingListPost, ...] = get_args(MailingListPost)
 
 
 class MailingListEntry(Section):
@@ -351,9 +352,7 @@ class MailingListEntry(Section):
 
     network: str | None = None  # the [[networks]] key; None: the only network
     address: str
-    post: list[Literal["einladungen", "aufzeichnungen", "ankuendigungen", "news"]] = Field(
-        default_factory=lambda: list(MAILING_LIST_POSTS)
-    )
+    post: list[MailingListPost] = Field(default_factory=lambda: list(MAILING_LIST_POSTS))
     invite_days_before: int = Field(7, ge=0, le=60)
     forward_to: list[ChatRefStr] = Field(default_factory=list)
 

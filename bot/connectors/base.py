@@ -35,6 +35,8 @@ class TransientError(DeliveryError):
 class RateLimited(TransientError):
     """The platform answered 429. ``scope`` is what must pause: a chat ref string or 'global'."""
 
+    retry_after: float  # always known here (the platform said how long)
+
     def __init__(self, message: str, retry_after: float, scope: str = "global") -> None:
         super().__init__(message, retry_after)
         self.scope = scope
