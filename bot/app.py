@@ -266,7 +266,7 @@ class App:
         self, incoming: Incoming, connector: Connector | None
     ) -> tuple[Reply | None, str]:
         """The reply and the language it speaks (the chat's, with the network's address)."""
-        lang = self.config.bot.language
+        lang: str = self.config.bot.language
         try:
             if not self.networks_synced:
                 self.sync_networks()
