@@ -22,6 +22,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -290,11 +291,11 @@ def _insert_rows(
 
 
 # -- files and the CLI ------------------------------------------------------------------------
-def _open(path: str, mode: str, gz: bool | None = None) -> IO[str]:
-    if path == "-":
-        return contextlib.nullcontext(sys.stdout if "w" in mode else sys.stdin)  # type: ignore[return-value]
+def _open(path: str, mode: str, gz: bool | None = None) -> AbstractContextManager[IO[str]]:
+    if path == "-":  # standard input or output: used, never closed
+        return contextlib.nullcontext(sys.stdout if "w" in mode else sys.stdin)
     if gz if gz is not None else path.endswith(".gz"):
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+        return io.TextIOWrapper(gzip.GzipFile(path, mode), encoding="utf-8")  # = gzip.open(…t)
     return open(path, mode, encoding="utf-8")
 
 

@@ -62,6 +62,9 @@ class BotSection(Section):
     anrede: Literal["du", "sie"] = "du"
     timezone: str = "Europe/Berlin"
     owners: list[ChatRefStr] = Field(default_factory=list)
+    # How long the same public command with the same answer in one group is answered once;
+    # later askers get a pointer to it (or the answer privately). "0s" switches it off.
+    group_answer_window: Duration = timedelta(seconds=60)
 
     @model_validator(mode="after")
     def _formal_german(self) -> BotSection:

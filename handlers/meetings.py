@@ -113,6 +113,7 @@ def calendar_feed(
     help="meetings.help.termine",
     usage="meetings.usage.termine",
     section="meetings",
+    coalesce=True,
 )
 async def termine(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
@@ -167,6 +168,7 @@ def meeting_post(ctx: Context, meeting: meetings.Meeting, text: Markup | None = 
     "next",
     help="meetings.help.naechster",
     section="meetings",
+    coalesce=True,
     extra_aliases=("naechste", "naechstes"),
 )
 async def naechster(ctx: Context, args: Args) -> Markup | Reply:
@@ -186,6 +188,7 @@ async def naechster(ctx: Context, args: Args) -> Markup | Reply:
     help="meetings.help.termin",
     usage="meetings.usage.termin",
     section="meetings",
+    coalesce=True,
 )
 async def termin(ctx: Context, args: Args) -> Reply:
     await after_first_calendar_sync(ctx)

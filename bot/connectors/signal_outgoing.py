@@ -82,6 +82,7 @@ class SignalSender:
         session = await rest.session()
         url = rest.send_url()
         headers = rest.headers()
+        quote = int(reply.reply_to) if reply.reply_to and reply.reply_to.isdigit() else None
         for i, part in enumerate(parts):
             payload = wire.build_body(
                 self.number,
@@ -89,6 +90,7 @@ class SignalSender:
                 part.text,
                 styled=part.styled,
                 attachments=attachments if i == 0 else None,
+                quote=quote if i == 0 else None,
             )
             status, body = await wire.post(session, url, headers, payload)
             if not 200 <= status < 300:

@@ -11,17 +11,8 @@ import aiosmtplib
 
 from bot import i18n
 from bot.config import Config
+from bot.doctor import Check as MailCheck  # bot.doctor imports this module lazily
 from bot.mail import imap
-
-
-class MailCheck:
-    """Duck-typed like ``bot.doctor.Check``: ok, text, hint, line()."""
-
-    def __init__(self, ok: bool, text: str, hint: str = "") -> None:
-        self.ok, self.text, self.hint = ok, text, hint
-
-    def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.text}" + (f" → {self.hint}" if self.hint else "")
 
 
 class MailDoctor:
