@@ -34,7 +34,7 @@ from bot.types import (
     without_nul,
 )
 from jobs import schedule
-from storage import chats, migrate, networks, outbox, people
+from storage import chats, migrate, networks, outbox, people, welcome
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ class App:
         self, incoming: Incoming, connector: Connector | None
     ) -> tuple[Reply | None, str]:
         """The reply and the language it speaks (the chat's, with the network's address)."""
-        lang = self.config.bot.language
+        lang: str = self.config.bot.language
         try:
             if not self.networks_synced:
                 self.sync_networks()
@@ -357,6 +357,26 @@ class App:
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
         return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))
+
+    async def members_joined(self, chat: ChatRef, people: list[Sender]) -> int:
+        """People joined a group: remember each once (a hashed marker and the name, until the
+        greeting is written by ``jobs/welcome``). Nothing is stored for a group of no network
+        or a network whose greeting is off. Returns how many are new."""
+        now = self.clock.now()
+        new = 0
+        with self.store.session() as session:
+            network = networks.network_of_chat(session, str(chat))
+            if network is None or network.id is None:
+                return 0
+            if not welcome.settings(session, network.id)[0]:
+                return 0
+            for person in people:
+                name = without_nul(person.name) if person.name else None
+                if welcome.note_join(session, network.id, chat, person.ref, name, now):
+                    new += 1
+        if new:
+            log.info("members joined chat=%s new=%d", chat, new)
+        return new
 
     async def chat_gone(self, chat: ChatRef, reason: str) -> None:
         now = self.clock.now()

@@ -86,6 +86,10 @@ class ConnectorHooks(Protocol):
         """The bot was added to a chat (by ``added_by``, where the platform says): returns the
         welcome text to post there (or None)."""
 
+    async def members_joined(self, chat: ChatRef, people: list[Sender]) -> int:
+        """People (not the bot) joined a group: they are greeted once, together with whoever
+        else joined within a minute (``jobs/welcome``)."""
+
     async def chat_gone(self, chat: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: stop sending there, deactivate subscriptions."""
 
