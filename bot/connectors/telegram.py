@@ -41,7 +41,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
 from bot import i18n
 from bot.config import Config, TelegramSection
@@ -82,6 +82,10 @@ class MenusPending(Exception):
         self.retry_after = retry_after
 
 
+# The bot is PTB's ExtBot; callback context and the data stores are PTB's defaults.
+_App = Application[ExtBot[None], Any, Any, Any, Any, Any]
+
+
 class TelegramConnector:
     platform = "telegram"
     capabilities = frozenset({"native_polls", "inline_buttons", "delete_messages", "attachments"})
@@ -115,7 +119,7 @@ class TelegramConnector:
         self.sleep = sleep
         self.username: str | None = settings.username
         self.bot_id: int | None = None
-        self.application: Application | None = None
+        self.application: _App | None = None
         self.flood = FloodScope(
             settings.group_messages_per_minute, settings.private_messages_per_second, clock
         )
@@ -131,7 +135,7 @@ class TelegramConnector:
 
     # ------------------------------------------------------------------ life cycle
 
-    def _build_application(self) -> Application:
+    def _build_application(self) -> _App:
         token = self._token
         requests, updates_request = make_requests(self.settings.http_client)
         builder = (

@@ -133,11 +133,6 @@ def serialize(runs: list[Run]) -> str:
     return "".join(out)
 
 
-def to_telegram_html(markup: str) -> str:
-    """One Telegram HTML string, no length limit applied."""
-    return serialize(parse(markup))
-
-
 def plain_text(markup: str) -> str:
     return "".join(run.text for run in parse(markup))
 
