@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from storage.db import Store
 
 if TYPE_CHECKING:
     from bot.access import NetworkInfo
+    from bot.services import Services
 
 AdminCheck = Callable[[ChatRef, ChatRef], Awaitable[bool]]
 
@@ -30,7 +30,7 @@ class Context:
     incoming: Incoming
     lang: str
     now: datetime
-    services: SimpleNamespace = field(default_factory=SimpleNamespace)
+    services: Services  # bot.services.build_services: the app's, one per process
     admin_check: AdminCheck | None = None
     # what the connector of this chat can do: "delete_messages", "private_messages", …
     capabilities: frozenset[str] = frozenset()

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import ipaddress
 from datetime import datetime
-from typing import Any
 
 from bot import i18n
 from bot.arg_types import MEETING, number_in
@@ -22,6 +21,7 @@ from bot.config import Config
 from bot.context import Context
 from bot.errors import NotFound
 from bot.markup import Markup, join, link
+from bot.services import Services
 from bot.types import Attachment, Button, Reply
 from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
@@ -52,8 +52,8 @@ def load(ctx: Context, number: int) -> meetings.Meeting:
 
 async def after_first_calendar_sync(ctx: Context) -> None:
     """Wait (once, briefly) for the start-up sync of ``[[calendars]]`` when the scheduler runs."""
-    app = getattr(ctx.services, "app", None)
-    if not ctx.config.calendars or app is None or not getattr(app, "run_jobs", False):
+    app = ctx.services.app
+    if not ctx.config.calendars or app is None or not app.run_jobs:
         return
     if not app.scheduler.running:
         return
@@ -207,10 +207,11 @@ async def kalender(ctx: Context, args: Args) -> Reply:
     return Reply(str(join(lines)), attachments=(attachment,))
 
 
-def install_services(app: Any) -> None:
+def install_services(services: Services) -> None:
     """Give the HTTP endpoint (``/kalender.ics``) the calendar of upcoming meetings."""
+    app = services.require_app()
 
     def calendar_ics(now: datetime) -> bytes:
         return calendar_feed(app.store, app.config, now, network_id=None, public=True)
 
-    app.services.calendar_ics = calendar_ics
+    services.calendar_ics = calendar_ics
