@@ -15,12 +15,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
 from bot import access, commands, i18n, leader, metrics, router, webhook
+from bot.args import parse_command
 from bot.clock import Clock, SystemClock
+from bot.coalesce import Coalescer
 from bot.config import Config
-from bot.connectors.base import ChatMoved, Connector, DeliveryError, TransientError
+from bot.connectors.base import Connector
 from bot.context import Context
 from bot.delivery import DeliveryWorker
 from bot.feeds.fetch import fetcher_for
+from bot.replies import ReplySender
 from bot.types import (
     ButtonAnswer,
     ChatRef,
@@ -31,12 +34,10 @@ from bot.types import (
     without_nul,
 )
 from jobs import schedule
-from storage import chats, migrate, networks, outbox, people
+from storage import chats, migrate, networks, outbox, people, welcome
 from storage.db import Store
 
 log = logging.getLogger(__name__)
-
-REPLY_ATTEMPTS = 4
 
 
 class App:
@@ -62,6 +63,11 @@ class App:
             if name.startswith("handlers.") and hasattr(module, "install_services"):
                 module.install_services(self)  # e.g. handlers/polls.py: poll_sent, poll_answer
         self.delivery = DeliveryWorker(self.store, self.connectors, self.clock, config)
+        # direct replies share the delivery worker's pacer: one set of buckets per process
+        self.replies = ReplySender(self.delivery.pacer, self)
+        self.coalescer = Coalescer(
+            self.clock, config.bot.group_answer_window, self.replies.send, self.private_chat_of
+        )
         self.scheduler = AsyncIOScheduler(timezone=config.tz)
         self.run_jobs = run_jobs
         self.job_context = schedule.JobContext(self.store, config, self.clock, self.services)
@@ -163,6 +169,7 @@ class App:
 
     async def stop(self) -> None:
         self.delivery.stop()
+        await self.coalescer.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for task in self._tasks:
@@ -252,6 +259,14 @@ class App:
 
     async def answer(self, incoming: Incoming, connector: Connector | None = None) -> Reply | None:
         """The reply to one message (None if it is not for us). Never raises."""
+        reply, _lang = await self._answer(incoming, connector)
+        return reply
+
+    async def _answer(
+        self, incoming: Incoming, connector: Connector | None
+    ) -> tuple[Reply | None, str]:
+        """The reply and the language it speaks (the chat's, with the network's address)."""
+        lang: str = self.config.bot.language
         try:
             if not self.networks_synced:
                 self.sync_networks()
@@ -272,14 +287,15 @@ class App:
                 lang_chosen=chosen,
             )
             reply = await router.dispatch(ctx, username)
+            lang = ctx.lang
         except Exception:
             log.exception("message handling failed chat=%s", incoming.chat)
             reply = Reply(i18n.t(self.config.bot.language, "core.error.internal"))
         self.delivery.wake()  # handlers may have enqueued announcements
-        return reply
+        return reply, lang
 
     async def handle(self, incoming: Incoming, connector: Connector) -> None:
-        reply = await self.answer(incoming, connector)
+        reply, lang = await self._answer(incoming, connector)
         if reply is not None and reply.delete_incoming and incoming.message_id:
             delete = getattr(connector, "delete_message", None)
             if delete is not None and "delete_messages" in getattr(connector, "capabilities", ()):
@@ -287,37 +303,34 @@ class App:
                     await delete(incoming.chat, incoming.message_id)
                 except Exception as exc:  # the bot may lack the right: the reply still goes out
                     log.warning("delete failed chat=%s error=%s", incoming.chat, exc)
-        if reply is not None:
-            await self.send_reply(connector, incoming.chat, reply)
+        if reply is None:
+            return
+        cmd = self._command_of(incoming)
+        coalesce = cmd is not None and cmd.coalesce
+        if cmd is not None and self.coalescer.eligible(incoming, reply, coalesce):
+            await self.coalescer.handle(incoming, connector, reply, cmd.name, lang)
+            return
+        await self.send_reply(connector, incoming.chat, reply)
 
-    async def send_reply(self, connector: Connector, chat: ChatRef, reply: Reply) -> None:
-        """A direct reply: straight back, retried a few times on transient errors."""
-        for attempt in range(1, REPLY_ATTEMPTS + 1):
-            try:
-                await connector.send(chat, reply)
-                metrics.reply_sent(chat.platform)
-                return
-            except TransientError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt
-                log.warning(
-                    "reply failed chat=%s attempt=%d retry_in=%.1fs error=%s",
-                    chat,
-                    attempt,
-                    wait,
-                    exc,
-                )
-                if attempt == REPLY_ATTEMPTS or wait > 60:
-                    break
-                await asyncio.sleep(wait)
-            except ChatMoved as exc:
-                await self.chat_moved(chat, exc.new_chat)
-                chat = exc.new_chat
-            except DeliveryError as exc:
-                log.warning("reply not deliverable chat=%s error=%s", chat, exc)
-                if getattr(exc, "chat_gone", False):
-                    await self.chat_gone(chat, str(exc))
-                return
-        log.error("reply dropped after retries chat=%s", chat)
+    @staticmethod
+    def _command_of(incoming: Incoming) -> commands.Command | None:
+        parsed = parse_command(incoming.text)
+        return commands.lookup(parsed.word) if parsed is not None else None
+
+    async def send_reply(self, connector: Connector, chat: ChatRef, reply: Reply) -> bool:
+        """A direct reply: paced with the outbox (same buckets), 429s honoured, transient errors
+        retried a few times (``bot.replies``). True once sent."""
+        return await self.replies.send(connector, chat, reply)
+
+    def private_chat_of(self, incoming: Incoming) -> ChatRef | None:
+        """The asker's private chat with the bot, if they started one and it is still open."""
+        sender = incoming.sender
+        candidates = [sender.ref, *([sender.alias] if sender.alias is not None else [])]
+        with self.store.session() as session:
+            for ref in candidates:
+                if ref.platform == incoming.chat.platform and chats.is_known_private(session, ref):
+                    return ref
+        return None
 
     # -- messages out ---------------------------------------------------------------------
     def enqueue(self, out: Outgoing, now: datetime | None = None) -> bool:
@@ -344,6 +357,26 @@ class App:
             chats.touch_chat(session, chat, is_group=is_group, title=title, now=now)
             lang = chats.chat_language(session, chat) or self.config.bot.language
         return Reply(i18n.t(lang, "core.welcome.group", name=self.config.bot.name))
+
+    async def members_joined(self, chat: ChatRef, people: list[Sender]) -> int:
+        """People joined a group: remember each once (a hashed marker and the name, until the
+        greeting is written by ``jobs/welcome``). Nothing is stored for a group of no network
+        or a network whose greeting is off. Returns how many are new."""
+        now = self.clock.now()
+        new = 0
+        with self.store.session() as session:
+            network = networks.network_of_chat(session, str(chat))
+            if network is None or network.id is None:
+                return 0
+            if not welcome.settings(session, network.id)[0]:
+                return 0
+            for person in people:
+                name = without_nul(person.name) if person.name else None
+                if welcome.note_join(session, network.id, chat, person.ref, name, now):
+                    new += 1
+        if new:
+            log.info("members joined chat=%s new=%d", chat, new)
+        return new
 
     async def chat_gone(self, chat: ChatRef, reason: str) -> None:
         now = self.clock.now()
@@ -382,6 +415,8 @@ class App:
             await handler(platform_poll_id, voter, option_ids)
 
     async def message_posted(self, chat: ChatRef, tag: str, message_id: str) -> None:
+        if self.coalescer.posted(chat, tag, message_id):
+            return
         handler = getattr(self.services, "on_message_posted", None)
         if handler is not None:
             await handler(chat, tag, message_id)

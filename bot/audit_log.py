@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import EllipsisType
 from typing import TYPE_CHECKING
 
 from storage import audit
@@ -13,18 +14,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_UNSET = object()
 
-
-def record(ctx: Context, action: str, detail: str, *, network_id: object = _UNSET) -> None:
+def record(
+    ctx: Context, action: str, detail: str, *, network_id: int | EllipsisType | None = ...
+) -> None:
     """Who (the account), which network (the message's unless given), what, when."""
-    if network_id is _UNSET:
+    if network_id is ...:
         network_id = ctx.network.id if ctx.network is not None else None
     try:
         with ctx.store.session() as session:
             audit.record(
                 session,
-                network_id=network_id,  # type: ignore[arg-type]
+                network_id=network_id,
                 actor_ref=str(ctx.sender.ref),
                 action=action,
                 detail=detail,

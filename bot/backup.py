@@ -22,6 +22,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -76,11 +77,13 @@ def python_type(column: Any) -> type | None:
     """The Python type a column holds; looks through TypeDecorators (e.g. ``UTCDateTime``)."""
     kind = column.type
     for candidate in (kind, getattr(kind, "impl_instance", None)):
+        if candidate is None:
+            continue
         try:
             found = candidate.python_type
         except (NotImplementedError, AttributeError):
             continue
-        if found is not object:
+        if isinstance(found, type) and found is not object:
             return found
     return None
 
@@ -262,7 +265,7 @@ def _insert_rows(
 
     for number, raw in enumerate(lines, start=2):
         try:
-            item = json.loads(raw)
+            item: dict[str, Any] = json.loads(raw)
         except ValueError as exc:
             raise BackupError(
                 "ops.restore.truncated", file=name, error=f"line {number}: {exc}"
@@ -288,11 +291,11 @@ def _insert_rows(
 
 
 # -- files and the CLI ------------------------------------------------------------------------
-def _open(path: str, mode: str, gz: bool | None = None) -> IO[str]:
-    if path == "-":
-        return contextlib.nullcontext(sys.stdout if "w" in mode else sys.stdin)  # type: ignore[return-value]
+def _open(path: str, mode: str, gz: bool | None = None) -> AbstractContextManager[IO[str]]:
+    if path == "-":  # standard input or output: used, never closed
+        return contextlib.nullcontext(sys.stdout if "w" in mode else sys.stdin)
     if gz if gz is not None else path.endswith(".gz"):
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+        return io.TextIOWrapper(gzip.GzipFile(path, mode), encoding="utf-8")  # = gzip.open(…t)
     return open(path, mode, encoding="utf-8")
 
 

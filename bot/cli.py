@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _accept_config_everywhere(sub: argparse._SubParsersAction) -> None:
+def _accept_config_everywhere(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``--config``/``-c`` before and after every verb (``netzbot run --config F``), nested too."""
     for parser in sub.choices.values():
         add_config_option(parser)

@@ -36,6 +36,9 @@ class Command:
     # words that end a line on their own, never part of an option's value ("serie")
     flags: frozenset[str] = frozenset()
     outside_networks: bool = False  # also answered in a group that belongs to no network
+    # the same answer for everyone who asks (read-only, not per person): in a group, askers
+    # within ``[bot] group_answer_window`` get a pointer to the first answer (bot.coalesce)
+    coalesce: bool = False
 
     def display_name(self, lang: str) -> str:
         return self.alias if lang == "en" and self.alias else self.name
@@ -60,6 +63,7 @@ def command(
     extra_aliases: tuple[str, ...] = (),
     flags: frozenset[str] | set[str] = frozenset(),
     outside_networks: bool = False,
+    coalesce: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under its German ``name`` and English ``alias`` (Telegram-legal)."""
 
@@ -85,6 +89,7 @@ def command(
             hidden,
             frozenset(f.lower() for f in flags),
             outside_networks,
+            coalesce,
         )
         for word in (name, alias, *extra_aliases):
             if word:

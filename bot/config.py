@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -62,6 +62,9 @@ class BotSection(Section):
     anrede: Literal["du", "sie"] = "du"
     timezone: str = "Europe/Berlin"
     owners: list[ChatRefStr] = Field(default_factory=list)
+    # How long the same public command with the same answer in one group is answered once;
+    # later askers get a pointer to it (or the answer privately). "0s" switches it off.
+    group_answer_window: Duration = timedelta(seconds=60)
 
     @model_validator(mode="after")
     def _formal_german(self) -> BotSection:
@@ -343,7 +346,8 @@ class EmailSection(Section):
         return 993 if self.imap_security == "tls" else 143
 
 
-MAILING_LIST_POSTS = ("einladungen", "aufzeichnungen", "ankuendigungen", "news")
+MailingListPost = Literal["einladungen", "aufzeichnungen", "ankuendigungen", "news"]
+MAILING_LIST_POSTS: tuple[MailingListPost, ...] = get_args(MailingListPost)
 
 
 class MailingListEntry(Section):
@@ -351,9 +355,7 @@ class MailingListEntry(Section):
 
     network: str | None = None  # the [[networks]] key; None: the only network
     address: str
-    post: list[Literal["einladungen", "aufzeichnungen", "ankuendigungen", "news"]] = Field(
-        default_factory=lambda: list(MAILING_LIST_POSTS)
-    )
+    post: list[MailingListPost] = Field(default_factory=lambda: list(MAILING_LIST_POSTS))
     invite_days_before: int = Field(7, ge=0, le=60)
     forward_to: list[ChatRefStr] = Field(default_factory=list)
 

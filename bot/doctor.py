@@ -266,7 +266,7 @@ class Doctor:
         if self.config.email.smtp_host or self.config.email.imap_host:
             from bot.mail.doctor import MailDoctor
 
-            checks.extend(await MailDoctor(self.config, self.redact, self.lang).run())  # type: ignore[arg-type]
+            checks.extend(await MailDoctor(self.config, self.redact, self.lang).run())
         return checks
 
 

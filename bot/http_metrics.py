@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot import metrics
 from bot.clock import Clock
@@ -36,26 +37,28 @@ class OutboxCollector:
         self.floor = 0
 
     def __call__(self) -> None:
-        table = OutboxMessage
+        o = OutboxMessage
         with self.store.session() as session:
             metrics.OUTBOX_DEPTH.set(outbox.backlog(session))
             failed = session.scalar(
-                select(func.count()).select_from(table).where(table.status == outbox.FAILED)
+                select(func.count()).select_from(o).where(col(o.status) == outbox.FAILED)
             )
             metrics.OUTBOX_FAILED.set(failed or 0)
             unsent = session.scalar(
-                select(func.min(table.id)).where(table.status.in_((outbox.PENDING, outbox.SENDING)))
+                select(func.min(col(o.id))).where(
+                    col(o.status).in_((outbox.PENDING, outbox.SENDING))
+                )
             )
             if unsent is None:
-                unsent = (session.scalar(select(func.max(table.id))) or 0) + 1
+                unsent = (session.scalar(select(func.max(col(o.id)))) or 0) + 1
             rows = session.execute(
-                select(table.id, table.chat_ref, table.created_at, table.sent_at)
+                select(col(o.id), col(o.chat_ref), col(o.created_at), col(o.sent_at))
                 .where(
-                    table.id >= self.floor,
-                    table.status == outbox.SENT,
-                    table.sent_at >= self.watermark,
+                    col(o.id) >= self.floor,
+                    col(o.status) == outbox.SENT,
+                    col(o.sent_at) >= self.watermark,
                 )
-                .order_by(table.sent_at)
+                .order_by(col(o.sent_at))
             ).all()
         self.floor = max(0, unsent - self.ID_MARGIN)
         for row_id, chat_ref, created_at, sent_at in rows:

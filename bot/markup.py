@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
@@ -31,7 +32,7 @@ def link(text: object, url: str) -> Markup:
     return Markup('<a href="{}">{}</a>').format(url, text)
 
 
-def join(parts: list[Markup | str], sep: str = "\n") -> Markup:
+def join(parts: Sequence[Markup | str], sep: str = "\n") -> Markup:
     return Markup(sep).join(escape(p) for p in parts)
 
 

@@ -143,7 +143,7 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
         lines.append(i18n.t(lang, "privacy.data.language", language=name))
     subs = session.exec(
         select(Subscription).where(
-            or_(Subscription.chat_ref == ref, Subscription.person_ref == ref)
+            or_(col(Subscription.chat_ref) == ref, col(Subscription.person_ref) == ref)
         )
     )
     for sub in subs:
@@ -164,7 +164,7 @@ def _describe_core(session: Session, ref: str, lang: str) -> list[Markup]:
 def _forget_core(session: Session, ref: str, names: set[str], now: datetime) -> None:
     # Messages to the person's private chat (sent or not) and any keyed by their ref
     # ('owner:telegram:1:…' must not catch 'telegram:12').
-    session.execute(delete(OutboxMessage).where(OutboxMessage.chat_ref == ref))
+    session.execute(delete(OutboxMessage).where(col(OutboxMessage.chat_ref) == ref))
     keyed = re.compile(rf"(?:^|:){re.escape(ref)}(?::|$)")
     candidates = session.exec(
         select(OutboxMessage).where(col(OutboxMessage.dedupe_key).contains(ref, autoescape=True))
@@ -182,12 +182,12 @@ def _forget_core(session: Session, ref: str, names: set[str], now: datetime) -> 
             row.text = redact(row.text, names, "…")
             row.last_error = redact(row.last_error, names, "…") if row.last_error else None
             session.add(row)
-    session.execute(delete(Subscription).where(Subscription.chat_ref == ref))
+    session.execute(delete(Subscription).where(col(Subscription.chat_ref) == ref))
     session.execute(
         update(Subscription).where(col(Subscription.person_ref) == ref).values(person_ref=None)
     )
-    session.execute(delete(Chat).where(Chat.ref == ref))
-    session.execute(delete(Person).where(Person.ref == ref))
+    session.execute(delete(Chat).where(col(Chat.ref) == ref))
+    session.execute(delete(Person).where(col(Person.ref) == ref))
 
 
 # -- a safety net for refs in other capabilities' tables ---------------------------------------

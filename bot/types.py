@@ -134,6 +134,9 @@ class Reply:
     # across retries (e-mail derives a stable Message-ID from it). Others ignore both.
     subject: str | None = None
     ref: str | None = None
+    # the platform's id of an earlier message this one answers (Telegram: a reply to it,
+    # Signal: a quote of it); connectors that cannot refer to messages ignore it
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class Request:
 
 
 def _normalize_quotes(text: str) -> str:
-    return text.translate(str.maketrans({"„": '"', "“": '"', "”": '"'}))
+    return text.translate(str.maketrans("„“”", '"""'))
 
 
 def _scan(line: str, request: Request) -> tuple[list[str], bool]:

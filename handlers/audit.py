@@ -29,7 +29,7 @@ SHOWN = 20
 )
 async def protokoll(ctx: Context, args: Args) -> Markup:
     if ctx.network is None and ctx.is_owner:  # an owner's private chat: every network
-        network_id, name = None, ctx.t("groups.audit.all_networks")
+        network_id, name = None, str(ctx.t("groups.audit.all_networks"))
     else:
         network_id = ctx.network_id
         name = ctx.network.name if ctx.network else "–"

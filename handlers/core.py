@@ -81,6 +81,7 @@ async def start(ctx: Context, args: Args) -> Markup:
     section="core",
     permission=Permission.PUBLIC,
     outside_networks=True,
+    coalesce=True,
 )
 async def hilfe(ctx: Context, args: Args) -> Markup:
     if args.positional:

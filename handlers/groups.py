@@ -93,7 +93,7 @@ def _visible_groups(session: Any, network_ids: list[int] | None) -> list[tuple[s
     """(network name, chat ref) of the enabled groups; ``None``: every network."""
     rows = []
     for network in network_store.configured(session):
-        if network_ids is not None and network.id not in network_ids:
+        if network.id is None or (network_ids is not None and network.id not in network_ids):
             continue
         for ref in network_store.group_chats_of(session, network.id):
             rows.append((network.name, ref))
@@ -158,7 +158,7 @@ async def gruppe_verlassen(ctx: Context, args: Args) -> Markup:
     try:
         chat = ChatRef.parse(word) if word else ctx.chat  # in a group: this one
     except ValueError:
-        raise UsageError("groups.error.bad_ref", ref=word[:80]) from None
+        raise UsageError("groups.error.bad_ref", ref=(word or "")[:80]) from None
     if chat.platform == "console" or chat == ctx.sender.ref:
         raise UsageError("groups.error.bad_ref", ref=str(chat)[:80])
     network = access.chat_network(ctx, chat)

@@ -26,6 +26,7 @@ from bot.types import Attachment, Button, Reply
 from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
 from storage import meetings, registration
+from storage.db import Store
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 30
@@ -86,7 +87,7 @@ def subscription_url(config: Config) -> str | None:
 
 
 def calendar_feed(
-    store,
+    store: Store,
     config: Config,
     now: datetime,
     lang: str | None = None,
@@ -112,6 +113,7 @@ def calendar_feed(
     help="meetings.help.termine",
     usage="meetings.usage.termine",
     section="meetings",
+    coalesce=True,
 )
 async def termine(ctx: Context, args: Args) -> Markup:
     await after_first_calendar_sync(ctx)
@@ -166,6 +168,7 @@ def meeting_post(ctx: Context, meeting: meetings.Meeting, text: Markup | None = 
     "next",
     help="meetings.help.naechster",
     section="meetings",
+    coalesce=True,
     extra_aliases=("naechste", "naechstes"),
 )
 async def naechster(ctx: Context, args: Args) -> Markup | Reply:
@@ -185,6 +188,7 @@ async def naechster(ctx: Context, args: Args) -> Markup | Reply:
     help="meetings.help.termin",
     usage="meetings.usage.termin",
     section="meetings",
+    coalesce=True,
 )
 async def termin(ctx: Context, args: Args) -> Reply:
     await after_first_calendar_sync(ctx)

@@ -8,6 +8,7 @@ everyone who subscribed to reminders, in the same transaction.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from bot.arg_types import DATE, DATETIME, DATETIME_EXAMPLE, TIME, Duration
@@ -24,6 +25,7 @@ from handlers.meetings import _detail, load, meeting_post, occurrence_number
 from handlers.registration import notify_moved_up, parse_capacity
 from jobs.reminders import NOTICE_HORIZON, emit_notices, notice_reach
 from storage import meetings, registration
+from storage.models.meetings import MeetingOccurrence
 
 SERIES_WORDS = {"serie", "series", "reihe"}
 NEW_OPTIONS = (
@@ -98,7 +100,8 @@ def _repeat(value: str) -> str | None:
 
 def _not_past(ctx: Context, start: datetime) -> None:
     if start <= ctx.now:
-        when = format_datetime_long(start, ctx.lang, start.tzinfo or ctx.tz)  # type: ignore[arg-type]
+        zone = start.tzinfo if isinstance(start.tzinfo, ZoneInfo) else ctx.tz
+        when = format_datetime_long(start, ctx.lang, zone)
         raise InvalidInput("meetings.error.past", when=when)
 
 
@@ -108,16 +111,23 @@ def _editable(meeting: meetings.Meeting) -> None:
         raise InvalidInput("meetings.error.calendar_owned", n=meeting.id, source=source)
 
 
+class SeatChanges(TypedDict, total=False):
+    """What ``plaetze=`` and ``anmeldung_bis=`` change (a key that is missing stays as it is)."""
+
+    capacity: int | None
+    closes_at: datetime | None
+
+
 def _registration_options(
     ctx: Context,
     args: Args,
     options: tuple[str, ...],
     flags: frozenset[str] | set[str] = frozenset(),
-) -> tuple[Args, dict[str, object]]:
+) -> tuple[Args, SeatChanges]:
     """Take ``plaetze=`` and ``anmeldung_bis=<Datum> <Uhrzeit>`` out of the arguments."""
     until_text, rest = take_datetime_option(args.rest, REGISTRATION_UNTIL)
     args = parse_args(rest, options, flags)
-    changes: dict[str, object] = {}
+    changes: SeatChanges = {}
     seats_text = _option(args, *SEATS)
     if seats_text is not None:
         changes["capacity"] = parse_capacity(seats_text)
@@ -131,9 +141,7 @@ def _registration_options(
     return args, changes
 
 
-def _apply_registration(
-    ctx: Context, meeting: meetings.Meeting, changes: dict[str, object]
-) -> None:
+def _apply_registration(ctx: Context, meeting: meetings.Meeting, changes: SeatChanges) -> None:
     closes_at = changes.get("closes_at")
     if isinstance(closes_at, datetime) and closes_at > meeting.start:
         when = format_datetime_long(meeting.start, ctx.lang, ctx.tz)
@@ -144,7 +152,7 @@ def _apply_registration(
             meeting.id,
             ctx.now,
             network_id=meeting.network_id,
-            **changes,  # type: ignore[arg-type]
+            **changes,
         )
         notify_moved_up(session, moved, meeting, ctx.config.bot.language, ctx.tz, ctx.now)
 
@@ -225,7 +233,7 @@ def _retime_series(ctx: Context, meeting: meetings.Meeting, changes: dict[str, s
         meetings.materialize(session, series, ctx.now)
         after = meetings.get(session, meeting.id, network_id=ctx.network_id)
         if after is not None and after.start != meeting.start and after.start > ctx.now:
-            row = session.get(meetings.MeetingOccurrence, meeting.id)
+            row = session.get(MeetingOccurrence, meeting.id)
             assert row is not None
             meetings.flag_notice(row, meetings.NOTICE_MOVED, ctx.now, meeting.start)
             session.add(row)

@@ -17,11 +17,12 @@ from bot.context import Context
 from bot.errors import UsageError, UserError
 from bot.feeds import render
 from bot.feeds.errors import FeedError
-from bot.feeds.fetch import FeedFetcher, check_url, fetcher_for
+from bot.feeds.fetch import FeedFetcher, fetcher_for
 from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
 from bot.net.guard import AddressPolicy
+from bot.net.http import check_url
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.redact import redact_url
@@ -254,6 +255,7 @@ async def news(ctx: Context, args: Args) -> Markup:
                 store_news.words(target.keywords), store_news.words(target.exclude)
             )
             for target, feed in rows
+            if feed.id is not None
         }
         if not rows:
             sub = subscriptions.get(session, ctx.chat, "news", network_id=ctx.network_id)
@@ -263,7 +265,7 @@ async def news(ctx: Context, args: Args) -> Markup:
             followed = store_news.all_followed_feeds(session, network_id=ctx.network_id)
             filters = {feed_id: personal for feed_id in followed}
         items = store_news.latest_items(session, list(filters), count * 5)
-    shown = [(i, f) for i, f in items if filters[f.id].matches(i.title, i.summary)][:count]
+    shown = [(i, f) for i, f in items if filters[i.feed_id].matches(i.title, i.summary)][:count]
     if not shown:
         return ctx.t("news.list.empty")
     lines: list[Markup | str] = [*ctx.network_header(), ctx.t("news.list.header")]

@@ -28,6 +28,7 @@ def render_png(lang: str, poll: Poll, options: list[str], result: Tally, voters:
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure  # no pyplot: no global state between charts
+    from matplotlib.ticker import MaxNLocator
 
     order = [i for level in result.levels for i in level]
     labels = [
@@ -42,11 +43,13 @@ def render_png(lang: str, poll: Poll, options: list[str], result: Tally, voters:
     axes.invert_yaxis()  # the winner on top
     axes.bar_label(bars, padding=3)
     axes.set_xlabel(_axis_label(lang, poll))
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    locator = axes.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     title = textwrap.shorten(poll.question, 70, placeholder="…")
     axes.set_title(
         f"{i18n.plain(lang, 'polls.chart.title', n=poll.id)}: {title}\n"
-        + i18n.plain(lang, "polls.chart.voters", n=voters),
+        + i18n.plain(lang, "polls.chart.voters", voters),
         fontsize=10,
     )
     axes.set_xlim(0, max([*values, 1]) * 1.15)

@@ -107,6 +107,7 @@ def parse_poll(text: str) -> tuple[str, list[str]]:
 def native_spec(poll: Poll) -> PollSpec | None:
     """A native poll where its rules fit one: single choice, or approval without a limit.
     Secret polls take votes in private chats only, so they are never native in a group."""
+    assert poll.id is not None  # stored polls have ids
     options = store_polls.options_of(poll)
     if poll.secret:
         return None
@@ -119,6 +120,7 @@ def native_spec(poll: Poll) -> PollSpec | None:
 
 def post(ctx: Context, session: Session, poll: Poll) -> Reply:
     """Remember that ``poll`` goes to this chat and build the message that shows it."""
+    assert poll.id is not None  # stored polls have ids
     store_polls.add_post(session, poll.id, str(ctx.chat), ctx.now)
     spec = native_spec(poll) if ctx.chat.platform in NATIVE_POLL_PLATFORMS else None
     if spec is not None:
@@ -292,6 +294,7 @@ async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
         poll = store_polls.get(session, number, network_id=ctx.network_id)
         if poll is None:
             raise _vote_problem(ctx, session, "polls.not_found", n=number)
+        assert poll.id is not None  # stored polls have ids
         close_if_due(session, poll, ctx.now)
         if poll.closed:
             raise UserError("polls.error.closed", n=poll.id)
@@ -319,6 +322,7 @@ async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
 
 def result_reply(ctx_lang: str, session: Session, poll: Poll) -> Reply:
     """The text result and its bar chart."""
+    assert poll.id is not None  # stored polls have ids
     ballots = store_polls.ballots(session, poll.id)
     chats_count = len(store_polls.chats_of(session, poll.id))
     text = result_text(ctx_lang, poll, ballots, chats_count)
@@ -337,6 +341,7 @@ def result_reply(ctx_lang: str, session: Session, poll: Poll) -> Reply:
 async def ergebnis(ctx: Context, args: Args) -> Reply | Markup:
     with ctx.store.session() as session:
         poll = _poll_for(ctx, session, args.get(0))
+        assert poll.id is not None  # stored polls have ids
         close_if_due(session, poll, ctx.now)
         if poll.secret and not poll.closed:
             voters = len(store_polls.ballots(session, poll.id))
@@ -397,6 +402,7 @@ def install_services(app: Any) -> None:
             if poll is None:
                 log.warning("answer for unknown native poll platform_poll_id=%s", platform_poll_id)
                 return
+            assert poll.id is not None  # stored polls have ids
             if poll.closed:
                 log.info("answer to closed poll ignored poll_id=%s", poll.id)
                 return

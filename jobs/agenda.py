@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -51,7 +52,7 @@ def agenda_chats(session: Session, configured: list[str], network_id: int) -> li
 
 
 def agenda_text(
-    lang: str, meeting: agenda_source.Occurrence, ranked: list[qs.RankedQuestion], tz
+    lang: str, meeting: agenda_source.Occurrence, ranked: list[qs.RankedQuestion], tz: ZoneInfo
 ) -> Markup:
     when = format_datetime_long(meeting.start, lang, tz)
     lines: list[Markup | str] = [

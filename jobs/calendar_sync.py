@@ -28,6 +28,7 @@ from bot.net.guard import AddressPolicy
 from bot.net.http import guarded_session, open_guarded, read_limited
 from bot.redact import redact_text, redact_url
 from jobs.schedule import JobContext, JobSpec
+from storage.db import Store
 from storage.meetings_sync import SyncResult, configured_sources, remove_source, sync_calendar
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _read_file(location: str) -> bytes:
 
 
 def import_into(
-    store,
+    store: Store,
     source: str,
     data: bytes,
     now: datetime,

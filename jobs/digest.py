@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import delete
+from sqlmodel import col, delete
 
 from bot.config import Config
 from bot.feeds import render
@@ -69,7 +69,7 @@ async def send_digests(jc: JobContext, now: datetime) -> int:
                 sent += 1
             if written:
                 ids = [p.id for p, _, _ in rows]
-                session.execute(delete(NewsPending).where(NewsPending.id.in_(ids)))  # type: ignore[union-attr]
+                session.execute(delete(NewsPending).where(col(NewsPending.id).in_(ids)))
     return sent
 
 

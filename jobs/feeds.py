@@ -311,15 +311,15 @@ async def poll_feeds(jc: JobContext, now: datetime, fetcher: FeedFetcher | None 
     for (feed_id, _, _), outcome in zip(requests, outcomes, strict=True):
         try:
             with jc.store.session() as session:
-                feed = session.get(Feed, feed_id)
-                if feed is None:
+                polled = session.get(Feed, feed_id)
+                if polled is None:
                     continue
-                feed.last_polled = now
+                polled.last_polled = now
                 if outcome.error is not None:
-                    record_failure(session, config, feed, outcome.error, now)
+                    record_failure(session, config, polled, outcome.error, now)
                 else:
-                    made += record_success(session, config, feed, outcome, now)
-                session.add(feed)
+                    made += record_success(session, config, polled, outcome, now)
+                session.add(polled)
         except Exception:
             log.exception("storing the poll of feed %s failed", feed_id)
     return made

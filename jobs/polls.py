@@ -30,6 +30,7 @@ def close_due(jc: JobContext, now: datetime) -> int:
     written = 0
     with jc.store.session() as session:
         for poll in store_polls.due_to_close(session, now):
+            assert poll.id is not None  # stored polls have ids
             store_polls.close(session, poll)
             # where it was posted, and every group of its network
             targets = store_polls.chats_of(session, poll.id)

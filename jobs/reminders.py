@@ -27,6 +27,7 @@ from bot.durations import format_duration, parse_duration
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
 from storage import meetings, outbox, registration
+from storage.db import Store
 from storage.models.core import Chat, OutboxMessage, Person, Subscription
 from storage.models.meetings import MeetingReminderSweep
 from storage.models.networks import Network
@@ -85,6 +86,7 @@ def subscribers(session: Session, config: Config, after_id: int = 0) -> list[Sub
     default = config.bot.language
     result = []
     for sub_id, chat, options, network_id in rows:
+        assert sub_id is not None  # a stored row
         app_lang = person_langs.get(chat)
         lang = chat_langs.get(chat) or i18n.with_anrede(
             i18n.platform_language(app_lang, default) if app_lang else default,
@@ -175,17 +177,17 @@ def write_reminders(session: Session, config: Config, now: datetime) -> int:
         for sub in subs:
             if sub.network_id != meeting.network_id:
                 continue
-            lead = next((lead for lead in sub.leads if meeting.start - lead <= now), None)
-            if lead is None:
+            reached = next((lead for lead in sub.leads if meeting.start - lead <= now), None)
+            if reached is None:
                 continue
-            done = seen_up_to.get((meeting.id, int(lead.total_seconds())), 0)
+            done = seen_up_to.get((meeting.id, int(reached.total_seconds())), 0)
             if sub.id <= done:
                 continue
             text = texts.get((meeting.id, sub.lang))
             if text is None:
                 text = str(render.reminder(meeting, sub.lang, config.tz, now))
                 texts[(meeting.id, sub.lang)] = text
-            key = reminder_key(meeting, lead, sub.id)
+            key = reminder_key(meeting, reached, sub.id)
             messages.append(Outgoing(ChatRef.parse(sub.chat), text, key, kind="reminder"))
     enqueue_many(session, messages, now)
     _record_sweeps(session, due, seen_up_to, sweeps, newest, now)
@@ -321,7 +323,7 @@ def _registrant_lang(session: Session, ref: str, config: Config) -> str:
     return i18n.platform_language(code, config.bot.language)
 
 
-def run_once(store, config: Config, now: datetime) -> tuple[int, int]:
+def run_once(store: Store, config: Config, now: datetime) -> tuple[int, int]:
     """One scheduler tick without the JobContext (bench, CLI): horizon, notices, reminders."""
     with store.session() as session:
         meetings.extend_horizons(session, now)

@@ -71,7 +71,8 @@ def between(
         .where(col(MeetingOccurrence.start) >= after, col(MeetingOccurrence.start) < before)
         .order_by(col(MeetingOccurrence.start), col(MeetingOccurrence.id))
     )
-    found = [meetings.get(session, n, network_id=network_id) for n in session.exec(stmt)]
+    ids = [n for n in session.exec(stmt) if n is not None]  # the column is typed Optional
+    found = [meetings.get(session, n, network_id=network_id) for n in ids]
     return [_from_meeting(m) for m in found if m is not None and not m.cancelled]
 
 

@@ -90,6 +90,12 @@ def deactivate_chat(session: Session, chat: ChatRef, now: datetime) -> int:
     return affected_rows(result)
 
 
+def is_known_private(session: Session, chat: ChatRef) -> bool:
+    """A private chat the person opened with the bot and has not blocked."""
+    row = session.get(Chat, str(chat))
+    return row is not None and not row.is_group and row.active
+
+
 def is_active(session: Session, chat: ChatRef) -> bool:
     row = session.get(Chat, str(chat))
     return row is None or row.active

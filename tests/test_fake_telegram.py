@@ -69,6 +69,19 @@ async def test_send_message_with_html_records_displayed_text(bot: Bot, fake: Fak
     assert sent.entities[-1]["url"] == "https://x.test/?a=1&b=2"
 
 
+async def test_each_send_records_the_host_name_the_client_used(fake: FakeTelegram) -> None:
+    """Two processes given different host names for the fake can be told apart
+    (bench/fanout.py)."""
+    other = fake.base_url.replace("127.0.0.1", "localhost", 1)
+    async with Bot(fake.token, base_url=fake.base_url) as a, Bot(fake.token, base_url=other) as b:
+        await a.send_message(42, "von a")
+        await b.send_message(43, "von b")
+    assert [(s.text, s.host) for s in fake.sent] == [
+        ("von a", f"127.0.0.1:{fake.port}"),
+        ("von b", f"localhost:{fake.port}"),
+    ]
+
+
 async def test_bad_html_is_rejected_with_telegrams_wording(bot: Bot, fake: FakeTelegram) -> None:
     with pytest.raises(
         BadRequest, match=r"(?i)can't parse entities: Unsupported start tag \"script\""

@@ -18,6 +18,7 @@ from bot.feeds.errors import (
 )
 from bot.feeds.fetch import FeedFetcher, FetchResult, Validators
 from bot.feeds.parse import parse_feed
+from bot.feeds.poll import poll_many
 from tests.feedserver import FeedServer, corpus_feeds, corpus_headers, rss
 
 FEED = rss([("Erste Meldung", "https://verein.example/1", "<p>Grüße aus dem Bürgerrat</p>")])
@@ -169,11 +170,11 @@ async def test_slow_server_times_out(server: FeedServer, route: dict[str, object
     server.route("/slow.xml", FEED * 20, **route)
     server.route("/fast.xml", FEED)
     async with FeedFetcher(allow_private_addresses=True, timeout=0.3) as fetcher:
-        results = await fetcher.fetch_all(
-            [(server.url("/slow.xml"), None), (server.url("/fast.xml"), None)]
+        slow, fast = await poll_many(
+            fetcher, [(server.url("/slow.xml"), None), (server.url("/fast.xml"), None)]
         )
-    assert isinstance(results[0], FetchTimeout) and results[0].code == "timeout"
-    assert isinstance(results[1], FetchResult) and results[1].body == FEED
+    assert isinstance(slow.error, FetchTimeout) and slow.error.code == "timeout"
+    assert fast.result is not None and fast.result.body == FEED
 
 
 async def test_error_statuses(server: FeedServer, fetcher: FeedFetcher) -> None:
@@ -212,13 +213,13 @@ async def test_per_host_limit(server: FeedServer) -> None:
     assert server.max_in_flight[host] == 2
 
 
-async def test_fetch_all_returns_errors_as_values(server: FeedServer, fetcher: FeedFetcher) -> None:
+async def test_poll_many_returns_errors_as_values(server: FeedServer, fetcher: FeedFetcher) -> None:
     server.route("/ok.xml", FEED)
-    results = await fetcher.fetch_all(
-        [(server.url("/ok.xml"), None), (server.url("/404"), None), ("ftp://x/", None)]
+    outcomes = await poll_many(
+        fetcher, [(server.url("/ok.xml"), None), (server.url("/404"), None), ("ftp://x/", None)]
     )
-    assert isinstance(results[0], FetchResult)
-    assert [type(r) for r in results[1:]] == [HTTPStatus, BadURL]
+    assert isinstance(outcomes[0].result, FetchResult) and outcomes[0].error is None
+    assert [type(o.error) for o in outcomes[1:]] == [HTTPStatus, BadURL]
 
 
 async def test_one_session_is_reused(server: FeedServer, fetcher: FeedFetcher) -> None:
@@ -239,7 +240,7 @@ async def test_whole_corpus_over_http(server: FeedServer, fetcher: FeedFetcher) 
         headers.pop("content-location", None)  # that one is tested with a fixed base
         server.route(f"/c/{n}/{path.name}", body, content_type=content_type, headers=headers)
         paths[server.url(f"/c/{n}/{path.name}")] = path
-    results = await fetcher.fetch_all([(url, None) for url in paths])
+    results = await asyncio.gather(*(fetcher.fetch(url) for url in paths))
     parsed = 0
     for url, result in zip(paths, results, strict=True):
         assert isinstance(result, FetchResult), (url, result)

@@ -106,3 +106,19 @@ def test_plural_forms_follow_the_number() -> None:
     assert i18n.plain("de", "ops.opml.exported", 1) == "1 Feed als OPML exportiert."
     # a plural entry is one key in the catalog, its forms a tuple
     assert i18n.catalog("de")["meetings.unit.day"] == ("{n} Tag", "{n} Tage")
+
+
+def test_plain_takes_n_as_a_placeholder_of_singular_texts(caplog: pytest.LogCaptureFixture) -> None:
+    # "#{n}" in singular texts (a poll's chart title, the "no such meeting" button answer, the
+    # mail doctor's counts) was taken for a plural count: right text, but an error logged each time
+    with caplog.at_level("ERROR"):
+        assert i18n.plain("de", "polls.chart.title", n=7) == "Umfrage #7"
+        assert i18n.plain("de", "meetings.error.not_found", n="12").startswith(
+            "Einen Termin #12 gibt es nicht."
+        )
+        assert i18n.plain("en", "mail.doctor.list_ok", address="a@b", posts="x", n=2).endswith(
+            "forwards to 2 chats"
+        )
+        assert i18n.plain("de", "polls.chart.voters", 1) == "1 Person hat abgestimmt"
+        assert i18n.plain("de", "polls.chart.voters", 3) == "3 Personen haben abgestimmt"
+    assert [r.getMessage() for r in caplog.records] == []

@@ -91,10 +91,11 @@ async def test_group_command_with_botname_and_commands_for_other_bots(
     [reply] = await fake.wait_for_sent(group)
     assert text("de", "core.help.header") in reply.text
     fake.push_message(group, "Wann ist das nächste Treffen?", user_id=5)
-    fake.push_command(group, "help", user_id=6, language_code="en")
+    fake.push_command(group, "help", "termine", user_id=6, language_code="en")
     replies = await fake.wait_for_sent(group, 2)
     assert len(replies) == 2  # chatter without a command gets no answer
-    assert text("de", "core.help.header") in replies[1].text  # a group speaks its own language
+    assert "/termine" in replies[1].text  # a group speaks its own language
+    assert text("de", "meetings.help.termine") in replies[1].text
 
 
 async def test_admin_and_member_on_an_admin_command(app: App, fake: FakeTelegram) -> None:

@@ -12,7 +12,6 @@ from bot.connectors.telegram_render import (
     MESSAGE_LIMIT,
     plain_text,
     render_parts,
-    to_telegram_html,
 )
 from tests.fakes.telegram_html import parse_html, utf16_len
 
@@ -39,7 +38,7 @@ def shown(html: str) -> str:
     ],
 )  # fmt: skip
 def test_render_is_valid_telegram_html(markup: str, expected_html: str, expected_text: str) -> None:
-    html = to_telegram_html(markup)
+    [html] = render_parts(markup)  # what the connector sends
     assert html == expected_html
     assert shown(html) == expected_text
 
@@ -47,7 +46,7 @@ def test_render_is_valid_telegram_html(markup: str, expected_html: str, expected
 def test_hostile_title_built_with_markupsafe() -> None:
     title = '<script>alert("x")</script> & <b>Gruppe'
     markup = Markup("<b>{}</b> tagt morgen").format(title)
-    html = to_telegram_html(markup)
+    [html] = render_parts(markup)
     assert shown(html) == f"{title} tagt morgen"
     assert parse_html(html)[1][0]["type"] == "bold"
 

@@ -48,4 +48,4 @@ def to_ics(
         event.add("STATUS", "CANCELLED" if meeting.cancelled else "CONFIRMED")
         cal.add_component(event)
     cal.add_missing_timezones()
-    return cal.to_ical()
+    return bytes(cal.to_ical())

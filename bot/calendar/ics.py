@@ -142,6 +142,11 @@ def _prop_dt(component: Any, name: str) -> date | datetime | None:
     return getattr(prop, "dt", None)
 
 
+def _prop_duration(component: Any) -> timedelta | None:
+    value = getattr(component.get("DURATION"), "dt", None)
+    return value if isinstance(value, timedelta) else None
+
+
 def _uid(component: Any) -> str:
     return _text(component, "UID")
 
@@ -176,8 +181,8 @@ def _occurrence(
     start = _to_utc(start_value, zone)
     end_value = _prop_dt(component, "DTEND")
     if end_value is None:
-        duration = _prop_dt(component, "DURATION")
-        if isinstance(duration, timedelta):
+        duration = _prop_duration(component)
+        if duration is not None:
             end = start + duration
         else:
             end = start + (timedelta(days=1) if all_day else timedelta(0))

@@ -20,7 +20,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,7 +87,7 @@ def group_events(cal: icalendar.Calendar, skipped: list[str]) -> dict[str, list[
     return groups
 
 
-def _comparable(value: date | datetime, zone: ZoneInfo) -> datetime:
+def _comparable(value: date | datetime, zone: tzinfo | None) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.combine(value, datetime.min.time())
     if value.tzinfo is None:
@@ -137,7 +137,7 @@ def _rebase(component: Any, window_start: datetime) -> None:
         return
     value = start.dt
     zone = value.tzinfo if isinstance(value, datetime) else None
-    first = _comparable(value, zone or window_start.tzinfo)  # type: ignore[arg-type]
+    first = _comparable(value, zone or window_start.tzinfo)
     if first >= window_start - REBASE_BEFORE:
         return
     interval = int((rule.get("INTERVAL") or [1])[0] or 1)

@@ -9,8 +9,8 @@ zone and only then converted to UTC, so a weekly Thursday 19:00 Europe/Berlin se
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -203,25 +203,6 @@ class Series:
             raise ValueError("Series.start must carry a ZoneInfo")
 
 
-@dataclass(frozen=True)
-class Override:
-    """A change to one occurrence, found by its original start (UTC)."""
-
-    recurrence_id: datetime
-    start: datetime | None = None  # new start (aware); None keeps the original
-    end: datetime | None = None
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    recurrence_id: datetime  # original start, UTC: the occurrence's identity
-    start: datetime  # UTC
-    end: datetime  # UTC
-    cancelled: bool = False
-    moved: bool = False
-
-
 def original_starts(
     series: Series, start: datetime, end: datetime, limit: int = MAX_PER_SERIES
 ) -> Iterator[datetime]:
@@ -253,37 +234,3 @@ def original_starts(
             yield moment
             if len(seen) >= limit:
                 return
-
-
-def expand(
-    series: Series,
-    start: datetime,
-    end: datetime,
-    overrides: Iterable[Override] = (),
-) -> list[Occurrence]:
-    """Occurrences whose (possibly moved) start lies in ``[start, end)``, sorted by start.
-
-    Cancelled occurrences are included with ``cancelled=True`` so callers can mark them.
-    """
-    by_id = {ov.recurrence_id.astimezone(UTC): ov for ov in overrides}
-    result: dict[datetime, Occurrence] = {}
-    for rid in original_starts(series, start, end):
-        result[rid] = Occurrence(rid, rid, rid + series.duration)
-    for rid, ov in by_id.items():
-        if rid in series.exdates:
-            continue
-        base = result.pop(rid, None) or Occurrence(rid, rid, rid + series.duration)
-        changed = _apply(base, ov, series.duration)
-        if start <= changed.start < end:
-            result[rid] = changed
-    return sorted(result.values(), key=lambda occ: (occ.start, occ.recurrence_id))
-
-
-def _apply(base: Occurrence, ov: Override, duration: timedelta) -> Occurrence:
-    new_start = ov.start.astimezone(UTC) if ov.start is not None else base.start
-    if ov.end is not None:
-        new_end = ov.end.astimezone(UTC)
-    else:
-        new_end = new_start + (base.end - base.start if ov.start is None else duration)
-    moved = new_start != base.recurrence_id
-    return replace(base, start=new_start, end=new_end, cancelled=ov.cancelled, moved=moved)

@@ -23,16 +23,37 @@ from bot.markup import Markup, join, link
 
 
 class MeetingLike(Protocol):
-    id: int
-    title: str
-    start: datetime
-    end: datetime
-    description: str | None
-    link: str | None
-    location: str | None
-    rrule: str | None
-    all_day: bool
-    moved: bool
+    """Read-only view (dataclasses, frozen ones and SQLModel rows all fit)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+    @property
+    def description(self) -> str | None: ...
+
+    @property
+    def link(self) -> str | None: ...
+
+    @property
+    def location(self) -> str | None: ...
+
+    @property
+    def rrule(self) -> str | None: ...
+
+    @property
+    def all_day(self) -> bool: ...
+
+    @property
+    def moved(self) -> bool: ...
 
     @property
     def cancelled(self) -> bool: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TypeVar
 
 from babel.dates import get_day_names
 
@@ -52,6 +53,7 @@ _FREQ_WORDS = {
 }  # fmt: skip
 _FILLER = {"am", "an", "im", "jeden", "jede", "jedes", "every", "each", "on", "the", "of", "der",
            "den", "dem", "des", "monat", "monats", "month", "und", "and", "alle", "all"}  # fmt: skip
+_V = TypeVar("_V")
 _SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _WHOLE = re.compile(r"[0-9]{1,9}")  # "alle 2 Wochen"; ASCII digits only ("²".isdigit() is true)
 
@@ -61,11 +63,11 @@ def _fold(word: str) -> str:
     return word.lower().translate(_SPELLING)
 
 
-def _folded(table: dict[str, object]) -> dict[str, object]:
+def _folded(table: dict[str, _V]) -> dict[str, _V]:
     return {_fold(key): value for key, value in table.items()}
 
 
-_DAYS, _ORDINALS, _UNITS, _FREQ_WORDS, _FILLER = (  # type: ignore[assignment]
+_DAYS, _ORDINALS, _UNITS, _FREQ_WORDS, _FILLER = (
     _folded(_DAYS),
     _folded(_ORDINALS),
     _folded(_UNITS),
@@ -82,9 +84,9 @@ def _weekday(word: str) -> str | None:
     """'donnerstag', 'donnerstags', 'do', 'thursdays' -> 'TH'."""
     bare = word.rstrip(".")
     if bare in _DAYS:
-        return _DAYS[bare]  # type: ignore[return-value]
+        return _DAYS[bare]
     if bare.endswith("s") and len(bare) > 4 and bare[:-1] in _DAYS:
-        return _DAYS[bare[:-1]]  # type: ignore[return-value]
+        return _DAYS[bare[:-1]]
     return None
 
 
@@ -145,7 +147,7 @@ def _day_order(code: str) -> int:
 
 # -- describing ---------------------------------------------------------------------------------
 def _day_name(code: str, lang: str) -> str:
-    return get_day_names("wide", locale=i18n.base_language(lang))[CODES.index(code)]
+    return str(get_day_names("wide", locale=i18n.base_language(lang))[CODES.index(code)])
 
 
 def _days_adverb(codes: list[str], lang: str) -> str:
@@ -191,20 +193,22 @@ def describe(parts: dict[str, str], start: datetime | None, lang: str) -> str | 
     return None
 
 
-def _describe_monthly(parts: dict[str, str], byday: list[str], interval: int, lang: str) -> str:
+def _describe_monthly(
+    parts: dict[str, str], byday: list[str], interval: int, lang: str
+) -> str | None:
     position = parts.get("BYSETPOS")
     if not byday:
         if position:
-            return None  # type: ignore[return-value]
+            return None
         key = "meetings.repeat.monthly" if interval == 1 else "meetings.repeat.months"
         return str(i18n.t(lang, key, n=interval))
     single = byday[0] if len(byday) == 1 else ""
     match = re.fullmatch(r"([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)", single)
     if match is None:
-        return None  # type: ignore[return-value]
+        return None
     nth = int(match.group(1) or position or 0)
     if nth not in (1, 2, 3, 4, -1):
-        return None  # type: ignore[return-value]
+        return None
     day = _day_name(match.group(2), lang)
     key = "meetings.repeat.monthly_nth" if interval == 1 else "meetings.repeat.months_nth"
     return str(i18n.t(lang, key, n=interval, nth=_nth(nth, lang), day=day))

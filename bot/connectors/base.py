@@ -35,6 +35,8 @@ class TransientError(DeliveryError):
 class RateLimited(TransientError):
     """The platform answered 429. ``scope`` is what must pause: a chat ref string or 'global'."""
 
+    retry_after: float  # always known here (the platform said how long)
+
     def __init__(self, message: str, retry_after: float, scope: str = "global") -> None:
         super().__init__(message, retry_after)
         self.scope = scope
@@ -83,6 +85,10 @@ class ConnectorHooks(Protocol):
     ) -> Reply | None:
         """The bot was added to a chat (by ``added_by``, where the platform says): returns the
         welcome text to post there (or None)."""
+
+    async def members_joined(self, chat: ChatRef, people: list[Sender]) -> int:
+        """People (not the bot) joined a group: they are greeted once, together with whoever
+        else joined within a minute (``jobs/welcome``)."""
 
     async def chat_gone(self, chat: ChatRef, reason: str) -> None:
         """The bot was removed or blocked: stop sending there, deactivate subscriptions."""

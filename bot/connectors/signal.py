@@ -150,6 +150,7 @@ class SignalConnector:
         self._aliases: dict[str, str] = {}  # number ↔ uuid, learnt from envelopes
         self._refreshed: dict[str, float] = {}
         self._known_groups: set[str] = set()
+        self._members: dict[str, frozenset[str]] = {}  # internal id -> members last seen
         self._chat_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
@@ -263,6 +264,7 @@ class SignalConnector:
             return
         # Groups we are in now are not "new": only later additions get a welcome.
         self._known_groups = {g.internal_id for g in self._bot.groups}
+        self._members = {g.internal_id: frozenset(g.members) for g in self._bot.groups}
 
     async def stop(self) -> None:
         if self._waiting is not None:
@@ -428,7 +430,10 @@ class SignalConnector:
     async def _group_changed(
         self, internal_id: str, name: str, added_by: Sender | None = None
     ) -> None:
-        if not self.ready or internal_id in self._known_groups:
+        if not self.ready:
+            return
+        if internal_id in self._known_groups:
+            await self._members_changed(internal_id, added_by)
             return
         self._known_groups.add(internal_id)
         entry = self._group(internal_id=internal_id)
@@ -442,6 +447,38 @@ class SignalConnector:
                 await self.send(chat, welcome)
         except Exception:
             log.exception("signal: welcoming group %s failed", chat)
+
+    async def _members_changed(self, internal_id: str, by: Sender | None) -> None:
+        """A group update of a group we are in (signalbot re-read the group before calling
+        us): whoever is in ``members`` now and was not before joined. Signal lists numbers,
+        or uuids where it has no number; the name is known only for someone who joined by
+        themselves (link), from the update's sender."""
+        entry = self._group(internal_id=internal_id)
+        if entry is None or not entry.member:
+            return
+        now = frozenset(entry.members)
+        before = self._members.get(internal_id)
+        self._members[internal_id] = now
+        if before is None or self.hooks is None:
+            return  # nothing to compare with: no greeting rather than greeting everyone
+        mine = {self.number, self._aliases.get(self.number or "")} - {None}
+        joined = sorted(now - before - mine)
+        if not joined:
+            return
+        by_ids = set()
+        if by is not None:
+            by_ids = {by.ref.id, self._aliases.get(by.ref.id), by.alias.id if by.alias else None}
+        people = []
+        for member in joined:
+            person = self._aliases.get(member, member) if member.startswith("+") else member
+            # a name, never a number or uuid shown in the group
+            name = by.name if by is not None and member in by_ids else None
+            name = None if name in by_ids else name
+            people.append(Sender(ChatRef(PLATFORM, person), name or ""))
+        try:
+            await self.hooks.members_joined(ChatRef(PLATFORM, entry.id), people)
+        except Exception:
+            log.exception("signal: recording new members of %s failed", entry.id)
 
     # ---- groups and admins -----------------------------------------------------------------
 
@@ -540,9 +577,16 @@ class _GroupWatcher(GroupUpdateHandler):
     async def handle_group_update(self, context: GroupUpdateContext) -> None:
         message = context.message
         info = message.group_info
-        person = getattr(message, "source_uuid", None) or getattr(message, "source_number", None)
-        name = getattr(message, "source_name", None) or getattr(message, "source_number", None)
-        added_by = Sender(ChatRef(PLATFORM, person), name or person) if person else None
+        number = getattr(message, "source_number", None)
+        uuid_ = getattr(message, "source_uuid", None)
+        person = uuid_ or number
+        name = getattr(message, "source_name", None) or number
+        alias = ChatRef(PLATFORM, number) if number and number != person else None
+        added_by = (
+            Sender(ChatRef(PLATFORM, person), name or person, None, alias) if person else None
+        )
+        if number and uuid_:
+            self.connector._aliases[number], self.connector._aliases[uuid_] = uuid_, number
         await self.connector._group_changed(info.group_id, info.group_name, added_by)
 
 

@@ -85,6 +85,7 @@ class SignalSender:
         session = await signal._sessions.get()
         url = signal.messages._uris.send_uri()
         headers = signal.messages._add_auth()
+        quote = int(reply.reply_to) if reply.reply_to and reply.reply_to.isdigit() else None
         for i, part in enumerate(parts):
             payload = wire.build_body(
                 self.number,
@@ -92,6 +93,7 @@ class SignalSender:
                 part.text,
                 styled=part.styled,
                 attachments=attachments if i == 0 else None,
+                quote=quote if i == 0 else None,
             )
             status, body = await wire.post(session, url, headers, payload)
             if not 200 <= status < 300:

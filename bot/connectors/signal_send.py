@@ -49,14 +49,23 @@ class UntrustedIdentity(PermanentError):
 
 
 def build_body(
-    number: str, recipient: str, text: str, *, styled: bool, attachments: list[str] | None = None
+    number: str,
+    recipient: str,
+    text: str,
+    *,
+    styled: bool,
+    attachments: list[str] | None = None,
+    quote: int | None = None,
 ) -> str:
+    """``quote``: the timestamp of one of the bot's own earlier messages to quote."""
     body = SendMessageV2(
         number=number,
         recipients=[recipient],
         message=text,
         text_mode=TextMode.STYLED if styled else TextMode.NORMAL,
         base64_attachments=attachments or None,
+        quote_timestamp=quote,
+        quote_author=number if quote is not None else None,
     )
     return body.model_dump_json(exclude_none=True, by_alias=True)
 

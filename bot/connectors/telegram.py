@@ -41,7 +41,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
 from bot import i18n
 from bot.config import Config, TelegramSection
@@ -56,7 +56,9 @@ from bot.webhook import telegram_webhook_url
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "my_chat_member", "poll_answer", "callback_query"]
+# chat_member: others joining (sent to bots that administer the group; new_chat_members
+# service messages cover the rest)
+ALLOWED_UPDATES = ["message", "my_chat_member", "chat_member", "poll_answer", "callback_query"]
 PRESENT = {"member", "administrator", "creator", "restricted"}
 ADMIN_STATUSES = {"creator", "administrator"}
 MENU_LANGUAGES = ("de", "en")  # Telegram language codes that get their own menu
@@ -78,6 +80,10 @@ class MenusPending(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"command menus not registered, retry in {retry_after}s")
         self.retry_after = retry_after
+
+
+# The bot is PTB's ExtBot; callback context and the data stores are PTB's defaults.
+_App = Application[ExtBot[None], Any, Any, Any, Any, Any]
 
 
 class TelegramConnector:
@@ -113,7 +119,7 @@ class TelegramConnector:
         self.sleep = sleep
         self.username: str | None = settings.username
         self.bot_id: int | None = None
-        self.application: Application | None = None
+        self.application: _App | None = None
         self.flood = FloodScope(
             settings.group_messages_per_minute, settings.private_messages_per_second, clock
         )
@@ -129,7 +135,7 @@ class TelegramConnector:
 
     # ------------------------------------------------------------------ life cycle
 
-    def _build_application(self) -> Application:
+    def _build_application(self) -> _App:
         token = self._token
         requests, updates_request = make_requests(self.settings.http_client)
         builder = (
@@ -333,6 +339,8 @@ class TelegramConnector:
         try:
             if update.my_chat_member is not None:
                 await self._on_membership(update.my_chat_member)
+            elif update.chat_member is not None:
+                await self._on_member_change(update.chat_member)
             elif update.poll_answer is not None:
                 await self._on_poll_answer(update.poll_answer)
             elif update.callback_query is not None:
@@ -349,6 +357,15 @@ class TelegramConnector:
             self._chat_types[msg.migrate_to_chat_id] = "supergroup"
             self._migrated_into.add(msg.migrate_to_chat_id)
             await self.hooks.chat_moved(_ref(chat.id), _ref(msg.migrate_to_chat_id))
+            return
+        if msg.new_chat_members and chat.type in ("group", "supergroup"):
+            joined = [
+                Sender(_ref(u.id), u.full_name)
+                for u in msg.new_chat_members
+                if not u.is_bot and u.id != self.bot_id
+            ]
+            if joined:
+                await self.hooks.members_joined(_ref(chat.id), joined)
             return
         incoming = self.incoming_from(msg)
         if incoming is None or self._on_message is None:
@@ -418,6 +435,16 @@ class TelegramConnector:
             log.info("telegram bot removed chat=%s reason=%s", ref, reason)
             self._forget_admins(chat.id)
             await self.hooks.chat_gone(ref, f"telegram: bot {reason}")
+
+    async def _on_member_change(self, change: ChatMemberUpdated) -> None:
+        """Someone else's membership changed (``chat_member``): a join is greeted."""
+        user = change.new_chat_member.user
+        if user.is_bot or change.chat.type not in ("group", "supergroup"):
+            return
+        if _present(change.new_chat_member) and not _present(change.old_chat_member):
+            await self.hooks.members_joined(
+                _ref(change.chat.id), [Sender(_ref(user.id), user.full_name)]
+            )
 
     async def _on_poll_answer(self, answer: PollAnswer) -> None:
         if answer.user is not None:

@@ -133,11 +133,6 @@ def serialize(runs: list[Run]) -> str:
     return "".join(out)
 
 
-def to_telegram_html(markup: str) -> str:
-    """One Telegram HTML string, no length limit applied."""
-    return serialize(parse(markup))
-
-
 def plain_text(markup: str) -> str:
     return "".join(run.text for run in parse(markup))
 
@@ -196,13 +191,13 @@ def split_runs(runs: list[Run], limit: int = SAFE_LIMIT) -> list[list[Run]]:
     for line in lines:
         width = sum(utf16_len(r.text) for r in line)
         pieces = [line] if width <= limit else _break_line(line, limit)
-        for piece in pieces:
-            piece_width = sum(utf16_len(r.text) for r in piece)
-            if size + piece_width > limit and parts[-1]:
+        for chunk in pieces:
+            chunk_width = sum(utf16_len(r.text) for r in chunk)
+            if size + chunk_width > limit and parts[-1]:
                 parts.append([])
                 size = 0
-            parts[-1].extend(piece)
-            size += piece_width
+            parts[-1].extend(chunk)
+            size += chunk_width
     return [part for part in parts if "".join(r.text for r in part).strip()]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 from telegram import Update
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
@@ -74,6 +74,7 @@ class _SafeUpdates(BaseRequest):
         *args: Any,
         **kwargs: Any,
     ) -> tuple[int, bytes]:
+        # a mixin: the request class after it in the MRO (HTTPX, aiohttp) implements do_request
         code, payload = await super().do_request(url, method, request_data, *args, **kwargs)  # type: ignore[safe-super]
         if code != 200 or not url.lower().endswith("/getupdates"):
             return code, payload
@@ -99,14 +100,18 @@ class SafeAiohttpUpdatesRequest(_SafeUpdates, AiohttpRequest):
     pass
 
 
+class _Timeouts(TypedDict):
+    connect_timeout: float
+    read_timeout: float
+    write_timeout: float
+    pool_timeout: float
+
+
 def make_requests(http_client: str) -> tuple[BaseRequest, BaseRequest]:
     """(request for API calls, request for getUpdates) for ``[telegram] http_client``."""
-    timeouts = {
-        "connect_timeout": 5.0,
-        "read_timeout": 10.0,
-        "write_timeout": 30.0,
-        "pool_timeout": 5.0,
-    }
+    timeouts = _Timeouts(
+        connect_timeout=5.0, read_timeout=10.0, write_timeout=30.0, pool_timeout=5.0
+    )
     if http_client == "httpx":
         return (
             HTTPXRequest(connection_pool_size=64, **timeouts),

@@ -35,7 +35,6 @@ from bot.feeds.errors import (
     BadURL,
     ConnectFailed,
     DNSFailure,
-    FeedError,
     FetchTimeout,
     HTTPStatus,
     TooManyRedirects,
@@ -241,24 +240,6 @@ class FeedFetcher:
             host=current.host or "",
             limit=self.max_redirects,
         )
-
-    async def fetch_all(
-        self, requests: Iterable[tuple[str, Validators | None]]
-    ) -> list[FetchResult | FeedError]:
-        """Fetch many feeds concurrently (within the limits); failures come back as values."""
-        return list(await asyncio.gather(*(self._fetch_safely(u, v) for u, v in requests)))
-
-    async def _fetch_safely(
-        self, url: str, validators: Validators | None
-    ) -> FetchResult | FeedError:
-        try:
-            return await self.fetch(url, validators)
-        except FeedError as exc:
-            return exc
-        except Exception as exc:  # a bug or an odd library error must not stop the other feeds
-            host = URL(url).host if url else ""
-            log.exception("unexpected error fetching a feed from %s", host)
-            return ConnectFailed(f"{host}: {type(exc).__name__}: {exc}", host=host or "")
 
 
 def _merge(old: Validators, headers: Mapping[str, str], digest: str | None) -> Validators:

@@ -8,6 +8,7 @@ stays responsive, and fetches still in flight keep going meanwhile.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,13 +46,15 @@ async def poll_one(
         return PollOutcome(url, error=exc)
     if result.unchanged or result.body is None:
         return PollOutcome(url, result=result)
-    args = (result.body,)
-    kwargs = {"url": result.final_url, "headers": result.headers, "summary_chars": summary_chars}
+    parse = functools.partial(
+        parse_feed,
+        result.body,
+        url=result.final_url,
+        headers=result.headers,
+        summary_chars=summary_chars,
+    )
     try:
-        if in_thread:
-            feed = await asyncio.to_thread(parse_feed, *args, **kwargs)  # type: ignore[arg-type]
-        else:
-            feed = parse_feed(*args, **kwargs)  # type: ignore[arg-type]
+        feed = await asyncio.to_thread(parse) if in_thread else parse()
     except FeedError as exc:
         return PollOutcome(url, result=result, error=exc)
     return PollOutcome(url, result=result, feed=feed)

@@ -17,10 +17,19 @@ from bot.markup import Markup, join, link
 
 
 class ItemLike(Protocol):
-    title: str
-    link: str | None
-    summary: str
-    published: datetime | None
+    """Read-only view (dataclasses, frozen ones and SQLModel rows all fit)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def link(self) -> str | None: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def published(self) -> datetime | None: ...
 
 
 def post(item: ItemLike, source: str, lang: str, tz: ZoneInfo) -> Markup:

@@ -19,7 +19,7 @@ try:  # feedparser's sanitiser and its HTML guess; private names, so a fallback 
     from feedparser.sanitizer import _sanitize_html
 
     def _feedparser_sanitize(value: str) -> str:
-        return _sanitize_html(value, "utf-8", "text/html")
+        return str(_sanitize_html(value, "utf-8", "text/html"))
 
     _sanitize: Callable[[str], str] | None = _feedparser_sanitize
     _guess_html: Callable[[str], bool] | None = _FeedParserMixin.looks_like_html

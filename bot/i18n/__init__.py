@@ -184,9 +184,10 @@ def _render(lang: str, key: str, n: int | None, kwargs: dict[str, Any]) -> Marku
         return Markup(text)
 
 
-def plain(lang: str | None, key: str, /, n: int | None = None, **kwargs: Any) -> str:
+def plain(lang: str | None, key: str, n: int | None = None, /, **kwargs: Any) -> str:
     """A catalog text used as plain text (usage lines with ``<Datum>``, CLI output): no markup,
-    no escaping. With ``n`` a plural entry's form for ``n`` (and ``{n}`` filled)."""
+    no escaping. With ``n`` (positional, as for ``tn``) a plural entry's form for ``n`` (and
+    ``{n}`` filled); ``n=…`` as a keyword is an ordinary placeholder of a singular text."""
     text = _text(normalize_language(lang), key, n)
     if text is None:
         return key

@@ -46,7 +46,7 @@ def message_id(reply: Reply, domain: str) -> str:
 
 
 def is_own_message_id(value: str | None) -> bool:
-    return bool(value) and value.strip().lstrip("<").startswith(MSGID_PREFIX)  # type: ignore[union-attr]
+    return value is not None and value.strip().lstrip("<").startswith(MSGID_PREFIX)
 
 
 def subject_of(reply: Reply) -> str:

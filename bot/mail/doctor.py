@@ -11,17 +11,8 @@ import aiosmtplib
 
 from bot import i18n
 from bot.config import Config
+from bot.doctor import Check as MailCheck  # bot.doctor imports this module lazily
 from bot.mail import imap
-
-
-class MailCheck:
-    """Duck-typed like ``bot.doctor.Check``: ok, text, hint, line()."""
-
-    def __init__(self, ok: bool, text: str, hint: str = "") -> None:
-        self.ok, self.text, self.hint = ok, text, hint
-
-    def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.text}" + (f" → {self.hint}" if self.hint else "")
 
 
 class MailDoctor:
@@ -111,7 +102,7 @@ class MailDoctor:
         conn = imap.connect(self.email)
         try:
             imap.open_folder(conn, self.email.imap_folder)
-            typ, data = conn.uid("SEARCH", None, "ALL")
+            typ, data = conn.uid("SEARCH", "ALL")
             return len((data[0] or b"").split()) if typ == "OK" and data else 0
         finally:
             with contextlib.suppress(Exception):

@@ -100,11 +100,11 @@ def new_uids(
 ) -> list[int]:
     if cursor is None:  # first run: recent mails only
         since = _imap_date(today - timedelta(days=FIRST_RUN_DAYS))
-        typ, data = conn.uid("SEARCH", None, "SINCE", since)
+        typ, data = conn.uid("SEARCH", "SINCE", since)
         floor = 0
     else:
         floor = cursor.last_uid if cursor.uidvalidity == uidvalidity else 0
-        typ, data = conn.uid("SEARCH", None, "UID", f"{floor + 1}:*")
+        typ, data = conn.uid("SEARCH", "UID", f"{floor + 1}:*")
     if typ != "OK":
         raise ImapError(f"search failed: {data!r}")
     uids = sorted({int(x) for x in (data[0] or b"").split() if x.isdigit()})
@@ -139,7 +139,7 @@ def fetch_new(section: EmailSection, cursor: Cursor | None, today: date) -> Fetc
             result.mails.append((uid, size, raw))
         if cursor is None:
             # remember where the folder stands: the next run looks only at newer mails
-            typ, data = conn.uid("SEARCH", None, "ALL")
+            typ, data = conn.uid("SEARCH", "ALL")
             if typ == "OK":
                 known = [int(x) for x in (data[0] or b"").split() if x.isdigit()]
                 result.high_water = max([result.high_water, *known])

@@ -312,9 +312,17 @@ class FakeSignalServer:
 
     # ---- test controls: incoming traffic ---------------------------------------------------
 
-    async def push_group_update(self, group: FakeGroup | str, *, named: bool = True) -> int:
+    async def push_group_update(
+        self,
+        group: FakeGroup | str,
+        *,
+        named: bool = True,
+        by: str | None = None,
+        name: str = "",
+    ) -> int:
         """A group-update envelope; signal-cli leaves ``groupName`` out when it does not know
-        the name (yet), e.g. for an invitation or right after joining."""
+        the name (yet), e.g. for an invitation or right after joining. ``by``: the number of
+        whoever made the change (default: the first admin; a joiner by link is the sender)."""
         group = group if isinstance(group, FakeGroup) else self.group(group)
         group.revision += 1
         info: dict[str, Any] = {
@@ -325,8 +333,22 @@ class FakeSignalServer:
         if named:
             info["groupName"] = group.name
         data = {"timestamp": next(self._clock), "groupInfo": info}
-        sender = group.admins[0] if group.admins else self.number
-        return await self.push_envelope(self._envelope(sender, None, "", dataMessage=data))
+        sender = by or (group.admins[0] if group.admins else self.number)
+        return await self.push_envelope(self._envelope(sender, None, name, dataMessage=data))
+
+    async def join_group(
+        self,
+        group: FakeGroup | str,
+        numbers: Iterable[str],
+        *,
+        by: str | None = None,
+        name: str = "",
+    ) -> int:
+        """People join: added to ``members`` (what ``/v1/groups`` lists), then the update
+        envelope Signal sends to every member."""
+        group = group if isinstance(group, FakeGroup) else self.group(group)
+        group.members.extend(n for n in numbers if n not in group.members)
+        return await self.push_group_update(group, by=by, name=name)
 
     async def push_group_message(
         self,

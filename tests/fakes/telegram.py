@@ -33,6 +33,7 @@ import random
 import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -61,6 +62,9 @@ from tests.fakes.telegram_wire import (
 
 __all__ = ["DEFAULT_TOKEN", "FAULTS", "ApiError", "FakeTelegram", "SentMessage"]
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+# The Host header of the request being handled: two clients given base URLs with different
+# host names (127.0.0.1 and localhost) can be told apart in the log (bench/fanout.py).
+_HOST: ContextVar[str] = ContextVar("host", default="")
 
 
 class FakeTelegram(ApiMethods, EditMethods, FakeControls):
@@ -213,6 +217,7 @@ class FakeTelegram(ApiMethods, EditMethods, FakeControls):
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         self.stats["requests"] += 1
+        _HOST.set(request.host)
         token = request.match_info["token"]
         method = request.match_info["method"].lower()
         if token != self.token:
@@ -324,6 +329,7 @@ class FakeTelegram(ApiMethods, EditMethods, FakeControls):
             message_id=next(counter),
             params={k: v for k, v in params.items() if not isinstance(v, Upload)},
             at=self.clock(),
+            host=_HOST.get(),
             **fields,
         )
         self.sent.append(sent)

@@ -3,7 +3,8 @@
 When the fake runs in another process (``python -m tests.fakes.telegram --port P``), benchmarks and
 tests drive it over HTTP:
 
-- ``POST /_fake/push`` ``{"kind": "message"|"command"|"my_chat_member"|"migration"|"update", …}``
+- ``POST /_fake/push`` ``{"kind": "message"|"command"|"my_chat_member"|"new_chat_members"|
+  "chat_member"|"migration"|"update", …}`` (``new_chat_members``: ``"members": [[id, name], …]``)
   (the other keys are the keyword arguments of ``FakeTelegram.push_<kind>``)
 - ``GET /_fake/sent[?chat_id=N&since=I]`` → list of sent messages (``since`` = index into the log)
 - ``POST /_fake/fail`` ``{"count", "kind", "chat_id"?, "retry_after"?, "method"?}``
@@ -42,6 +43,11 @@ def add_control_routes(app: web.Application, fake: FakeTelegram) -> None:
             result = fake.push_command(data.pop("chat_id"), data.pop("command"), **data)
         elif kind == "my_chat_member":
             result = fake.push_my_chat_member(data.pop("chat_id"), data.pop("new_status"), **data)
+        elif kind == "new_chat_members":
+            members = [(int(m[0]), str(m[1])) for m in data.pop("members")]
+            result = fake.push_new_chat_members(data.pop("chat_id"), members, **data)
+        elif kind == "chat_member":
+            result = fake.push_chat_member(data.pop("chat_id"), data.pop("user_id"), **data)
         elif kind == "migration":
             fake.push_migration(data["old_id"], data["new_id"])
             result = True

@@ -227,6 +227,57 @@ class FakeControls:
         }
         return self.push_update(update)
 
+    def push_new_chat_members(
+        self,
+        chat_id: int,
+        members: list[tuple[int, str]],
+        *,
+        by_user_id: int | None = None,
+        chat_type: str | None = None,
+        title: str | None = None,
+    ) -> dict:
+        """People joined a group: the service message Telegram posts (``new_chat_members``;
+        ``from`` is whoever added them, or the first of them when they joined by link)."""
+        chat = self.add_chat(chat_id, chat_type, title)
+        users = [self.users.get(uid) or self.add_user(uid, name) for uid, name in members]
+        for uid, _name in members:
+            self.members[(chat_id, uid)] = "member"
+        by = by_user_id if by_user_id is not None else members[0][0]
+        message = {
+            "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
+            "date": int(time.time()),
+            "chat": dict(chat),
+            "from": self.users.get(by) or self.add_user(by),
+            "new_chat_members": users,
+        }
+        return self.push_update({"message": message})
+
+    def push_chat_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        new_status: str = "member",
+        *,
+        old_status: str = "left",
+        first_name: str = "Anna",
+        chat_type: str | None = None,
+    ) -> dict:
+        """Someone else's membership changed (``chat_member``: only for bots that administer
+        the group and ask for it in ``allowed_updates``)."""
+        chat = self.add_chat(chat_id, chat_type)
+        user = self.users.get(user_id) or self.add_user(user_id, first_name)
+        self.members[(chat_id, user_id)] = new_status
+        update = {
+            "chat_member": {
+                "chat": dict(chat),
+                "from": user,
+                "date": int(time.time()),
+                "old_chat_member": self._member(chat_id, user_id, old_status) | {"user": user},
+                "new_chat_member": self._member(chat_id, user_id, new_status) | {"user": user},
+            }
+        }
+        return self.push_update(update)
+
     def push_poll_answer(self, poll_id: str, user_id: int, option_ids: list[int]) -> dict:
         """A vote in a non-anonymous poll (empty ``option_ids``: vote retracted)."""
         user = self.users.get(user_id) or self.add_user(user_id)

@@ -123,6 +123,7 @@ class SentMessage:
     document: tuple[str, bytes, str] | None = None  # filename, content, mime type
     poll: dict | None = None
     at: float = 0.0
+    host: str = ""  # the Host header the client sent
 
     def as_dict(self) -> dict:
         data = {k: v for k, v in self.__dict__.items() if k != "document"}
