@@ -39,6 +39,11 @@ from storage.db import Store
 log = logging.getLogger(__name__)
 
 
+def capabilities_of(connector: Connector | None) -> frozenset[Capability]:
+    """What the connector of a chat can do (``bot.capabilities``; a test double may say none)."""
+    return frozenset(Capability(c) for c in getattr(connector, "capabilities", ()))
+
+
 class App:
     def __init__(
         self,
@@ -279,7 +284,7 @@ class App:
                 now=self.clock.now(),
                 services=self.services,
                 admin_check=connector.is_chat_admin if connector else None,
-                capabilities=frozenset(getattr(connector, "capabilities", ())),
+                capabilities=capabilities_of(connector),
                 lang_chosen=chosen,
             )
             reply = await router.dispatch(ctx, username)
@@ -294,7 +299,7 @@ class App:
         reply, lang = await self._answer(incoming, connector)
         if reply is not None and reply.delete_incoming and incoming.message_id:
             delete = getattr(connector, "delete_message", None)
-            if delete is not None and "delete_messages" in getattr(connector, "capabilities", ()):
+            if delete is not None and Capability.DELETE_MESSAGES in capabilities_of(connector):
                 try:
                     await delete(incoming.chat, incoming.message_id)
                 except Exception as exc:  # the bot may lack the right: the reply still goes out
@@ -432,7 +437,7 @@ class App:
             now=self.clock.now(),
             services=self.services,
             admin_check=connector.is_chat_admin if connector else None,
-            capabilities=frozenset(getattr(connector, "capabilities", ())),
+            capabilities=capabilities_of(connector),
         )
 
     async def button_pressed(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import i18n
+from bot.capabilities import Capability
 from bot.config import Config
 from bot.errors import UserError
 from bot.markup import Markup
@@ -33,7 +34,7 @@ class Context:
     services: Services  # bot.services.build_services: the app's, one per process
     admin_check: AdminCheck | None = None
     # what the connector of this chat can do: "delete_messages", "private_messages", …
-    capabilities: frozenset[str] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
     # Set by the router (``bot.access.resolve``) before any handler runs:
     network: NetworkInfo | None = None  # the network this message acts on
     role: Role = Role.OUTSIDER  # the sender's role there (ADMIN via chat admin: see at_least)

@@ -16,6 +16,7 @@ from bot.arg_types import MEETING, number_in
 from bot.args import Args
 from bot.calendar import render
 from bot.calendar.export import to_ics
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.config import Config
 from bot.context import Context
@@ -153,12 +154,12 @@ def meeting_post(ctx: Context, meeting: meetings.Meeting, text: Markup | None = 
     if meeting.cancelled or meeting.end <= ctx.now:
         return Reply(str(text))
     buttons: tuple[Button, ...] = ()
-    if "inline_buttons" in ctx.capabilities:
+    if Capability.INLINE_BUTTONS in ctx.capabilities:
         buttons = (
             Button(str(ctx.t("registration.button.join")), f"reg:{meeting.id}"),
             Button(str(ctx.t("registration.button.leave")), f"unreg:{meeting.id}"),
         )
-    elif "reactions" in ctx.capabilities:
+    elif Capability.REACTIONS in ctx.capabilities:
         text = join([text, ctx.t("registration.post.reaction_hint")])
     return Reply(str(text), buttons=buttons, tag=f"meeting:{meeting.id}")
 

@@ -311,7 +311,7 @@ async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
         replaced = store_polls.vote_value(session, poll.id, voter, value, ctx.now)
         key = "polls.vote_changed" if replaced else "polls.vote_counted"
         text = ctx.t(key, option=ballot_text(ctx.lang, poll, value), n=poll.id)
-        if ctx.is_group and "private_messages" in ctx.capabilities:
+        if ctx.is_group and Capability.PRIVATE_MESSAGES in ctx.capabilities:
             # the vote is answered in the voter's own chat, not in front of the group
             out = Outgoing(
                 ctx.sender.ref, str(text), f"vote:{poll.id}:{voter}:{ctx.now.timestamp()}"

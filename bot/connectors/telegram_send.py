@@ -62,7 +62,7 @@ async def _send_text(
 ) -> Any:
     """sendMessage without building a ``Message`` from the answer: that parsing costs about a
     third of the CPU of a send, and nothing here reads it. Same request, same error handling."""
-    params = {
+    params: dict[str, Any] = {
         "chat_id": chat_id,
         "text": html,
         "parse_mode": ParseMode.HTML,
