@@ -120,8 +120,8 @@ async def resolve(ctx: Context) -> None:
     network = chat_network(ctx, ctx.chat)
     member = network is not None
     if network is None and not ctx.is_group:
-        membership = getattr(ctx.services, "membership", None) or default_membership
-        choose = getattr(ctx.services, "choose_network", None) or default_choice
+        membership = ctx.services.membership or default_membership
+        choose = ctx.services.choose_network or default_choice
         mine = await membership(ctx, all_networks(ctx))
         ctx.memberships = mine
         network = await choose(ctx, mine) if mine else None

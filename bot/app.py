@@ -6,24 +6,23 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import sys
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers  # noqa: F401 - registers every command
-from bot import access, commands, i18n, leader, metrics, router, webhook
+from bot import access, capabilities, commands, i18n, leader, metrics, router, webhook
 from bot.args import parse_command
+from bot.capabilities import Capability
 from bot.clock import Clock, SystemClock
 from bot.coalesce import Coalescer
 from bot.config import Config
 from bot.connectors.base import Connector
 from bot.context import Context
 from bot.delivery import DeliveryWorker
-from bot.feeds.fetch import fetcher_for
 from bot.replies import ReplySender
+from bot.services import build_services
 from bot.types import (
     ButtonAnswer,
     ChatRef,
@@ -38,6 +37,11 @@ from storage import chats, migrate, networks, outbox, people, welcome
 from storage.db import Store
 
 log = logging.getLogger(__name__)
+
+
+def capabilities_of(connector: Connector | None) -> frozenset[Capability]:
+    """What the connector of a chat can do (``bot.capabilities``; a test double may say none)."""
+    return frozenset(Capability(c) for c in getattr(connector, "capabilities", ()))
 
 
 class App:
@@ -56,12 +60,7 @@ class App:
         self.connectors: dict[str, Connector] = {c.platform: c for c in connectors or []}
         # one feed fetcher (one HTTP session, its connection pool) for the life of the app:
         # the news job and /feed_test, /feed_neu share it; closed in ``stop``
-        self.services = SimpleNamespace(
-            app=self, bot_usernames={}, news_fetcher=fetcher_for(config)
-        )
-        for name, module in sorted(sys.modules.items()):  # capabilities answering app hooks
-            if name.startswith("handlers.") and hasattr(module, "install_services"):
-                module.install_services(self)  # e.g. handlers/polls.py: poll_sent, poll_answer
+        self.services = build_services(config, self)  # capabilities install their hooks
         self.delivery = DeliveryWorker(self.store, self.connectors, self.clock, config)
         # direct replies share the delivery worker's pacer: one set of buckets per process
         self.replies = ReplySender(self.delivery.pacer, self)
@@ -212,7 +211,9 @@ class App:
         """Signal people are their uuid: learn the number as an alias the first time (rows
         stored under the number move to the uuid), or fill in the alias learnt earlier."""
         sender = incoming.sender
-        if sender.ref.platform != "signal" or sender.ref.id.startswith("group."):
+        if not capabilities.has(sender.ref, Capability.NUMBER_ALIASES):
+            return incoming
+        if sender.ref.id.startswith("group."):
             return incoming
         with self.store.session() as session:
             served = not incoming.is_group or (
@@ -283,7 +284,7 @@ class App:
                 now=self.clock.now(),
                 services=self.services,
                 admin_check=connector.is_chat_admin if connector else None,
-                capabilities=frozenset(getattr(connector, "capabilities", ())),
+                capabilities=capabilities_of(connector),
                 lang_chosen=chosen,
             )
             reply = await router.dispatch(ctx, username)
@@ -298,7 +299,7 @@ class App:
         reply, lang = await self._answer(incoming, connector)
         if reply is not None and reply.delete_incoming and incoming.message_id:
             delete = getattr(connector, "delete_message", None)
-            if delete is not None and "delete_messages" in getattr(connector, "capabilities", ()):
+            if delete is not None and Capability.DELETE_MESSAGES in capabilities_of(connector):
                 try:
                     await delete(incoming.chat, incoming.message_id)
                 except Exception as exc:  # the bot may lack the right: the reply still goes out
@@ -348,7 +349,7 @@ class App:
             unknown = is_group and networks.network_of_chat(session, str(chat)) is None
         if unknown:
             # a group of no network: store nothing, tell the owners once, say how to enable it
-            told = getattr(self.services, "on_unknown_group", None)
+            told = self.services.on_unknown_group
             if told is not None:
                 await told(chat, without_nul(title) if title else title, added_by)
             return Reply(i18n.t(self.config.bot.language, "core.network.group_not_enabled"))
@@ -402,22 +403,25 @@ class App:
                 )
         self.delivery.wake()
 
+    def learned_username(self, platform: str, username: str) -> None:
+        self.services.bot_usernames[platform] = username
+
     async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
-        handler = getattr(self.services, "on_poll_sent", None)
+        handler = self.services.on_poll_sent
         if handler is not None:
             await handler(chat, poll_id, platform_poll_id)
 
     async def poll_answer(
         self, platform_poll_id: str, voter: Sender, option_ids: list[int]
     ) -> None:
-        handler = getattr(self.services, "on_poll_answer", None)
+        handler = self.services.on_poll_answer
         if handler is not None:
             await handler(platform_poll_id, voter, option_ids)
 
     async def message_posted(self, chat: ChatRef, tag: str, message_id: str) -> None:
         if self.coalescer.posted(chat, tag, message_id):
             return
-        handler = getattr(self.services, "on_message_posted", None)
+        handler = self.services.on_message_posted
         if handler is not None:
             await handler(chat, tag, message_id)
 
@@ -433,13 +437,13 @@ class App:
             now=self.clock.now(),
             services=self.services,
             admin_check=connector.is_chat_admin if connector else None,
-            capabilities=frozenset(getattr(connector, "capabilities", ())),
+            capabilities=capabilities_of(connector),
         )
 
     async def button_pressed(
         self, chat: ChatRef, message_id: str, presser: Sender, data: str, is_group: bool
     ) -> ButtonAnswer | None:
-        handler = getattr(self.services, "on_button_pressed", None)
+        handler = self.services.on_button_pressed
         if handler is None:
             return None
         incoming = Incoming(chat, presser, "", is_group, None, chat.platform, message_id)
@@ -459,7 +463,7 @@ class App:
         removed: bool,
         is_group: bool,
     ) -> None:
-        handler = getattr(self.services, "on_reaction", None)
+        handler = self.services.on_reaction
         if handler is None:
             return
         incoming = Incoming(chat, person, "", is_group, None, chat.platform, message_id)

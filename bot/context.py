@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import i18n
+from bot.capabilities import Capability
 from bot.config import Config
 from bot.errors import UserError
 from bot.markup import Markup
@@ -19,6 +19,7 @@ from storage.db import Store
 
 if TYPE_CHECKING:
     from bot.access import NetworkInfo
+    from bot.services import Services
 
 AdminCheck = Callable[[ChatRef, ChatRef], Awaitable[bool]]
 
@@ -30,10 +31,10 @@ class Context:
     incoming: Incoming
     lang: str
     now: datetime
-    services: SimpleNamespace = field(default_factory=SimpleNamespace)
+    services: Services  # bot.services.build_services: the app's, one per process
     admin_check: AdminCheck | None = None
     # what the connector of this chat can do: "delete_messages", "private_messages", …
-    capabilities: frozenset[str] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
     # Set by the router (``bot.access.resolve``) before any handler runs:
     network: NetworkInfo | None = None  # the network this message acts on
     role: Role = Role.OUTSIDER  # the sender's role there (ADMIN via chat admin: see at_least)

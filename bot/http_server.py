@@ -97,7 +97,7 @@ class HttpServer:
 
     async def calendar(self, request: web.Request) -> web.Response:
         lang = self.app.config.bot.language
-        produce = getattr(self.app.services, "calendar_ics", None)
+        produce = self.app.services.calendar_ics
         if produce is None:
             return web.Response(status=404, text=i18n.plain(lang, "ops.http.no_calendar"))
         try:

@@ -26,6 +26,7 @@ from storage.models.audit import NetworkChoice
 if TYPE_CHECKING:
     from bot.access import NetworkInfo
     from bot.context import Context
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,8 @@ def account_refs(ctx: Context) -> list[str]:
 
 def member_checks(ctx: Context) -> dict[str, MemberCheck]:
     """``is_chat_member`` of every connector that has one, by platform."""
-    app = getattr(ctx.services, "app", None)
-    connectors: dict[str, Any] = getattr(app, "connectors", {}) if app is not None else {}
+    app = ctx.services.app
+    connectors: dict[str, Any] = dict(app.connectors) if app is not None else {}
     return {
         platform: connector.is_chat_member
         for platform, connector in connectors.items()
@@ -152,7 +153,7 @@ def remember_choice(ctx: Context, network_id: int) -> None:
         session.add(row)
 
 
-def install(services: Any, cache: MembershipCache | None = None) -> MembershipCache:
+def install(services: Services, cache: MembershipCache | None = None) -> MembershipCache:
     cache = cache or MembershipCache()
     services.membership = make_membership(cache)
     services.choose_network = choose_network

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from markupsafe import escape
 from sqlmodel import Session
 
-from bot import i18n
+from bot import capabilities, i18n
 from bot.arg_types import ANNOUNCEMENT
 from bot.args import Args
 from bot.calendar import recurrence
 from bot.calendar.errors import CalendarError
 from bot.calendar.render import repeat_text
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError
@@ -53,7 +54,8 @@ def _check_targets(
                 raise InvalidInput("mail.error.no_list")
         elif target not in (job.HERE, job.ALL):
             chat = ChatRef.parse(target)
-            if chat.platform == "email" or not scope.chat_in_network(session, network, chat):
+            mail = capabilities.has(chat, Capability.SUBJECT)  # lists are named by "liste"
+            if mail or not scope.chat_in_network(session, network, chat):
                 raise InvalidInput("mail.error.unknown_chat", chat=target)
 
 
@@ -210,7 +212,7 @@ async def ankuendigung_test(ctx: Context, args: Args) -> Markup:
         for chat in chats:
             lang = job.target_lang(session, ctx.config, chat, network)
             text, subject = job.render(request.text, chat, lang, network)
-            if chat.platform == "email":
+            if capabilities.has(chat, Capability.SUBJECT):
                 parts.append(ctx.t("mail.test.mail", address=chat.id, subject=subject or ""))
                 parts.append(Markup("<pre>{}</pre>").format(to_plain(str(text))))
             else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bot import capabilities
 from bot.args import Args
+from bot.capabilities import Capability
 from bot.commands import Command, command, is_admin_command, lookup, visible_commands
 from bot.context import Context
 from bot.errors import PermissionDenied, UsageError
@@ -37,7 +39,7 @@ def help_text(ctx: Context) -> Markup:
     elif outsider:
         parts += ["", ctx.t("core.network.outsider_help")]
     parts += ["", ctx.t("core.help.footer")]
-    if ctx.sender.ref.platform == "signal":
+    if capabilities.has(ctx.sender.ref, Capability.BANG_COMMANDS):
         parts.append(ctx.t("core.help.signal_hint"))
     return join(parts)
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import access, audit_log, membership
+from bot import access, audit_log, capabilities, membership
 from bot.access import NetworkInfo
 from bot.args import Args
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.context import Context
 from bot.errors import NotFound, PermissionDenied, UsageError, UserError
 from bot.markup import Markup, join
+from bot.services import Services
 from bot.types import ChatRef, Permission, Sender
 from storage import chats
 from storage import networks as network_store
@@ -82,7 +84,7 @@ async def netzwerk_freigeben(ctx: Context, args: Args) -> Markup:
             session, str(ctx.chat), network.id, ctx.now, by=str(ctx.sender.ref)
         )
         chats.touch_chat(session, ctx.chat, is_group=True, title=None, now=ctx.now)
-    cache = getattr(ctx.services, "membership_cache", None)
+    cache = ctx.services.membership_cache
     if cache is not None:
         cache.forget(ctx.chat)
     audit_log.record(ctx, "network_enable", ctx.incoming.text, network_id=network.id)
@@ -159,13 +161,13 @@ async def gruppe_verlassen(ctx: Context, args: Args) -> Markup:
         chat = ChatRef.parse(word) if word else ctx.chat  # in a group: this one
     except ValueError:
         raise UsageError("groups.error.bad_ref", ref=(word or "")[:80]) from None
-    if chat.platform == "console" or chat == ctx.sender.ref:
+    if not capabilities.has(chat, Capability.GROUPS) or chat == ctx.sender.ref:
         raise UsageError("groups.error.bad_ref", ref=str(chat)[:80])
     network = access.chat_network(ctx, chat)
     allowed = ctx.is_owner or (network is not None and await is_network_admin(ctx, network))
     if not allowed:
         raise PermissionDenied("groups.error.leave_denied")
-    app = getattr(ctx.services, "app", None)
+    app = ctx.services.app
     connector = app.connectors.get(chat.platform) if app is not None else None
     if connector is None or not hasattr(connector, "leave_chat"):
         raise UserError("groups.error.cannot_leave", ref=str(chat))
@@ -249,6 +251,11 @@ async def group_joined(app: Any, chat: ChatRef, title: str | None, added_by: Sen
     )
 
 
-def install_services(app: Any) -> None:
-    membership.install(app.services)
-    app.services.on_unknown_group = lambda chat, title, by: group_joined(app, chat, title, by)
+def install_services(services: Services) -> None:
+    app = services.require_app()
+    membership.install(services)
+
+    async def on_unknown_group(chat: ChatRef, title: str | None, by: Sender | None) -> None:
+        await group_joined(app, chat, title, by)
+
+    services.on_unknown_group = on_unknown_group

@@ -10,18 +10,19 @@ import asyncio
 import dataclasses
 import ipaddress
 from datetime import datetime
-from typing import Any
 
 from bot import i18n
 from bot.arg_types import MEETING, number_in
 from bot.args import Args
 from bot.calendar import render
 from bot.calendar.export import to_ics
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.config import Config
 from bot.context import Context
 from bot.errors import NotFound
 from bot.markup import Markup, join, link
+from bot.services import Services
 from bot.types import Attachment, Button, Reply
 from handlers.registration_text import seats_line
 from jobs.calendar_sync import first_sync_event
@@ -52,8 +53,8 @@ def load(ctx: Context, number: int) -> meetings.Meeting:
 
 async def after_first_calendar_sync(ctx: Context) -> None:
     """Wait (once, briefly) for the start-up sync of ``[[calendars]]`` when the scheduler runs."""
-    app = getattr(ctx.services, "app", None)
-    if not ctx.config.calendars or app is None or not getattr(app, "run_jobs", False):
+    app = ctx.services.app
+    if not ctx.config.calendars or app is None or not app.run_jobs:
         return
     if not app.scheduler.running:
         return
@@ -153,12 +154,12 @@ def meeting_post(ctx: Context, meeting: meetings.Meeting, text: Markup | None = 
     if meeting.cancelled or meeting.end <= ctx.now:
         return Reply(str(text))
     buttons: tuple[Button, ...] = ()
-    if "inline_buttons" in ctx.capabilities:
+    if Capability.INLINE_BUTTONS in ctx.capabilities:
         buttons = (
             Button(str(ctx.t("registration.button.join")), f"reg:{meeting.id}"),
             Button(str(ctx.t("registration.button.leave")), f"unreg:{meeting.id}"),
         )
-    elif "reactions" in ctx.capabilities:
+    elif Capability.REACTIONS in ctx.capabilities:
         text = join([text, ctx.t("registration.post.reaction_hint")])
     return Reply(str(text), buttons=buttons, tag=f"meeting:{meeting.id}")
 
@@ -207,10 +208,11 @@ async def kalender(ctx: Context, args: Args) -> Reply:
     return Reply(str(join(lines)), attachments=(attachment,))
 
 
-def install_services(app: Any) -> None:
+def install_services(services: Services) -> None:
     """Give the HTTP endpoint (``/kalender.ics``) the calendar of upcoming meetings."""
+    app = services.require_app()
 
     def calendar_ics(now: datetime) -> bytes:
         return calendar_feed(app.store, app.config, now, network_id=None, public=True)
 
-    app.services.calendar_ics = calendar_ics
+    services.calendar_ics = calendar_ics

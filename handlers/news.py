@@ -17,7 +17,6 @@ from bot.context import Context
 from bot.errors import UsageError, UserError
 from bot.feeds import render
 from bot.feeds.errors import FeedError
-from bot.feeds.fetch import FeedFetcher, fetcher_for
 from bot.feeds.filters import KeywordFilter, parse_keywords
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.markup import Markup, join
@@ -71,11 +70,6 @@ def feed_failure(ctx: Context, error: FeedError) -> UserError:
     return UserError(key, **params)
 
 
-def _fetcher(ctx: Context) -> FeedFetcher:
-    shared = getattr(ctx.services, "news_fetcher", None)  # the app's, see bot.app
-    return shared if shared is not None else fetcher_for(ctx.config)
-
-
 async def fetch_feed(ctx: Context, url: str) -> ParsedFeed:
     """Fetch and parse ``url`` now; every failure becomes a ``UserError`` with its reason."""
     news = ctx.config.news
@@ -83,7 +77,7 @@ async def fetch_feed(ctx: Context, url: str) -> ParsedFeed:
         allow_private=news.allow_private_addresses,
         allowed_networks=news.allowed_networks,
     )
-    fetcher = _fetcher(ctx)
+    fetcher = ctx.services.news_fetcher  # the app's: one HTTP session, closed at exit
     try:
         check_url(url, policy)  # refused before any request
         result = await fetcher.fetch(url)
@@ -93,9 +87,6 @@ async def fetch_feed(ctx: Context, url: str) -> ParsedFeed:
         )
     except FeedError as exc:
         raise feed_failure(ctx, exc) from exc
-    finally:
-        if fetcher is not getattr(ctx.services, "news_fetcher", None):
-            await fetcher.close()
 
 
 def _filters_text(ctx: Context, keywords: list[str], exclude: list[str]) -> Markup:

@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot import i18n
+from bot import capabilities, i18n
 from bot.arg_types import DATETIME, POLL, is_number, number_in
 from bot.args import Args, take_datetime_option
+from bot.capabilities import Capability
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, UsageError, UserError
@@ -31,6 +32,7 @@ from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
+from bot.services import Services
 from bot.types import Attachment, ChatRef, Outgoing, Permission, PollSpec, Reply, Sender
 from handlers.persons import person_key
 from handlers.poll_chart import chart_attachment
@@ -50,7 +52,6 @@ from storage.models.polls import APPROVAL, SINGLE, Poll
 
 log = logging.getLogger(__name__)
 
-NATIVE_POLL_PLATFORMS = frozenset({"telegram"})
 # /umfrage_aus_fragen max=N: how many of the top questions go into the poll
 QUESTIONS_IN_POLL = number_in(
     "polls.error.max_questions", store_polls.MIN_OPTIONS, store_polls.MAX_OPTIONS
@@ -122,7 +123,7 @@ def post(ctx: Context, session: Session, poll: Poll) -> Reply:
     """Remember that ``poll`` goes to this chat and build the message that shows it."""
     assert poll.id is not None  # stored polls have ids
     store_polls.add_post(session, poll.id, str(ctx.chat), ctx.now)
-    spec = native_spec(poll) if ctx.chat.platform in NATIVE_POLL_PLATFORMS else None
+    spec = native_spec(poll) if capabilities.has(ctx.chat, Capability.NATIVE_POLLS) else None
     if spec is not None:
         lines = [ctx.t("polls.posted_native", n=poll.id)]
         if poll.closes_at is not None:
@@ -310,7 +311,7 @@ async def stimme(ctx: Context, args: Args) -> Reply | Markup | None:
         replaced = store_polls.vote_value(session, poll.id, voter, value, ctx.now)
         key = "polls.vote_changed" if replaced else "polls.vote_counted"
         text = ctx.t(key, option=ballot_text(ctx.lang, poll, value), n=poll.id)
-        if ctx.is_group and "private_messages" in ctx.capabilities:
+        if ctx.is_group and Capability.PRIVATE_MESSAGES in ctx.capabilities:
             # the vote is answered in the voter's own chat, not in front of the group
             out = Outgoing(
                 ctx.sender.ref, str(text), f"vote:{poll.id}:{voter}:{ctx.now.timestamp()}"
@@ -376,8 +377,9 @@ async def umfrage_ende(ctx: Context, args: Args) -> Reply:
 
 
 # -- native polls: the connector hooks -----------------------------------------------------------
-def install_services(app: Any) -> None:
-    """Called by the App at construction: answer ``poll_sent`` and ``poll_answer``."""
+def install_services(services: Services) -> None:
+    """Called by ``build_services`` for the app: answer ``poll_sent`` and ``poll_answer``."""
+    app = services.require_app()
 
     async def on_poll_sent(chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         with app.store.session() as session:
@@ -425,9 +427,9 @@ def install_services(app: Any) -> None:
         text = join([i18n.t(lang, "polls.closed_by_deadline", n=poll.id), Markup(reply.text)])
         return str(text), reply.attachments
 
-    app.services.on_poll_sent = on_poll_sent
-    app.services.on_poll_answer = on_poll_answer
-    app.services.poll_result = poll_result
+    services.on_poll_sent = on_poll_sent
+    services.on_poll_answer = on_poll_answer
+    services.poll_result = poll_result
 
 
 # -- personal data -------------------------------------------------------------------------------

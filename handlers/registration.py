@@ -12,7 +12,6 @@ import csv
 import io
 import logging
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -28,6 +27,7 @@ from bot.markup import Markup, join, to_plain
 from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.roles import Role
+from bot.services import Services
 from bot.types import Attachment, ButtonAnswer, ChatRef, Outgoing, Permission, Reply, Sender
 from handlers.meetings import load, meeting_post, occurrence_number
 from handlers.persons import person_key
@@ -275,8 +275,9 @@ def _meeting_of(ctx: Context, number: int) -> meetings.Meeting | None:
         return meetings.get(session, number, network_id=ctx.network.id)
 
 
-def install_services(app: Any) -> None:
+def install_services(services: Services) -> None:
     """Answer the app hooks ``message_posted``, ``button_pressed`` and ``reaction``."""
+    app = services.require_app()
 
     async def on_message_posted(chat: ChatRef, tag: str, message_id: str) -> None:
         kind, _, number = tag.partition(":")
@@ -336,6 +337,6 @@ def install_services(app: Any) -> None:
         with ctx.store.session() as session:
             outbox.enqueue(session, Outgoing(ctx.sender.ref, str(text), key), ctx.now)
 
-    app.services.on_message_posted = on_message_posted
-    app.services.on_button_pressed = on_button_pressed
-    app.services.on_reaction = on_reaction
+    services.on_message_posted = on_message_posted
+    services.on_button_pressed = on_button_pressed
+    services.on_reaction = on_reaction

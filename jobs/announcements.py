@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from markupsafe import escape
 from sqlmodel import Session
 
-from bot import i18n
+from bot import capabilities, i18n
 from bot.calendar.recurrence import Series, original_starts
+from bot.capabilities import Capability
 from bot.config import Config
 from bot.mail import scope
 from bot.markup import Markup
@@ -67,14 +68,14 @@ def render(
 ) -> tuple[Markup, str | None]:
     """(neutral markup, e-mail subject) of one announcement for one target."""
     body = escape(text.strip())
-    if chat.platform == "email":
+    if capabilities.has(chat, Capability.SUBJECT):
         footer = i18n.t(lang, "mail.announcement.footer", network=network.name)
         return Markup("{}\n\n-- \n{}").format(body, footer), subject_line(text)
     return i18n.t(lang, "mail.announcement.chat", text=body), None
 
 
 def target_lang(session: Session, config: Config, chat: ChatRef, network: scope.NetworkRef) -> str:
-    if chat.platform == "email":
+    if capabilities.has(chat, Capability.SUBJECT):  # a mailing list: the network's language
         return network.lang
     return chats.chat_language(session, chat) or config.bot.language
 

@@ -27,6 +27,7 @@ from bot.net.errors import FetchError, TooLarge
 from bot.net.guard import AddressPolicy
 from bot.net.http import guarded_session, open_guarded, read_limited
 from bot.redact import redact_text, redact_url
+from bot.services import Services
 from jobs.schedule import JobContext, JobSpec
 from storage.db import Store
 from storage.meetings_sync import SyncResult, configured_sources, remove_source, sync_calendar
@@ -135,14 +136,14 @@ async def sync_one(jc: JobContext, entry: CalendarEntry, index: int, now: dateti
     log.info("calendar synced calendar=%s %s", source, result)
 
 
-def first_sync_event(services: object) -> asyncio.Event:
+def first_sync_event(services: Services) -> asyncio.Event:
     """Set once every configured calendar has been tried after start-up, so that the first
     ``/termine`` (e.g. piped into ``netzbot console``) already shows the calendar's meetings."""
-    return services.__dict__.setdefault("calendar_first_sync", asyncio.Event())
+    return services.calendar_first_sync
 
 
 async def tick(jc: JobContext, now: datetime) -> None:
-    states: dict[int, CalendarState] = jc.services.__dict__.setdefault("calendar_sync", {})
+    states = jc.services.calendar_sync
     try:
         for index, entry in enumerate(jc.config.calendars):
             state = states.setdefault(index, CalendarState())

@@ -21,7 +21,7 @@ from bot.access import network_id_by_key
 from bot.config import Config
 from bot.feeds import render
 from bot.feeds.errors import FeedError
-from bot.feeds.fetch import FeedFetcher, Validators, fetcher_for
+from bot.feeds.fetch import FeedFetcher, Validators
 from bot.feeds.filters import KeywordFilter
 from bot.feeds.parse import FeedItem as ParsedItem
 from bot.feeds.parse import newest
@@ -53,10 +53,6 @@ def poll_interval(config: Config) -> timedelta:
             int(interval.total_seconds()),
         )
     return interval
-
-
-def make_fetcher(config: Config) -> FeedFetcher:
-    return fetcher_for(config)
 
 
 def chat_lang(session: Session, chat: str, config: Config) -> str:
@@ -300,8 +296,8 @@ async def poll_feeds(jc: JobContext, now: datetime, fetcher: FeedFetcher | None 
             requests.append((feed.id, feed.url, validators))
     if not requests:
         return 0
-    own = fetcher is None and getattr(jc.services, "news_fetcher", None) is None
-    active = fetcher or getattr(jc.services, "news_fetcher", None) or make_fetcher(config)
+    own = fetcher is None and jc.services.owns_fetcher  # no app: nobody closes it at exit
+    active = fetcher or jc.services.news_fetcher
     try:
         outcomes = await poll_many(active, [(url, v) for _, url, v in requests])
     finally:

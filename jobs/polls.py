@@ -24,7 +24,7 @@ TICK_INTERVAL = timedelta(seconds=30)
 
 def close_due(jc: JobContext, now: datetime) -> int:
     """Close every poll whose end has come; returns how many result posts were queued."""
-    build = getattr(jc.services, "poll_result", None)
+    build = jc.services.poll_result
     if build is None:
         return 0
     written = 0

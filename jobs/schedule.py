@@ -8,26 +8,31 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services import Services, build_services
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class JobContext:
-    store: Store
-    config: Config
-    clock: Clock
-    services: SimpleNamespace = field(default_factory=SimpleNamespace)
-    completed: set[str] = field(default_factory=set)  # jobs that finished at least one tick
+    """What a job tick works with. ``services``: the app's; without one (a test, a bench) the
+    context builds its own with the same constructor (no app: no capability hooks)."""
+
+    def __init__(
+        self, store: Store, config: Config, clock: Clock, services: Services | None = None
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.services = services if services is not None else build_services(config)
+        self.completed: set[str] = set()  # jobs that finished at least one tick
 
 
 Tick = Callable[[JobContext, datetime], Awaitable[None]]

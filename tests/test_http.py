@@ -195,7 +195,7 @@ async def test_metrics_prometheus_text(store: Store, now: datetime, started) -> 
 
 async def test_calendar_absent_is_404_with_explanation(store: Store, now, started) -> None:
     app = App(http_config(), clock=FixedClock(now), store=store, run_jobs=False)
-    app.services.__dict__.pop("calendar_ics", None)  # the meetings capability installs one
+    app.services.calendar_ics = None  # the meetings capability installs one
     base = await started(app)
     status, _, text = await get(f"{base}/kalender.ics")
     assert status == 404 and "Kein Kalender verfügbar" in text

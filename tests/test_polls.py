@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from bot.markup import to_plain
 from bot.types import ChatRef, PollSpec, Sender
 from storage import questions as qs
 from storage.db import Store
@@ -44,13 +45,18 @@ async def test_poll_needs_admin_in_group(harness: Harness) -> None:
     assert "Umfrage #1" not in refused
 
 
-async def test_text_poll_on_signal_and_console(harness: Harness) -> None:
-    text = await harness.say(POLL, chat=SIGNAL_GROUP, sender="signal:+491", admin=True)
-    assert "Umfrage #1: Was zuerst?" in text
+async def test_native_poll_on_signal_text_poll_on_console(harness: Harness) -> None:
+    # Signal has native polls (bot.capabilities): the connector posts one, votes count
+    reply = await harness.reply(POLL, chat=SIGNAL_GROUP, sender="signal:+491", admin=True)
+    assert reply is not None
+    assert reply.poll == PollSpec(1, "Was zuerst?", ("Bürgerrat", "Haushalt", "Klima"))
+    assert "/ergebnis 1" in reply.text
+    console = await harness.reply(POLL.replace("Was zuerst", "Und dann"))
+    assert console is not None and console.poll is None  # console: a numbered list
+    text = to_plain(console.text)
+    assert "Umfrage #2: Und dann?" in text
     assert "a) Bürgerrat\nb) Haushalt\nc) Klima" in text
-    assert "/stimme 1 b" in text
-    reply = await harness.reply(POLL.replace("Was zuerst", "Und dann"))
-    assert reply is not None and reply.poll is None  # console: a numbered list, no native poll
+    assert "/stimme 2 b" in text
 
 
 async def test_native_poll_reply_on_telegram(harness: Harness) -> None:
@@ -65,14 +71,14 @@ async def test_votes_counted_across_platforms_one_per_person(
 ) -> None:
     h = make_app(any_store, now, platform="telegram")
     app = h.app
-    # Posted natively to two Telegram groups and as text to a Signal group.
+    # Posted natively to two Telegram groups and a Signal group; Signal members may also type.
     await h.reply(POLL, chat=TG_GROUP, sender="telegram:9", admin=True)
     await app.poll_sent(ChatRef.parse(TG_GROUP), 1, "tg-poll-A")
     repost = await h.reply("/umfrage 1", chat=TG_GROUP_2, sender="telegram:9", admin=True)
     assert repost is not None and repost.poll is not None and repost.poll.poll_id == 1
     await app.poll_sent(ChatRef.parse(TG_GROUP_2), 1, "tg-poll-B")
-    text = await h.say("/umfrage 1", chat=SIGNAL_GROUP, sender="signal:+490", admin=True)
-    assert "a) Bürgerrat" in text
+    on_signal = await h.reply("/umfrage 1", chat=SIGNAL_GROUP, sender="signal:+490", admin=True)
+    assert on_signal is not None and on_signal.poll is not None
 
     await app.poll_answer("tg-poll-A", tg_voter(1), [0])
     await app.poll_answer("tg-poll-A", tg_voter(2), [2])

@@ -19,7 +19,7 @@ from bot.config import Config
 from bot.connectors.registry import build_connectors
 from bot.connectors.signal import SignalConnector
 from bot.markup import to_plain
-from bot.types import ChatRef, Outgoing
+from bot.types import ChatRef, Outgoing, Sender
 from storage.db import Store
 from tests.fakes.signal import FakeGroup, FakeSignalServer, uuid_for
 from tests.waiting import drain
@@ -227,3 +227,33 @@ async def test_netzbot_run_with_a_config_file(server: FakeSignalServer, tmp_path
         _, stderr = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, stderr.decode()[-2000:]
     assert server.client_count == 0
+
+
+async def test_a_poll_in_a_signal_group_is_native_and_its_votes_count(
+    server: FakeSignalServer, plenum: FakeGroup, app: App
+) -> None:
+    """Signal declares native polls (bot.capabilities): /umfrage posts one, votes count."""
+    from sqlmodel import select
+
+    from storage.models.polls import PollVote
+
+    recorded = asyncio.Event()
+    record = app.services.on_poll_answer  # the polls capability's hook, wrapped to know when
+    assert record is not None
+
+    async def recording(platform_poll_id: str, voter: Sender, option_ids: list[int]) -> None:
+        await record(platform_poll_id, voter, option_ids)
+        recorded.set()
+
+    app.services.on_poll_answer = recording
+    await server.push_group_message(plenum, "/umfrage Wann? | Montag | Dienstag", number=ALICE)
+    await server.wait_for(lambda: bool(server.polls))
+    [created] = server.polls
+    assert (created["recipient"], created["answers"]) == (plenum.id, ["Montag", "Dienstag"])
+    [posted] = await server.wait_for_sent(1)
+    assert plain("polls.posted_native", n=1) in posted.visible
+    await server.push_poll_vote(created["timestamp"], [1], number=BOB, group=plenum)
+    await asyncio.wait_for(recorded.wait(), 10)
+    with app.store.session() as session:
+        [vote] = session.exec(select(PollVote)).all()
+    assert (vote.poll_id, vote.option_ids) == (1, "1")

@@ -27,7 +27,7 @@ class Hooks:
 
     def __init__(self) -> None:
         self.events: asyncio.Queue[tuple] = asyncio.Queue()
-        self.services = SimpleNamespace(bot_usernames={})
+        self.usernames: dict[str, str] = {}
 
     async def chat_joined(
         self, chat: ChatRef, title: str | None, is_group: bool, added_by: Sender | None = None
@@ -46,6 +46,9 @@ class Hooks:
 
     def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
         return MENU[lang]
+
+    def learned_username(self, platform: str, username: str) -> None:
+        self.usernames[platform] = username
 
     async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         await self.events.put(("poll_sent", chat, poll_id, platform_poll_id))
@@ -117,7 +120,7 @@ async def next_event(hooks: Hooks) -> tuple:
 
 async def test_start_polls_and_registers_menus(connector, fake, hooks) -> None:
     assert connector.username == fake.username
-    assert hooks.services.bot_usernames == {"telegram": fake.username}
+    assert hooks.usernames == {"telegram": fake.username}
     names = lambda cmds: [c["command"] for c in cmds]  # noqa: E731
     assert names(fake.commands_for("default", "de")) == ["hilfe"]
     assert names(fake.commands_for("default", "en")) == ["help"]

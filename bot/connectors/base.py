@@ -102,6 +102,9 @@ class ConnectorHooks(Protocol):
     def command_menu(self, lang: str) -> list[tuple[str, str, bool]]:
         """(command name for ``lang``, one-line description, admin-only) for menus."""
 
+    def learned_username(self, platform: str, username: str) -> None:
+        """The bot's own user name on ``platform`` (groups address it as ``/cmd@name``)."""
+
     async def poll_sent(self, chat: ChatRef, poll_id: int, platform_poll_id: str) -> None:
         """A native poll (Reply.poll) was posted; remember the platform's id for its answers."""
 

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from bot.capabilities import of_platform
 from bot.connectors.base import MessageCallback
 from bot.markup import to_plain
 from bot.types import CONSOLE_CHAT, CONSOLE_MEMBER_CHAT, ChatRef, Incoming, Reply, Sender
@@ -32,6 +33,7 @@ EXIT_WORDS = {"exit", "quit", "ende", "beenden", "/exit", "/quit", "/ende", "/be
 
 class ConsoleConnector:
     platform = "console"
+    capabilities = of_platform("console")  # bot.capabilities: a terminal does little
 
     def __init__(
         self, out: TextIO | None = None, interactive: bool = False, as_member: bool = False

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiosmtplib
 
+from bot.capabilities import of_platform
 from bot.config import Config
 from bot.connectors.base import MessageCallback, PermanentError, TransientError
 from bot.mail.compose import compose
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 class EmailConnector:
     platform = "email"
-    capabilities = frozenset({"attachments", "subject"})
+    capabilities = of_platform("email")  # bot.capabilities: subjects, attachments
 
     def __init__(self, config: Config, hooks: object | None = None) -> None:
         self.config = config

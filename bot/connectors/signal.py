@@ -23,6 +23,7 @@ import weakref
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from signalbot import (
     About,
     AboutError,
@@ -36,6 +37,8 @@ from signalbot import (
 from signalbot.errors import SignalAPIError
 from signalbot.logger import LOGGER_NAME
 
+from bot.capabilities import of_platform
+from bot.connectors import signal_internals as internals
 from bot.connectors import signal_send
 from bot.connectors.base import (
     ConnectorHooks,
@@ -66,16 +69,21 @@ MENTION = "\ufffc"  # Signal's placeholder for an @mention in the text
 def tolerate_sparse_about(bot: SignalBot) -> None:
     """signalbot rejects a ``/v1/about`` answer without ``build``, ``capabilities`` or
     ``versions`` and then retries start-up forever; only ``mode`` and ``version`` matter."""
-    general = bot._signal.general
+    rest = internals.Rest(bot)
 
     async def about() -> About:
-        resp = await general._request("get", general._uris.about_uri(), error_cls=AboutError)
+        session = await rest.session()
+        try:  # GET /v1/about, as signalbot's own request does it (transport errors: AboutError)
+            resp = await session.get(rest.about_url(), headers=rest.headers())
+            resp.raise_for_status()
+        except aiohttp.ClientError as exc:
+            raise AboutError(str(exc)) from exc
         data = await resp.json()
         if isinstance(data, dict):
             data = {"build": 0, "capabilities": {}, "versions": [], **data}
         return About.model_validate(data)
 
-    general.about = about
+    internals.replace_about(bot, about)
 
 
 def guard_group_refresh(bot: SignalBot) -> None:
@@ -109,9 +117,7 @@ def group_id_for(internal_id: str) -> str:
 
 class SignalConnector:
     platform = PLATFORM
-    # a bot may write to anyone's private chat on Signal; polls are native where the
-    # service has them; reactions reach the bot
-    capabilities = frozenset({"native_polls", "reactions", "private_messages", "attachments"})
+    capabilities = of_platform(PLATFORM)  # bot.capabilities: polls, reactions, private, …
 
     def __init__(
         self,
@@ -212,6 +218,7 @@ class SignalConnector:
         if self._auth:
             config["auth"] = self._auth
         bot = SignalBot(config)
+        internals.check(bot)  # every private name we use, or a clear error naming the version
         signalbot_log = logging.getLogger(LOGGER_NAME)
         for handler in list(signalbot_log.handlers):  # it adds a stderr handler per instance
             signalbot_log.removeHandler(handler)
@@ -248,7 +255,7 @@ class SignalConnector:
         """Why start-up hangs, in words an operator can act on."""
         try:
             async with asyncio.timeout(5):
-                if not await bot._signal.check_signal_service():
+                if not await internals.check_service(bot):
                     return "signal-cli-rest-api does not answer /v1/health with 204"
                 about = await bot.general.about()
         except (SignalAPIError, TimeoutError) as exc:
@@ -281,7 +288,7 @@ class SignalConnector:
             await asyncio.gather(bot.init_task, return_exceptions=True)
         await asyncio.gather(*self._tasks, return_exceptions=True)  # votes being recorded
         # Not SignalBot.stop(): that also stops the event loop, which is the app's.
-        await bot._pipeline.stop()
+        await internals.stop_pipeline(bot)
         await bot.close()
 
     @property
@@ -297,7 +304,7 @@ class SignalConnector:
 
     def _incoming(self, msg: DataMessage, text: str) -> Incoming | None:
         number, uuid_ = msg.source_number, msg.source_uuid
-        legacy = msg.__dict__.get("source")  # deprecated field; older services fill only this
+        legacy = internals.legacy_source(msg)  # deprecated; older services fill only this
         if number is None and isinstance(legacy, str) and legacy.startswith("+"):
             number = legacy
         if number and uuid_:
@@ -531,10 +538,9 @@ class SignalConnector:
             raise TransientError("signal connector is not connected yet", retry_after=10)
         if not chat.id.startswith("group."):
             raise PermanentError(f"not a Signal group: {chat}")
-        signal = bot._signal
-        session = await signal._sessions.get()
-        url = signal.groups._uris.group_id_uri(chat.id) + "/quit"
-        status, body = await signal_send.post(session, url, signal.groups._add_auth(), "")
+        rest = internals.Rest(bot)
+        url, headers = rest.quit_group_url(chat.id), rest.headers()
+        status, body = await signal_send.post(await rest.session(), url, headers, "")
         if status >= 500:
             raise TransientError(f"signal: quitting {chat} failed ({status}): {body[:200]}")
         if status >= 300:

@@ -15,10 +15,9 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from signalbot._generated import CreatePollRequest
-
 from bot.connectors import signal_send as wire
 from bot.connectors.base import ConnectorHooks, DeliveryError, RateLimited
+from bot.connectors.signal_internals import CreatePollRequest, Rest
 from bot.connectors.signal_render import SignalText, render
 from bot.markup import esc
 from bot.types import ChatRef, PollSpec, Reply
@@ -44,16 +43,14 @@ class SignalSender:
 
     async def _send_poll(self, bot: SignalBot, chat: ChatRef, poll: PollSpec) -> None:
         """A native Signal poll; numbered options as text where the service has no polls."""
-        signal = bot._signal
-        session = await signal._sessions.get()
+        rest = Rest(bot)
         body = CreatePollRequest(
             recipient=chat.id,
             question=poll.question,
             answers=list(poll.options),
             allow_multiple_selections=poll.allows_multiple,
         ).model_dump_json(exclude_none=True)
-        url = signal.polls._uris.poll_uri()
-        status, text = await wire.post(session, url, signal.polls._add_auth(), body)
+        status, text = await wire.post(await rest.session(), rest.poll_url(), rest.headers(), body)
         if status == 404 or (status == 400 and "poll" in text.lower()):
             log.warning("signal: native poll refused (%d); sending the options as text", status)
             lines = "\n".join(f"{i}. {option}" for i, option in enumerate(poll.options, 1))
@@ -81,10 +78,10 @@ class SignalSender:
         ]
         if not parts and attachments:
             parts = [SignalText("", styled=False)]
-        signal = bot._signal
-        session = await signal._sessions.get()
-        url = signal.messages._uris.send_uri()
-        headers = signal.messages._add_auth()
+        rest = Rest(bot)
+        session = await rest.session()
+        url = rest.send_url()
+        headers = rest.headers()
         quote = int(reply.reply_to) if reply.reply_to and reply.reply_to.isdigit() else None
         for i, part in enumerate(parts):
             payload = wire.build_body(

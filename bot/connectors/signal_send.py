@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import aiohttp
 from pydantic import TypeAdapter, ValidationError
-from signalbot._generated import SendMessageResponse, SendMessageV2, TextMode
 
 from bot.connectors.base import DeliveryError, PermanentError, RateLimited, TransientError
+from bot.connectors.signal_internals import SendMessageResponse, SendMessageV2, TextMode
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ instead of killing the loop — and (2) watch the producer: the moment it return
 watchdog cancels whatever signalbot would do and starts a fresh producer after a short backoff
 (0.2 s doubling to 5 s, reset once a connection lived for 2 s, so only a service that keeps
 failing at once sees the longer pauses). Both hooks wrap signalbot internals
-(``_signal.messages.receive``, ``_pipeline._produce``); ``check_internals`` fails loudly at
-start-up if a signalbot upgrade moves them.
+through ``bot.connectors.signal_internals``, whose ``check`` fails loudly at start-up if a
+signalbot upgrade moves them.
 """
 
 from __future__ import annotations
@@ -27,34 +27,12 @@ from typing import Any
 
 from pydantic import ValidationError
 from signalbot import SignalBot
-from signalbot._generated import Message
 
+from bot.connectors import signal_internals as internals
+from bot.connectors.signal_internals import Message
 from bot.retry import Backoff
 
 log = logging.getLogger(__name__)
-
-
-def check_internals(bot: SignalBot) -> None:
-    pipeline = getattr(bot, "_pipeline", None)
-    signal = getattr(bot, "_signal", None)
-    missing = [
-        name
-        for name, ok in (
-            ("_pipeline._produce", hasattr(pipeline, "_produce")),
-            (
-                "_pipeline._produce_tasks",
-                isinstance(getattr(pipeline, "_produce_tasks", None), set),
-            ),
-            ("_signal.messages.receive", hasattr(getattr(signal, "messages", None), "receive")),
-            ("_signal._sessions", hasattr(signal, "_sessions")),
-        )
-        if not ok
-    ]
-    if missing:
-        raise RuntimeError(
-            "this signalbot version is not supported by netzbot's Signal connector "
-            f"(missing {', '.join(missing)}); install signalbot>=2.2,<3"
-        )
 
 
 def screen_frame(raw: str) -> str | None:
@@ -105,7 +83,7 @@ class ReceiveWatchdog:
         check_every: float = 1.0,
         on_frame: Callable[[str], None] | None = None,
     ) -> None:
-        check_internals(bot)
+        internals.check(bot)
         self.bot = bot
         self.min_delay = min_delay
         self.max_delay = max_delay
@@ -128,40 +106,42 @@ class ReceiveWatchdog:
 
     def install(self) -> None:
         """Wrap signalbot's receive and producer; call before ``SignalBot.start``."""
-        messages = self.bot._signal.messages
-        original_receive = messages.receive
-        pipeline = self.bot._pipeline
-        original_produce = pipeline._produce
 
-        async def screened_receive() -> AsyncIterator[str]:
-            async for raw in original_receive():
-                self.frames += 1
-                if self.on_frame is not None:
-                    self.on_frame(raw)
-                frame = screen_frame(raw)
-                if frame is None:
-                    self.skipped += 1
-                    continue
-                yield frame
+        def screened(original_receive: internals.Receive) -> internals.Receive:
+            async def screened_receive() -> AsyncIterator[str]:
+                async for raw in original_receive():
+                    self.frames += 1
+                    if self.on_frame is not None:
+                        self.on_frame(raw)
+                    frame = screen_frame(raw)
+                    if frame is None:
+                        self.skipped += 1
+                        continue
+                    yield frame
 
-        async def watched_produce(name: int) -> Any:
-            self._running += 1
-            self._started_at = time.monotonic()
-            try:
-                result = await original_produce(name)
-                log.warning("signal: the receive websocket was closed by the service")
-                return result
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("signal: receive loop failed: %s", exc)
-                raise
-            finally:
-                self._running -= 1
-                self._stopped.set()
+            return screened_receive
 
-        messages.receive = screened_receive
-        pipeline._produce = watched_produce
+        def watched(original_produce: internals.Producer) -> internals.Producer:
+            async def watched_produce(name: int) -> Any:
+                self._running += 1
+                self._started_at = time.monotonic()
+                try:
+                    result = await original_produce(name)
+                    log.warning("signal: the receive websocket was closed by the service")
+                    return result
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("signal: receive loop failed: %s", exc)
+                    raise
+                finally:
+                    self._running -= 1
+                    self._stopped.set()
+
+            return watched_produce
+
+        internals.wrap_receive(self.bot, screened)
+        internals.wrap_producer(self.bot, watched)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch(), name="signal-receive-watchdog")
@@ -199,14 +179,11 @@ class ReceiveWatchdog:
                 await self._restart_producer()
 
     async def _restart_producer(self) -> None:
-        pipeline = self.bot._pipeline
-        old = [t for t in pipeline._produce_tasks if not t.done()]
+        old = [t for t in internals.produce_tasks(self.bot) if not t.done()]
         for task in old:
             task.cancel()  # e.g. signalbot's rerun_on_exception sleeping minutes
         await asyncio.gather(*old, return_exceptions=True)
-        task = asyncio.create_task(pipeline._produce(1), name="signalbot-producer")
-        pipeline._produce_tasks.add(task)
-        task.add_done_callback(pipeline._produce_tasks.discard)
+        task = internals.start_producer(self.bot, "signalbot-producer")
         task.add_done_callback(_consume_result)
         self.restarts += 1
 

@@ -44,6 +44,7 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
 from bot import i18n
+from bot.capabilities import of_platform
 from bot.config import Config, TelegramSection
 from bot.connectors.base import ConnectorHooks, MessageCallback, PermanentError, TransientError
 from bot.connectors.telegram_errors import FloodScope, TokenRedactor, retry_after_seconds
@@ -88,7 +89,7 @@ _App = Application[ExtBot[None], Any, Any, Any, Any, Any]
 
 class TelegramConnector:
     platform = "telegram"
-    capabilities = frozenset({"native_polls", "inline_buttons", "delete_messages", "attachments"})
+    capabilities = of_platform("telegram")  # bot.capabilities: polls, buttons, deleting, …
 
     def __init__(
         self,
@@ -186,8 +187,7 @@ class TelegramConnector:
         self._install_redactor()
         if self.application is None:
             self.application = self._build_application()
-        if not self.application._initialized:
-            await self.application.initialize()
+        await self.application.initialize()  # idempotent: a second call returns at once
         self.username = self.application.bot.username
         self.bot_id = self.application.bot.id
         self.ready.set()
@@ -219,13 +219,11 @@ class TelegramConnector:
     async def _connect(self) -> None:
         app = self.application
         assert app is not None
-        if not app._initialized:
-            await app.initialize()  # getMe: InvalidToken / NetworkError surface here
+        await app.initialize()  # getMe (idempotent): InvalidToken / NetworkError surface here
         self.username = app.bot.username
         self.bot_id = app.bot.id
-        services = getattr(self.hooks, "services", None)
-        if services is not None and isinstance(getattr(services, "bot_usernames", None), dict):
-            services.bot_usernames[self.platform] = self.username
+        if self.username:
+            self.hooks.learned_username(self.platform, self.username)
         if not app.running:
             await app.start()
         retry = await self.register_commands()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -50,7 +49,7 @@ class AiohttpRequest(BaseRequest):
         self._session = None
 
     def _pick(self, value: Any, name: str) -> float | None:
-        return self._timeouts[name] if isinstance(value, DefaultValue) else value
+        return self._timeouts[name] if value is BaseRequest.DEFAULT_NONE else value
 
     async def do_request(
         self,

@@ -19,6 +19,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -67,7 +68,7 @@ def map_error(exc: TelegramError, chat: ChatRef, scope: str = "global") -> Deliv
     if isinstance(exc, BadRequest):  # before NetworkError: BadRequest subclasses it
         gone = any(phrase in exc.message.lower() for phrase in CHAT_GONE)
         return PermanentError(message, chat_gone=gone)
-    if isinstance(exc, InvalidToken):
+    if isinstance(exc, InvalidToken | EndPointNotFound):  # 404: see do_api_request
         return PermanentError(message)
     if isinstance(exc, (TimedOut, NetworkError, Conflict)):
         return TransientError(message)

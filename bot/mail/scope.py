@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from bot import i18n
+from bot import capabilities, i18n
+from bot.capabilities import Capability
 from bot.config import Config, MailingListEntry
 from bot.types import ChatRef
 from storage import networks as network_store
@@ -74,7 +75,7 @@ def lists_of(
 
 def _is_group(ref: str, rows: dict[str, Chat]) -> bool:
     chat = ChatRef.parse(ref)
-    if chat.platform in ("console", "email"):
+    if not capabilities.has(chat, Capability.GROUPS):
         return False
     row = rows.get(ref)
     if row is not None:
