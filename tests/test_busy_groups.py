@@ -17,8 +17,10 @@ from bot.coalesce import pointer_text
 from bot.config import Config
 from bot.connectors.registry import build_connectors
 from bot.markup import to_plain
-from bot.types import ChatRef, Permission
-from storage import meetings
+from bot.pacing import Pacer, limits_from_config
+from bot.replies import ReplySender
+from bot.types import ChatRef, Permission, Reply
+from storage import chats, meetings
 from storage.db import Store
 from tests.fakes.telegram import FakeTelegram
 from tests.support import NET
@@ -198,3 +200,33 @@ def test_the_pointer_names_askers_and_counts_the_rest() -> None:
     assert to_plain(pointer_text("en", ["Ann"])) == "See above ↑ (Ann)"
     assert to_plain(pointer_text("de-sie", [])) == "Steht oben ↑"
     assert "&lt;b&gt;" in str(pointer_text("de", ["<b>x</b>"]))  # names are escaped
+
+
+async def test_reply_sender_waits_exactly_what_a_429_says(app: App, fake: FakeTelegram) -> None:
+    """Through real PTB: the 429's retry_after pauses the chat's or the platform's bucket and
+    the next try waits for it (injected sleep and monotonic clock: no real waiting)."""
+    now = [1000.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(limits_from_config(app.config), clock=lambda: now[0])
+    sender = ReplySender(pacer, app, sleep=sleep)
+    connector = app.connectors["telegram"]
+    fake.fail_next(1, "429", chat_id=QUIET, retry_after=7)
+    assert await sender.send(connector, ChatRef("telegram", str(QUIET)), Reply("Hallo"))
+    assert waits == [7.0] and fake.texts_to(QUIET) == ["Hallo"]
+    scopes = (pacer.platform("telegram"), pacer.chats[f"telegram:{QUIET}"])
+    assert 1007.0 in [bucket.paused_until for bucket in scopes]  # outbox rows wait as well
+
+
+async def test_reply_sender_gives_up_on_a_blocked_chat(app: App, fake: FakeTelegram) -> None:
+    fake.push_command(42, "start", user_id=42)
+    await fake.wait_for_sent(42, 1)
+    fake.block(42)
+    sent = await app.send_reply(app.connectors["telegram"], ChatRef("telegram", "42"), Reply("x"))
+    assert sent is False
+    with app.store.session() as session:
+        assert not chats.is_known_private(session, ChatRef("telegram", "42"))
