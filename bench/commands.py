@@ -1,8 +1,10 @@
 """Commands per second: through the console (a pipe into ``netzbot console``) and through the
-Telegram fake (``netzbot run`` polling updates and answering them).
+Telegram fake (``netzbot run`` polling updates and answering them); first, how long splitting
+a long command's arguments takes (bot.args: anyone can send 100,000 characters).
 
-    python bench/commands.py            # 2000 console lines, 1000 Telegram commands
+    python bench/commands.py            # arguments, 2000 console lines, 1000 Telegram commands
     python bench/commands.py -n 5000 --telegram-n 2000 --command "/hilfe abo"
+    python bench/commands.py --arguments-only
 """
 
 from __future__ import annotations
@@ -21,6 +23,30 @@ from common import (
     scratch_dir,
     write_config,
 )
+
+ARGUMENTS = {
+    "100,000 characters, one word": "x" * 100_000,
+    "20,000 words": " ".join(["wort"] * 20_000),
+    "100,000 characters in quotes": '"' + "x " * 50_000 + '"',
+    "a quote that never closes": '"' + "x " * 50_000,
+    "20,000 quoted words": " ".join(['"a b"'] * 20_000),
+    "25,000 escaped spaces": "a\\ b" * 25_000,
+    "an option's value of 20,000 words": "3.12.2030 18:00 X ort=" + " ".join(["wort"] * 20_000),
+}
+
+
+def bench_arguments(repeat: int = 5) -> None:
+    """Milliseconds per parse_args of each long argument text (best of ``repeat``)."""
+    from bot.args import parse_args
+
+    print(f"arguments: bot.args.parse_args, best of {repeat}")
+    for name, text in ARGUMENTS.items():
+        best = float("inf")
+        for _ in range(repeat):
+            started = time.perf_counter()
+            parse_args(text, ("ort", "link"))
+            best = min(best, time.perf_counter() - started)
+        print(f"  {name:36} {1000 * best:8.2f} ms")
 
 
 def console_run(lines: int, command: str, config: str) -> tuple[float, float]:
@@ -91,7 +117,11 @@ def main() -> None:
     p.add_argument("-n", type=int, default=2000, help="console commands (2000)")
     p.add_argument("--telegram-n", type=int, default=1000, help="Telegram commands (1000)")
     p.add_argument("--command", default="/hilfe", help="what to send (/hilfe)")
+    p.add_argument("--arguments-only", action="store_true", help="only the argument splitting")
     args = p.parse_args()
+    bench_arguments()
+    if args.arguments_only:
+        return
     bench_console(args.n, args.command)
     if args.telegram_n:
         bench_telegram(args.telegram_n, args.command)

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.commands import COMMANDS
 from bot.excerpt import EXCERPT_LIMIT, excerpt
 from tests.support import Harness
@@ -32,9 +30,8 @@ def test_excerpt_is_short_and_on_one_line() -> None:
     assert excerpt(12) == "12"
 
 
-# ~200 commands, each given 100,000 characters or 20,000 words: 15-30 s, most of it in
-# bot.args.split_words (shlex reads character by character). Twice the default timeout.
-@pytest.mark.timeout(120)
+# ~200 commands, each given 100,000 characters or 20,000 words (bot.args.split_words no longer
+# reads them character by character: see tests/test_args_split.py).
 async def test_no_command_echoes_a_long_input(harness: Harness) -> None:
     await harness.say("/termin_neu 3.12.2030 18:00 Treffen")
     # Announcements preview their (long) text on purpose; they were merged in at the end and
