@@ -18,7 +18,7 @@ from bot.capabilities import Capability
 from bot.clock import Clock, SystemClock
 from bot.coalesce import Coalescer
 from bot.config import Config
-from bot.connectors.base import Connector
+from bot.connectors.base import Connector, MessageCallback
 from bot.context import Context
 from bot.delivery import DeliveryWorker
 from bot.replies import ReplySender
@@ -189,7 +189,7 @@ class App:
         self.store.dispose()
         self.started = False
 
-    def _callback(self, connector: Connector):
+    def _callback(self, connector: Connector) -> MessageCallback:
         async def on_message(incoming: Incoming) -> None:
             metrics.message_received(incoming.platform, self.clock.now())
             await self.handle(incoming, connector)

@@ -99,15 +99,16 @@ def guard_group_refresh(bot: SignalBot) -> None:
         except SignalAPIError as exc:
             log.warning("signal: listing groups failed: %s", exc)
 
-    async def refresh_group(internal_id: str) -> None:
+    async def refresh_group(group_internal_id: str) -> None:
         try:
-            await refresh_one(internal_id)
+            await refresh_one(group_internal_id)
         except (SignalAPIError, KeyError) as exc:
             log.warning("signal: refreshing one group failed (%r); listing all", exc)
             await refresh()
 
-    groups.refresh = refresh  # type: ignore[method-assign]
-    groups.refresh_one = refresh_group  # type: ignore[method-assign]
+    # signalbot offers no hook for this: its two methods are replaced on this one instance
+    groups.refresh = refresh  # type: ignore[method-assign]  # (see the comment above)
+    groups.refresh_one = refresh_group  # type: ignore[method-assign]  # (see above)
 
 
 def group_id_for(internal_id: str) -> str:
@@ -394,7 +395,7 @@ class SignalConnector:
             data = envelope["dataMessage"]
             reaction = data["reaction"]
             author = reaction.get("targetAuthorNumber") or reaction.get("targetAuthor")
-            if author not in (self.number, self._aliases.get(self.number)):
+            if author not in (self.number, self._aliases.get(self.number or "")):
                 return  # a reaction to someone else's message
             person = envelope.get("sourceUuid") or envelope.get("sourceNumber")  # uuid first
             target = str(reaction["targetSentTimestamp"])

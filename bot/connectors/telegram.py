@@ -257,7 +257,10 @@ class TelegramConnector:
 
     @property
     def _token(self) -> str:
-        return self.settings.token.get_secret_value().strip()  # type: ignore[union-attr]
+        token = self.settings.token
+        if token is None:  # the connector is enabled by its token: never built without one
+            raise ConfigError("[telegram] token is not set")
+        return token.get_secret_value().strip()
 
     def _polling_error(self, exc: TelegramError) -> None:
         log.warning("telegram polling error (retrying) error=%s: %s", type(exc).__name__, exc)

@@ -9,6 +9,7 @@ not repeat what was already delivered.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from bot.connectors.base import ConnectorHooks, PermanentError, TransientError
 from bot.connectors.telegram_errors import FloodScope, map_error
 from bot.connectors.telegram_render import CAPTION_LIMIT, plain_text, render_parts, utf16_len
 from bot.retry import Backoff, RetryPolicy, retry
-from bot.types import ChatRef, Reply
+from bot.types import Attachment, ChatRef, Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,6 +93,17 @@ async def raw_call(bot: Bot, endpoint: str, params: dict[str, Any]) -> Any:
     return await bot.do_api_request(endpoint, api_kwargs=params, return_type=None)
 
 
+async def _send_document(
+    bot: Bot, chat_id: int | str, attachment: Attachment, caption: str | None
+) -> Any:
+    return await bot.send_document(
+        chat_id,
+        InputFile(attachment.content, filename=attachment.filename),
+        caption=caption,
+        parse_mode=ParseMode.HTML if caption else None,
+    )
+
+
 class TelegramSender:
     def __init__(
         self,
@@ -137,18 +149,9 @@ class TelegramSender:
         for index, part in enumerate(parts):
             last = markup if index == len(parts) - 1 else None
             to = reply_to if index == 0 else None
-            steps.append(
-                lambda part=part, m=last, to=to: _send_text(bot, chat_id, part, preview, m, to)
-            )
+            steps.append(functools.partial(_send_text, bot, chat_id, part, preview, last, to))
         for attachment in reply.attachments:
-            steps.append(
-                lambda a=attachment, c=caption: bot.send_document(
-                    chat_id,
-                    InputFile(a.content, filename=a.filename),
-                    caption=c,
-                    parse_mode=ParseMode.HTML if c else None,
-                )
-            )
+            steps.append(functools.partial(_send_document, bot, chat_id, attachment, caption))
         if reply.poll is not None:
             poll = reply.poll
             steps.append(

@@ -7,8 +7,9 @@ takes the network, so the rest of the mail code never looks at another network's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import capabilities, i18n
 from bot.capabilities import Capability
@@ -17,6 +18,9 @@ from bot.types import ChatRef
 from storage import networks as network_store
 from storage.models.core import Chat
 from storage.models.networks import Network, NetworkChat
+
+if TYPE_CHECKING:
+    from bot.context import Context
 
 FORMAL = "de-sie"
 
@@ -45,12 +49,11 @@ def _ref(config: Config, row: Network | None) -> NetworkRef | None:
     return NetworkRef(row.id, row.key, row.name, mail_language(config, row.anrede))
 
 
-def network_of_ctx(ctx: object) -> NetworkRef | None:
-    info = getattr(ctx, "network", None)
+def network_of_ctx(ctx: Context) -> NetworkRef | None:
+    info = ctx.network
     if info is None:
         return None
-    config: Config = ctx.config  # type: ignore[attr-defined]
-    return NetworkRef(info.id, info.key, info.name, mail_language(config, info.anrede))
+    return NetworkRef(info.id, info.key, info.name, mail_language(ctx.config, info.anrede))
 
 
 def network_by_key(session: Session, config: Config, key: str | None) -> NetworkRef | None:
@@ -92,7 +95,7 @@ def chats_of(session: Session, network: NetworkRef) -> list[ChatRef]:
             .order_by(NetworkChat.chat_ref)
         )
     )
-    rows = {c.ref: c for c in session.exec(select(Chat).where(Chat.ref.in_(refs or [""])))}  # type: ignore[attr-defined]
+    rows = {c.ref: c for c in session.exec(select(Chat).where(col(Chat.ref).in_(refs or [""])))}
     return [ChatRef.parse(ref) for ref in refs if _is_group(ref, rows)]
 
 
