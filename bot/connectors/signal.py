@@ -447,6 +447,7 @@ class SignalConnector:
         entry = self._group(internal_id=internal_id)
         if self.hooks is None or entry is None or not entry.member:
             return
+        self._members[internal_id] = frozenset(entry.members)  # later joins compare with it
         chat = ChatRef(PLATFORM, entry.id)
         log.info("signal: added to group %s", chat)
         try:
