@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,25 @@ def _fresh_receive_times() -> Iterator[None]:
     metrics.LAST_RECEIVE.clear()
     yield
     metrics.LAST_RECEIVE.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_feed_session_left_open() -> Iterator[None]:
+    """A harness whose app fetched a feed keeps an HTTP session; left open, it is collected
+    during some later test, whose log then shows "Unclosed client session" errors (that made
+    tests/test_news_jobs.py fail in full runs). Close it: ``harness`` fixture or ``async with``."""
+    from tests import support
+
+    support.MADE.clear()
+    yield
+    left = [h for h in support.MADE if h.left_open()]
+    support.MADE.clear()
+    if left:
+        pytest.fail(
+            "a harness left its feed HTTP session open: use `async with make_app(...) as h:` "
+            "or `await h.close()`",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -129,8 +148,9 @@ def any_store(request, tmp_path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def harness(store: Store, now: datetime) -> Harness:
-    return make_app(store, now)
+async def harness(store: Store, now: datetime) -> AsyncIterator[Harness]:
+    async with make_app(store, now) as h:
+        yield h
 
 
 # -- real mail servers (tests/mailservers.py) --------------------------------------------------

@@ -134,6 +134,25 @@ class Harness:
         reply = await self.reply(text, **kwargs)  # type: ignore[arg-type]
         return to_plain(reply.text) if reply else ""
 
+    def left_open(self) -> bool:
+        """True while the app's feed fetcher holds an HTTP session (after /feed_test, /feed_neu):
+        a harness's app is never started, so no ``App.stop`` closes it."""
+        session = self.app.services.news_fetcher._session
+        return session is not None and not session.closed
+
+    async def close(self) -> None:
+        """Close what ``App.stop`` would close and a command may have opened: the feed session.
+        The ``harness`` fixture does this; a test that calls ``make_app`` itself uses
+        ``async with make_app(...) as h:`` (tests/conftest.py fails a test that leaves it open:
+        the session, collected later in another test, logs "Unclosed client session")."""
+        await self.app.services.news_fetcher.close()
+
+    async def __aenter__(self) -> Harness:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     async def deliver(self) -> list[tuple[ChatRef, str]]:
         """Run the delivery worker until nothing is due; return what it sent, as plain text."""
         before = len(self.connector.sent)
@@ -150,7 +169,12 @@ def make_app(
     if platform != "console":
         extra = RecordingConnector(platform="console")
         app.add_connector(extra)
-    return Harness(app, connector)
+    harness = Harness(app, connector)
+    MADE.append(harness)
+    return harness
+
+
+MADE: list[Harness] = []  # the harnesses of the running test (tests/conftest.py checks them)
 
 
 NET = 1  # the id of the network the migration makes (the default network of a fresh store)

@@ -33,13 +33,15 @@ async def server() -> AsyncIterator[FeedServer]:
 
 
 @pytest.fixture
-def bot(store: Store) -> Harness:
-    return make_app(store, NOW, Config(news={"allow_private_addresses": True}))
+async def bot(store: Store) -> AsyncIterator[Harness]:
+    async with make_app(store, NOW, Config(news={"allow_private_addresses": True})) as h:
+        yield h
 
 
 @pytest.fixture
-def strict_bot(store: Store) -> Harness:
-    return make_app(store, NOW, Config())
+async def strict_bot(store: Store) -> AsyncIterator[Harness]:
+    async with make_app(store, NOW, Config()) as h:
+        yield h
 
 
 def outbox_rows(store: Store) -> list[OutboxMessage]:
@@ -133,13 +135,13 @@ async def test_internal_address_refused_in_the_chats_language(
 
 async def test_refused_redirect_is_explained(store: Store, server: FeedServer) -> None:
     """The bot may reach its intranet host (allowed_networks), not where that host redirects."""
-    bot = make_app(store, NOW, Config(news={"allowed_networks": ["127.0.0.1/32"]}))
     server.redirect("/weiter.xml", "http://169.254.169.254/latest/meta-data/")
-    assert "Vereinsnews" in await bot.say(f"/feed_test {server.url('/f.xml')}")
-    reply = await bot.say(f"/feed_test {server.url('/weiter.xml')}")
-    assert "169.254.169.254" in reply and "link-lokal" in reply
-    literal = await bot.say("/feed_test http://[::ffff:169.254.169.254]/latest/meta-data/")
-    assert "Abgelehnt" in literal and "link-lokal" in literal
+    async with make_app(store, NOW, Config(news={"allowed_networks": ["127.0.0.1/32"]})) as bot:
+        assert "Vereinsnews" in await bot.say(f"/feed_test {server.url('/f.xml')}")
+        reply = await bot.say(f"/feed_test {server.url('/weiter.xml')}")
+        assert "169.254.169.254" in reply and "link-lokal" in reply
+        literal = await bot.say("/feed_test http://[::ffff:169.254.169.254]/latest/meta-data/")
+        assert "Abgelehnt" in literal and "link-lokal" in literal
 
 
 async def test_refusal_does_not_tell_what_a_name_resolves_to(strict_bot: Harness) -> None:
