@@ -6,14 +6,21 @@ Network admins only; the greeting itself is written by ``jobs/welcome``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot import i18n
 from bot.args import Args, parse_command
 from bot.commands import command
 from bot.context import Context
 from bot.errors import UsageError
 from bot.markup import Markup, esc, join
-from bot.types import Permission
+from bot.personal_data import PersonalDataSource
+from bot.personal_data import register as register_personal_data
+from bot.types import ChatRef, Permission
 from jobs.welcome import greeting, next_meeting
-from storage import networks, welcome
+from storage import networks, people, welcome
 
 MAX_TEXT = 2000
 OFF_WORDS = {"aus", "off"}
@@ -50,3 +57,20 @@ async def willkommen(ctx: Context, args: Args) -> Markup:
     example = greeting(ctx.lang, name, own, [ctx.sender.name], next_line)
     key = "welcome.shown" if own else "welcome.shown_default"
     return join([ctx.t(key), "", Markup(example)])
+
+
+def _accounts(session: Session, ref: str) -> list[ChatRef]:
+    """The account and its aliases (a Signal person joins as uuid or as number)."""
+    return [ChatRef.parse(r) for r in sorted({ref, *people.aliases_of(session, ref)})]
+
+
+def _describe(session: Session, ref: str, lang: str) -> list[Markup]:
+    n = welcome.markers_of(session, _accounts(session, ref))
+    return [i18n.tn(lang, "privacy.data.welcome", n)] if n else []
+
+
+def _forget(session: Session, ref: str, names: set[str], now: datetime) -> None:
+    welcome.forget_person(session, _accounts(session, ref))
+
+
+register_personal_data(PersonalDataSource("welcome", _describe, _forget))

@@ -43,6 +43,22 @@ def person_key(person: ChatRef) -> str:
     return hashlib.sha256(f"welcome\x00{person}".encode()).hexdigest()
 
 
+def markers_of(session: Session, people: list[ChatRef]) -> int:
+    """How many joins (greeted or waiting) are kept for these accounts of one person."""
+    keys = [person_key(ref) for ref in people]
+    return len(
+        session.exec(select(WelcomeJoin.id).where(col(WelcomeJoin.person_key).in_(keys))).all()
+    )
+
+
+def forget_person(session: Session, people: list[ChatRef]) -> None:
+    """/vergessen: the markers (and a name still waiting for its greeting) go; such a person
+    may be greeted again after a new join, which is the price of forgetting."""
+    keys = [person_key(ref) for ref in people]
+    for row in session.exec(select(WelcomeJoin).where(col(WelcomeJoin.person_key).in_(keys))):
+        session.delete(row)
+
+
 def note_join(
     session: Session,
     network_id: int,

@@ -16,6 +16,7 @@ from bot.clock import FixedClock
 from bot.config import Config
 from bot.connectors.registry import build_connectors
 from bot.markup import to_plain
+from bot.types import ChatRef
 from jobs import welcome as welcome_job
 from storage import meetings, welcome
 from storage.db import Store
@@ -206,3 +207,20 @@ def test_greeting_texts_in_every_catalog(lang: str) -> None:
     for key in ("welcome.no_meeting", "welcome.subscribe"):
         assert plain(key, lang) in text
     assert i18n.has("welcome.hello_anonymous", lang)
+
+
+async def test_meine_daten_names_the_greeting_marker_and_vergessen_deletes_it(
+    app: App, fake: FakeTelegram
+) -> None:
+    """The marker is data about the person (a hash of an id that can be tried out): /meine_daten
+    says it is there and /vergessen removes it, the waiting name included."""
+    fake.push_new_chat_members(GROUP, [(501, "Berta"), (502, "Carl")])
+    await until(lambda: len(joins(app)) == 2, what="both joins stored")
+    fake.push_command(501, "meine_daten", user_id=501)
+    [mine] = await fake.wait_for_sent(501, 1)
+    assert i18n.plain("de", "privacy.data.welcome", 1) in mine.text
+    fake.push_command(501, "vergessen", "ja", user_id=501)
+    await fake.wait_for_sent(501, 2)
+    left = joins(app)
+    assert [row.person_key for row in left] == [welcome.person_key(ChatRef("telegram", "502"))]
+    assert left[0].name == "Carl"  # the others' joins are untouched
