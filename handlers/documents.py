@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot import i18n, subscription_kinds
 from bot.arg_types import DATE, DOCUMENT, MEETING, is_number
 from bot.args import Args
+from bot.chat_language import language_of
 from bot.commands import command
 from bot.context import Context
 from bot.errors import InvalidInput, NotFound, PermissionDenied, UsageError
@@ -21,7 +22,7 @@ from bot.personal_data import PersonalDataSource
 from bot.personal_data import register as register_personal_data
 from bot.subscription_kinds import SubscriptionKind
 from bot.types import ChatRef, Outgoing, Permission
-from storage import agenda_source, chats, outbox, subscriptions
+from storage import agenda_source, outbox, subscriptions
 from storage import documents as docs
 from storage.models.core import Subscription
 from storage.models.documents import Document
@@ -236,7 +237,7 @@ def announce_recording(ctx: Context, session: Session, doc: Document) -> int:
     count = 0
     for sub in subscriptions.active(session, RECORDINGS, network_ids={doc.network_id}):
         chat = ChatRef.parse(sub.chat_ref)
-        lang = chats.chat_language(session, chat) or ctx.config.bot.language
+        lang = language_of(session, chat, ctx.config, doc.network_id)
         when = (
             i18n.t(
                 lang,

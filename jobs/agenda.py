@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import i18n
+from bot.chat_language import language_of
 from bot.i18n.dates import format_datetime_long
 from bot.markup import Markup, join
 from bot.types import ChatRef, Outgoing
@@ -77,7 +78,7 @@ def post_agendas(session: Session, jc: JobContext, now: datetime) -> int:
         if not ranked:
             continue  # nothing to post yet; a question asked later is still posted in time
         for chat in agenda_chats(session, jc.config.questions.agenda_chats, network_id):
-            lang = chats.chat_language(session, chat) or jc.config.bot.language
+            lang = language_of(session, chat, jc.config, network_id)
             text = str(agenda_text(lang, meeting, ranked, jc.config.tz))
             key = f"agenda:{meeting.key}:{chat}"
             if outbox.enqueue(session, Outgoing(chat, text, key, kind="agenda"), now):

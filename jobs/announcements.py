@@ -19,12 +19,13 @@ from sqlmodel import Session
 from bot import capabilities, i18n
 from bot.calendar.recurrence import Series, original_starts
 from bot.capabilities import Capability
+from bot.chat_language import language_of
 from bot.config import Config
 from bot.mail import scope
 from bot.markup import Markup
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
-from storage import announcements, chats, outbox
+from storage import announcements, outbox
 from storage.models.mail import DONE, Announcement
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def render(
 def target_lang(session: Session, config: Config, chat: ChatRef, network: scope.NetworkRef) -> str:
     if capabilities.has(chat, Capability.SUBJECT):  # a mailing list: the network's language
         return network.lang
-    return chats.chat_language(session, chat) or config.bot.language
+    return language_of(session, chat, config, network.id)
 
 
 def fire(

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot import metrics
 from bot.access import network_id_by_key
+from bot.chat_language import language_of
 from bot.config import Config
 from bot.feeds import render
 from bot.feeds.errors import FeedError
@@ -56,7 +57,7 @@ def poll_interval(config: Config) -> timedelta:
 
 
 def chat_lang(session: Session, chat: str, config: Config) -> str:
-    return chats.chat_language(session, ChatRef.parse(chat)) or config.bot.language
+    return language_of(session, chat, config)  # the chat's choice, its network's anrede, [bot]
 
 
 def outbox_key(kind: str, chat: str, *parts: object) -> str:

@@ -12,9 +12,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from bot.chat_language import language_of
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
-from storage import chats, networks, outbox
+from storage import networks, outbox
 from storage import polls as store_polls
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def close_due(jc: JobContext, now: datetime) -> int:
             targets += networks.group_chats_of(session, poll.network_id)
             for chat_ref in dict.fromkeys(targets):
                 chat = ChatRef.parse(chat_ref)
-                lang = chats.chat_language(session, chat) or jc.config.bot.language
+                lang = language_of(session, chat, jc.config, poll.network_id)
                 text, attachments = build(session, poll, lang, jc.config.tz)
                 out = Outgoing(
                     chat, text, f"poll-result:{poll.id}:{chat_ref}", attachments, kind="poll"

@@ -18,10 +18,11 @@ from sqlmodel import Session
 
 from bot import i18n
 from bot.calendar import render
+from bot.chat_language import language_of
 from bot.markup import Markup, esc, join
 from bot.types import ChatRef, Outgoing
 from jobs.schedule import JobContext, JobSpec
-from storage import chats, meetings, networks, outbox, welcome
+from storage import meetings, networks, outbox, welcome
 from storage.models.welcome import WelcomeJoin
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,7 @@ def _greet(
     if network is None or not enabled or linked is None or linked.id != network_id:
         welcome.mark_greeted(session, joins, now)  # switched off meanwhile: forget the names
         return
-    chosen = chats.chat_language(session, chat)
-    lang = chosen or i18n.with_anrede(jc.config.bot.language, network.anrede)
+    lang = language_of(session, chat, jc.config, network_id)
     next_line = next_meeting(session, network_id, lang, jc.config.tz, now)
     names = [j.name for j in joins if j.name]
     body = greeting(i18n.normalize_language(lang), network.name, text, names, next_line)

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.chat_language import language_of
 from bot.clock import FixedClock
 from bot.config import Config
 from bot.markup import to_plain
+from bot.types import ChatRef
 from jobs import digest as digest_job
 from jobs import feeds as feeds_job
 from jobs.schedule import JobContext
-from storage import chats, subscriptions
+from storage import chats, networks, subscriptions
 from storage.db import Store
 from storage.models.core import OutboxMessage
 from storage.models.news import Feed, FeedItem, NewsPending
@@ -496,3 +498,37 @@ async def test_stopping_during_a_poll_is_quiet_and_closes_the_session(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     assert "job stopped at shutdown job=news.poll" in caplog.text
+
+
+async def test_posts_follow_the_form_of_address_of_the_groups_network(
+    store: Store, server: FeedServer
+) -> None:
+    """A group of a network with anrede = "sie" reads "Ihren", one of a "du" network "euren",
+    and a chat's own /sprache wins over both (the order replies use)."""
+    server.route("/f.xml", rss([item(n) for n in range(2)]))
+    config = Config(
+        news={"allow_private_addresses": True},
+        feeds=[
+            {"url": server.url("/f.xml"), "post_to": [chat], "mode": "digest", "network": key}
+            for key, chat in (("rathaus", CHAT), ("rat", OTHER))
+        ],
+        networks=[
+            {"key": "rathaus", "name": "Netzwerk Rathaus", "anrede": "sie", "chats": [CHAT]},
+            {"key": "rat", "name": "Netzwerk Bürgerräte", "chats": [OTHER]},
+        ],
+    )
+    with store.session() as session:
+        networks.sync_from_config(session, config.networks, T0, implicit=False)
+    jc = job_context(store, config)
+    await feeds_job.poll_feeds(jc, T0 - timedelta(hours=2))
+    assert await digest_job.send_digests(jc, T0) == 2
+    assert to_plain(outbox(store, CHAT)[0].text).startswith("Neu in Ihren Feeds")
+    assert to_plain(outbox(store, OTHER)[0].text).startswith("Neu in euren Feeds")
+    with store.session() as session:
+        chats.set_chat_language(session, ChatRef.parse(CHAT), "de", T0)
+        assert language_of(session, CHAT, config) == "de"
+        assert language_of(session, OTHER, config) == "de"
+        assert language_of(session, "telegram:42", config) == "de"  # private: [bot]
+        rathaus = networks.network_of_chat(session, CHAT)
+        assert rathaus is not None
+        assert language_of(session, "telegram:42", config, rathaus.id) == "de-sie"
