@@ -208,11 +208,12 @@ def _digest(reply: Reply) -> str:
 
 def pointer_text(lang: str, names: list[str]) -> Markup:
     """'Steht oben ↑ (Anna, Ben und 3 weitere)'; names as the platform gave them, escaped."""
-    shown = [n for n in dict.fromkeys(n.strip() for n in names) if n][:MAX_NAMES]
+    named = [n for n in dict.fromkeys(n.strip() for n in names) if n]  # asked twice: once
+    shown = named[:MAX_NAMES]
     if not shown:
         return i18n.t(lang, "core.coalesce.pointer")
     listed = Markup(", ").join(shown)
-    rest = len(names) - len(shown)
+    rest = len(named) - len(shown) + sum(1 for n in names if not n.strip())  # nameless count
     if rest > 0:
         listed = i18n.tn(lang, "core.coalesce.more", rest, names=listed)
     return i18n.t(lang, "core.coalesce.pointer_for", names=listed)

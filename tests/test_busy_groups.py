@@ -200,6 +200,10 @@ def test_the_pointer_names_askers_and_counts_the_rest() -> None:
     assert to_plain(pointer_text("en", ["Ann"])) == "See above ↑ (Ann)"
     assert to_plain(pointer_text("de-sie", [])) == "Steht oben ↑"
     assert "&lt;b&gt;" in str(pointer_text("de", ["<b>x</b>"]))  # names are escaped
+    # someone who asked twice is one asker; someone without a name is still counted
+    many = [f"N{i}" for i in range(50)] + ["N3", "N7", ""]
+    assert to_plain(pointer_text("de", many)).endswith("N49 und 1 weitere Person)")
+    assert to_plain(pointer_text("de", ["Anna", "Anna"])) == "Steht oben ↑ (Anna)"
 
 
 async def test_reply_sender_waits_exactly_what_a_429_says(app: App, fake: FakeTelegram) -> None:
