@@ -134,6 +134,31 @@ def post(ctx: Context, session: Session, poll: Poll) -> Reply:
     return Reply(str(poll_text(ctx.lang, poll, ctx.tz)))
 
 
+def _create_and_post(
+    ctx: Context,
+    session: Session,
+    question: str,
+    choices: list[str],
+    settings: PollSettings,
+    until: str | None,
+) -> Reply:
+    """Store a new poll of the sender's network (/umfrage, /umfrage_aus_fragen) and post it."""
+    poll = store_polls.create(
+        session,
+        question,
+        choices,
+        str(ctx.sender.ref),
+        ctx.now,
+        kind=settings.kind,
+        max_choices=settings.max_choices,
+        points=settings.points,
+        secret=settings.secret,
+        closes_at=_closes_at(ctx, until),
+        network_id=ctx.network_id,
+    )
+    return post(ctx, session, poll)
+
+
 def _closes_at(ctx: Context, text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -167,20 +192,7 @@ async def umfrage(ctx: Context, args: Args) -> Reply:
         body, options, secret, until = split_settings(text)
         question, choices = parse_poll(body)
         settings = settings_from(options, secret, len(choices))
-        poll = store_polls.create(
-            session,
-            question,
-            choices,
-            str(ctx.sender.ref),
-            ctx.now,
-            kind=settings.kind,
-            max_choices=settings.max_choices,
-            points=settings.points,
-            secret=settings.secret,
-            closes_at=_closes_at(ctx, until),
-            network_id=ctx.network_id,
-        )
-        return post(ctx, session, poll)
+        return _create_and_post(ctx, session, question, choices, settings, until)
 
 
 @command(
@@ -218,20 +230,8 @@ async def umfrage_aus_fragen(ctx: Context, args: Args) -> Reply:
             raise UserError("polls.from_questions.too_few", n=len(ranked))
         choices = [_question_option(r.question.id, r.question.text) for r in ranked]
         settings = settings_from(options, secret, len(choices))
-        poll = store_polls.create(
-            session,
-            str(ctx.t("polls.from_questions.question")),
-            choices,
-            str(ctx.sender.ref),
-            ctx.now,
-            kind=settings.kind,
-            max_choices=settings.max_choices,
-            points=settings.points,
-            secret=settings.secret,
-            closes_at=_closes_at(ctx, until),
-            network_id=ctx.network_id,
-        )
-        return post(ctx, session, poll)
+        question = str(ctx.t("polls.from_questions.question"))
+        return _create_and_post(ctx, session, question, choices, settings, until)
 
 
 def _question_option(number: int | None, text: str) -> str:
