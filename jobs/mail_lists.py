@@ -18,6 +18,7 @@ feeds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from markupsafe import escape
@@ -89,14 +90,22 @@ def invitation(
     return join(lines), subject, Attachment(f"treffen-{day}.ics", ics, "text/calendar")
 
 
-def write_invitations(session: Session, config: Config, now: datetime) -> int:
-    written = 0
+def _lists_posting(
+    session: Session, config: Config, what: str
+) -> Iterator[tuple[MailingListEntry, scope.NetworkRef]]:
+    """The mailing lists that get ``what`` (``post = [...]``), each with its network; lists of
+    a network no longer configured are left out."""
     for entry in config.mailing_lists:
-        if "einladungen" not in entry.post:
+        if what not in entry.post:
             continue
         network = scope.network_by_key(session, config, entry.network)
-        if network is None:
-            continue
+        if network is not None:
+            yield entry, network
+
+
+def write_invitations(session: Session, config: Config, now: datetime) -> int:
+    written = 0
+    for entry, network in _lists_posting(session, config, "einladungen"):
         ahead = timedelta(days=entry.invite_days_before)
         upcoming = meetings.upcoming(
             session, now, include_cancelled=False, until=now + ahead, network_id=network.id
@@ -123,12 +132,7 @@ def _known(session: Session, key: str) -> bool:
 # -- recordings ---------------------------------------------------------------------------------
 def write_recordings(session: Session, config: Config, now: datetime) -> int:
     written = 0
-    for entry in config.mailing_lists:
-        if "aufzeichnungen" not in entry.post:
-            continue
-        network = scope.network_by_key(session, config, entry.network)
-        if network is None:
-            continue
+    for entry, network in _lists_posting(session, config, "aufzeichnungen"):
         since = max(mail_state.list_since(session, entry.address, now), now - RECORDING_WINDOW)
         docs = session.exec(
             select(Document)
@@ -182,12 +186,7 @@ def news_moment(now: datetime, config: Config) -> datetime:
 def write_news(session: Session, config: Config, now: datetime) -> int:
     written = 0
     moment = news_moment(now, config)
-    for entry in config.mailing_lists:
-        if "news" not in entry.post:
-            continue
-        network = scope.network_by_key(session, config, entry.network)
-        if network is None:
-            continue
+    for entry, network in _lists_posting(session, config, "news"):
         since = mail_state.list_since(session, entry.address, now)
         if moment < since:
             continue  # the list is newer than this week's digest
